@@ -1,0 +1,31 @@
+"""Errors a user can cause. Everything revsearch raises on purpose derives from RevsearchError,
+so embedding programs and the CLI catch one type instead of Whoosh's or Kiwi's internals."""
+
+from __future__ import annotations
+
+
+class RevsearchError(Exception):
+    """Base class of revsearch's own errors."""
+
+
+class IndexNotFoundError(RevsearchError):
+    """No index at the given location."""
+
+
+class IndexLockedError(RevsearchError):
+    """Another process is writing to the index."""
+
+
+class QueryError(RevsearchError):
+    """The query cannot be understood."""
+
+
+class ReadError(RevsearchError):
+    """A source file (or one record in it) cannot be read; names the file and, where known, the line."""
+
+    def __init__(self, path: str, reason: str, line: int | None = None):
+        self.path = str(path)
+        self.reason = reason
+        self.line = line
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
