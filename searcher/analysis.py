@@ -1,0 +1,235 @@
+"""Korean analysis: the one place that touches Kiwi.
+
+Text becomes a list of :class:`Term` — content morphemes (nouns, verb and
+adjective lemmas, roots, foreign words, numbers, adverbs) with their position
+and their character offsets in the original text. Particles, endings, symbols
+and punctuation are dropped. Documents and queries go through the same
+:func:`analyze`, so 테오도르는 / 테오도르의 both give 테오도르 and 외로운 / 외롭다
+both give 외롭다.
+
+Where Kiwi may analyse one word two ways in different contexts (외로움 as a
+noun, or 외롭 + 음), both forms are emitted at the same position so either
+analysis matches the other.
+
+The Kiwi model is loaded lazily, once per process, and kept at module level:
+Whoosh pickles the schema (analyzer included) into the index, so the analyzer
+object itself must hold no Kiwi.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from whoosh.analysis import Token, Tokenizer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kiwipiepy import Kiwi
+
+#: Tags (before any ``-I``/``-R`` suffix) whose morphemes are indexed as they are.
+CONTENT_TAGS = frozenset({"NNG", "NNP", "NR", "XR", "SL", "SN", "SH", "MAG"})
+#: Verb and adjective stems, indexed as their lemma (stem + 다).
+PREDICATE_TAGS = frozenset({"VV", "VA"})
+#: Nouns that look deverbal but are not (이름 is not 이르 + ㅁ).
+_NOT_DEVERBAL = frozenset({"이름", "구름", "걸음", "고름", "보름"})
+#: Kiwi is fed at most this many characters at a time; longer text is cut at
+#: whitespace. Bounds memory and keeps pathological input away from Kiwi.
+MAX_PIECE = 2000
+
+_kiwi: Kiwi | None = None
+_kiwi_lock = threading.Lock()
+
+
+def kiwi() -> Kiwi:
+    """The process-wide Kiwi instance, built on first use (2–4 s, ~500 MB)."""
+    global _kiwi
+    if _kiwi is None:
+        with _kiwi_lock:
+            if _kiwi is None:
+                from kiwipiepy import Kiwi
+
+                _kiwi = Kiwi()
+    return _kiwi
+
+
+@dataclass(frozen=True)
+class Term:
+    """One indexed term: its text, its position among the terms of the text,
+    and the character span ``[start, end)`` of the word it came from."""
+
+    text: str
+    pos: int
+    start: int
+    end: int
+    tag: str = ""
+
+
+def _base_tag(tag: str) -> str:
+    return tag.split("-", 1)[0]
+
+
+def _pieces(text: str) -> Iterator[tuple[int, str]]:
+    """Cut text into pieces of at most MAX_PIECE characters, at line breaks or
+    whitespace where possible, yielding ``(offset, piece)``."""
+    n, i = len(text), 0
+    while i < n:
+        end = min(i + MAX_PIECE, n)
+        if end < n:
+            cut = max(text.rfind("\n", i, end), text.rfind(" ", i, end))
+            if cut > i:
+                end = cut + 1
+        yield i, text[i:end]
+        i = end
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _clean(piece: str) -> str:
+    """Replace what Kiwi cannot take (lone surrogates) without moving offsets."""
+    return _SURROGATES.sub(" ", piece)
+
+
+def analyze(text: str) -> list[Term]:
+    """Analyse one text into terms."""
+    return next(analyze_many([text]))
+
+
+def analyze_many(texts: Iterable[str]) -> Iterator[list[Term]]:
+    """Analyse many texts, yielding one term list per text, in order."""
+    for text in texts:
+        pieces = list(_pieces(text or ""))
+        results = kiwi().tokenize([_clean(p) for _, p in pieces]) if pieces else []
+        terms: list[Term] = []
+        for (offset, _), tokens in zip(pieces, results):
+            _emit(tokens, offset, text, terms)
+        yield terms
+
+
+def _emit(tokens, offset: int, text: str, out: list[Term]) -> None:
+    """Turn one piece's Kiwi tokens into terms appended to ``out``."""
+    pos = out[-1].pos + 1 if out else 0
+    i, n = 0, len(tokens)
+    while i < n:
+        tok = tokens[i]
+        tag = _base_tag(tok.tag)
+        start = offset + tok.start
+        end = start + tok.len
+        nxt = tokens[i + 1] if i + 1 < n else None
+        if tag == "XPN" and nxt is not None and _base_tag(nxt.tag) in {"NNG", "XR"} and nxt.start == tok.start + tok.len:
+            # 불+친절, 비+호감: the prefix flips the meaning, so keep them joined.
+            nend = offset + nxt.start + nxt.len
+            out.append(Term(text[start:nend].lower(), pos, start, nend, "NNG"))
+            pos += 1
+            i += 2
+            continue
+        if tag in PREDICATE_TAGS:
+            out.append(Term(tok.form + "다", pos, start, end, tag))
+            if nxt is not None and nxt.tag == "ETN":
+                # 외롭 + 음: also the noun 외로움, as Kiwi elsewhere reads it.
+                nend = max(end, offset + nxt.start + nxt.len)
+                out.append(Term(text[start:nend], pos, start, nend, "NNG"))
+                i += 1
+            pos += 1
+        elif tag in CONTENT_TAGS or tag.startswith("W_"):
+            form = tok.form.lower()
+            out.append(Term(form, pos, start, end, tag))
+            if tag == "NNG":
+                lemma = deverbal_lemma(form)
+                if lemma:
+                    out.append(Term(lemma, pos, start, end, "VV"))
+            pos += 1
+        i += 1
+
+
+_HANGUL_BASE, _JONG_COUNT = 0xAC00, 28
+_JONG_M, _JONG_B = 16, 17  # final ㅁ, final ㅂ
+
+
+@lru_cache(maxsize=65536)
+def deverbal_lemma(noun: str) -> str | None:
+    """The term a noun formed with -음/-ㅁ stands for elsewhere, if Kiwi knows
+    the stem: 외로움 → 외롭다, 슬픔 → 슬프다, 믿음 → 믿다, 지루함 → 지루 and
+    행복함 → 행복 (what 지루하다 and 행복하다 index as); else None."""
+    if len(noun) < 2 or noun in _NOT_DEVERBAL:
+        return None
+    if noun.endswith("함"):
+        root = noun[:-1]
+        tokens = kiwi().tokenize(root + "하다")
+        if (
+            len(tokens) == 3
+            and tokens[0].form == root
+            and tokens[0].tag in {"XR", "NNG"}
+            and tokens[1].tag.startswith("XS")
+        ):
+            return root
+    code = ord(noun[-1]) - _HANGUL_BASE
+    if not 0 <= code < 11172:
+        return None
+    candidates = []
+    if noun.endswith("움"):  # ㅂ-irregular: 외로 + 움 → 외롭
+        prev = ord(noun[-2]) - _HANGUL_BASE
+        if 0 <= prev < 11172 and prev % _JONG_COUNT == 0:
+            candidates.append(noun[:-2] + chr(_HANGUL_BASE + prev + _JONG_B))
+    if noun.endswith("음"):  # 믿 + 음
+        candidates.append(noun[:-1])
+    if code % _JONG_COUNT == _JONG_M:  # 슬프 + ㅁ
+        candidates.append(noun[:-1] + chr(_HANGUL_BASE + code - _JONG_M))
+    for stem in candidates:
+        tokens = kiwi().tokenize(stem + "다")
+        if (
+            len(tokens) == 2
+            and tokens[0].form == stem
+            and _base_tag(tokens[0].tag) in PREDICATE_TAGS
+            and tokens[1].tag.startswith("E")
+        ):
+            return stem + "다"
+    return None
+
+
+class Analyzed(str):
+    """Text that carries its terms already computed, so the index does not
+    analyse it a second time (see :class:`KiwiTokenizer`)."""
+
+    terms: list[Term]
+
+    def __new__(cls, text: str, terms: list[Term]) -> Analyzed:
+        self = super().__new__(cls, text)
+        self.terms = terms
+        return self
+
+
+class KiwiTokenizer(Tokenizer):
+    """Whoosh analyzer over :func:`analyze`. Holds no Kiwi, so it pickles
+    into the index schema; accepts :class:`Analyzed` text as precomputed."""
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs,
+    ) -> Iterator[Token]:
+        terms = value.terms if isinstance(value, Analyzed) else analyze(value)
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for term in terms:
+            token.text = term.text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = value[term.start : term.end]
+            if positions:
+                token.pos = start_pos + term.pos
+            if chars:
+                token.startchar = start_char + term.start
+                token.endchar = start_char + term.end
+            yield token
