@@ -1,0 +1,283 @@
+"""ReviewIndex: create or open an index, add reviews and files to it, search it."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterable
+
+from whoosh import index as windex
+from whoosh import query as wq
+from whoosh.index import LockError
+
+from .analysis import Analyzed, analyze_many
+from .dates import parse_date
+from .errors import IndexLockedError, IndexNotFoundError, QueryError, ReadError, RevsearchError
+from .highlight import passages
+from .keywords import derive_keywords
+from .query import parse
+from .readers import iter_source_files, read_file
+from .results import Hit, Results
+from .review import Review
+from .schema import build_schema, weighting
+
+SORTS = ("relevance", "date")
+
+
+@dataclass
+class Skip:
+    """A file or record left out, and why."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class IngestReport:
+    """What an :meth:`ReviewIndex.add_paths` run did."""
+
+    files_read: int = 0
+    reviews_indexed: int = 0
+    skipped: list[Skip] = field(default_factory=list)
+
+    def skip(self, error: ReadError) -> None:
+        self.skipped.append(Skip(error.path, error.reason, error.line))
+
+    def skipped_by_reason(self) -> dict[str, list[Skip]]:
+        groups: dict[str, list[Skip]] = defaultdict(list)
+        for s in self.skipped:
+            groups[s.reason].append(s)
+        return dict(groups)
+
+
+#: Called after each file with (files done, files in all, the file).
+Progress = Callable[[int, int, Path], None]
+
+
+class ReviewIndex:
+    """A revsearch index in a folder. Build one with :meth:`create`, open one with :meth:`open`."""
+
+    def __init__(self, ix: windex.Index, path: Path):
+        self._ix = ix
+        self.path = path
+
+    # ------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def create(cls, path: str | os.PathLike) -> ReviewIndex:
+        """A new, empty index at ``path`` (replacing an index already there)."""
+        folder = Path(path)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            return cls(windex.create_in(str(folder), build_schema()), folder)
+        except OSError as e:
+            raise RevsearchError(f"cannot create an index in {folder}: {e.strerror or e}") from e
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> ReviewIndex:
+        """The index at ``path``; IndexNotFoundError if there is none."""
+        folder = Path(path)
+        if not windex.exists_in(str(folder)):
+            raise IndexNotFoundError(f"no index in {folder}: run `revsearch index` first")
+        try:
+            return cls(windex.open_dir(str(folder)), folder)
+        except Exception as e:  # Whoosh signals damage with assorted exception types
+            raise RevsearchError(f"cannot open the index in {folder}: {e}") from e
+
+    @classmethod
+    def open_or_create(cls, path: str | os.PathLike) -> ReviewIndex:
+        """The index at ``path``, created empty if there is none."""
+        return cls.open(path) if windex.exists_in(str(path)) else cls.create(path)
+
+    def __len__(self) -> int:
+        return self._ix.doc_count()
+
+    def close(self) -> None:
+        self._ix.close()
+
+    def __enter__(self) -> ReviewIndex:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --------------------------------------------------------------- adding
+
+    def add(self, reviews: Iterable[Review]) -> int:
+        """Index reviews, replacing any with the same id. Returns how many were indexed."""
+        writer = _Writer(self._ix)
+        try:
+            count = writer.add_all(reviews)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return count
+
+    def add_paths(self, paths: Iterable[str | os.PathLike], progress: Progress | None = None) -> IngestReport:
+        """Read review files (folders are walked) and index what they hold.
+        A file that cannot be read is reported in the result, never fatal."""
+        report = IngestReport()
+        files: list[Path] = []
+        for p in paths:
+            try:
+                files.extend(iter_source_files([p]))
+            except ReadError as e:
+                report.skip(e)
+        writer = _Writer(self._ix)
+        try:
+            for done, path in enumerate(files, 1):
+                try:
+                    reviews = read_file(path)
+                except ReadError as e:
+                    report.skip(e)
+                else:
+                    report.files_read += 1
+                    report.reviews_indexed += writer.add_all(reviews)
+                if progress:
+                    progress(done, len(files), path)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return report
+
+    # ------------------------------------------------------------ searching
+
+    def search(
+        self,
+        query: str,
+        limit: int = 10,
+        *,
+        author: str | None = None,
+        since: str | _dt.date | None = None,
+        until: str | _dt.date | None = None,
+        sort: str = "relevance",
+        passages_per_hit: int = 3,
+    ) -> Results:
+        """Search with the query language (see :mod:`searcher.query`).
+
+        Reviews holding every word of the query rank above those holding only
+        some. ``author``, ``since`` and ``until`` filter; ``sort="date"``
+        orders newest first instead of by relevance."""
+        if limit < 1:
+            raise QueryError("limit must be at least 1")
+        if sort not in SORTS:
+            raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        compiled = parse(query)
+        filt = _filter(author, since, until)
+        with self._ix.searcher(weighting=weighting()) as s:
+            if sort == "date":
+                found = s.search(compiled.loose, limit=limit, filter=filt, sortedby="date", reverse=True)
+                ranked, total = [(h.docnum, h.score or 0.0) for h in found], len(found)
+            else:
+                ranked, total = _tiered(s, compiled.strict, compiled.loose, limit, filt)
+            hits = [self._hit(s.stored_fields(doc), score, compiled.terms, passages_per_hit) for doc, score in ranked]
+        return Results(query, hits, total)
+
+    @staticmethod
+    def _hit(stored: dict, score: float, terms: dict, top: int) -> Hit:
+        review = Review.from_dict(json.loads(stored["review"]))
+        any_field = terms.get(None, set())
+        shown = passages(review.body, any_field | terms.get("body", set()), "body", top)
+        title_terms = any_field | terms.get("title", set())
+        titled = passages(review.title, title_terms, "title", 1) if title_terms else []
+        shown.extend(p for p in titled if p.highlights)
+        return Hit(review.id, score, review, shown)
+
+
+def _tiered(s, strict: wq.Query, loose: wq.Query, limit: int, filt) -> tuple[list[tuple[int, float]], int]:
+    """Reviews matching ``strict`` first, then the rest of ``loose``; and how many matched ``loose``."""
+    first = s.search(strict, limit=limit, filter=filt)
+    ranked = [(h.docnum, h.score) for h in first]
+    if strict == loose:
+        return ranked, len(first)
+    seen = {doc for doc, _ in ranked}
+    rest = s.search(loose, limit=limit + len(ranked), filter=filt)
+    ranked.extend((h.docnum, h.score) for h in rest if h.docnum not in seen)
+    return ranked[:limit], len(rest)
+
+
+def _date_bound(value: str | _dt.date | None, name: str) -> str | None:
+    if value is None or isinstance(value, _dt.date):
+        return value.isoformat() if value else None
+    parsed = parse_date(value)
+    if parsed is None:
+        raise QueryError(f"cannot read the date {value!r} given to {name}; write it as YYYY-MM-DD")
+    return parsed.isoformat()
+
+
+def _filter(author: str | None, since, until) -> wq.Query | None:
+    clauses: list[wq.Query] = []
+    if author:
+        clauses.append(wq.Term("author", author.strip().lower()))
+    start, end = _date_bound(since, "since"), _date_bound(until, "until")
+    if start or end:
+        clauses.append(wq.TermRange("date", start, end))
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else wq.And(clauses)
+
+
+class _Writer:
+    """One Whoosh writer: analyses each review once, derives missing keywords
+    and stores the whole review. A review id repeated within one writer
+    commits first, so the later copy replaces the earlier."""
+
+    def __init__(self, ix: windex.Index):
+        self._ix = ix
+        self._w = self._open()
+        self._ids: set[str] = set()
+
+    def _open(self):
+        try:
+            return self._ix.writer(limitmb=256)
+        except LockError as e:
+            raise IndexLockedError(
+                f"the index in {self._ix.storage.folder} is being written by another process"
+            ) from e
+
+    def add_all(self, reviews: Iterable[Review]) -> int:
+        count = 0
+        for review in reviews:
+            self.add(review)
+            count += 1
+        return count
+
+    def add(self, review: Review) -> None:
+        if review.id in self._ids:
+            self.commit()
+            self._w = self._open()
+            self._ids.clear()
+        self._ids.add(review.id)
+        title_terms, body_terms = analyze_many([review.title, review.body])
+        if not review.keywords:
+            derived = derive_keywords(review.title, title_terms, review.body, body_terms)
+            review = replace(review, keywords=derived, keywords_derived=bool(derived))
+        fields = dict(
+            id=review.id,
+            title=Analyzed(review.title, title_terms),
+            body=Analyzed(review.body, body_terms),
+            keywords="\n".join(review.keywords),
+            category=review.category or "",
+            review=json.dumps(review.to_dict(), ensure_ascii=False),
+        )
+        for name, value in (("author", review.author), ("source", review.source), ("date", review.date)):
+            if value:
+                fields[name] = value.isoformat() if name == "date" else value
+        self._w.update_document(**fields)
+
+    def commit(self) -> None:
+        self._w.commit()
+
+    def cancel(self) -> None:
+        self._w.cancel()

@@ -1,0 +1,378 @@
+"""The query language: parse a user's query string into Whoosh queries.
+
+Syntax: plain words, ``"phrases"``, ``AND`` / ``OR`` / ``NOT``, ``-word``,
+``+word``, parentheses, ``field:value`` / ``field:"phrase"`` for title, body,
+keywords, category, author, id and source, and ranges ``date:[2025-03-01 TO
+2025-04-30]`` (either end may be empty or ``*``; ``date:2025-04`` is a month).
+
+Adjacent plain words form one *text run* that is analysed as a whole, so Kiwi
+sees them in context. Words that are only put side by side are soft: a review
+with all of them ranks first (``strict``), one with some of them follows
+(``loose``). ``AND``, ``+`` and ``NOT`` are hard in both.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+
+from .analysis import analyze
+from .dates import parse_date
+from .errors import QueryError
+from .schema import EXACT_FIELDS, TEXT_FIELDS
+
+FIELDS = frozenset(TEXT_FIELDS) | frozenset(EXACT_FIELDS) | {"date"}
+
+
+# ---------------------------------------------------------------- syntax tree
+
+
+@dataclass
+class Text:
+    """Words analysed together; ``phrase`` requires them adjacent and in order."""
+
+    text: str
+    field: str | None = None
+    phrase: bool = False
+
+
+@dataclass
+class Exact:
+    field: str
+    value: str
+
+
+@dataclass
+class DateRange:
+    start: str | None
+    end: str | None
+    start_excl: bool = False
+    end_excl: bool = False
+
+
+@dataclass
+class Not:
+    child: object
+
+
+@dataclass
+class Group:
+    """Children joined by AND (hard) or by juxtaposition (soft), or by OR."""
+
+    op: str  # "and", "soft", "or"
+    children: list = field(default_factory=list)
+
+
+# -------------------------------------------------------------------- lexing
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<lparen>\()
+  | (?P<rparen>\))
+  | (?P<fieldrange>(?P<rfield>[A-Za-z_]+):(?P<open>[\[{])(?P<range>[^\]}]*)(?P<close>[\]}]?))
+  | (?P<fieldphrase>(?P<pfield>[A-Za-z_]+):"(?P<pvalue>[^"]*)"?)
+  | (?P<fieldword>(?P<wfield>[A-Za-z_]+):(?P<wvalue>[^\s()"]*))
+  | (?P<phrase>"(?P<text>[^"]*)"?)
+  | (?P<word>[^\s()"]+)
+    """,
+    re.VERBOSE,
+)
+
+_OPERATORS = {"AND": "and", "OR": "or", "NOT": "not", "&&": "and", "||": "or"}
+_PREFIXES = {"-": "not", "+": "plus"}
+
+
+def _lex(qs: str) -> list[tuple[str, object]]:
+    """Tokens as (kind, value); unknown ``field:`` prefixes stay plain words."""
+    out: list[tuple[str, object]] = []
+    for m in _TOKEN.finditer(qs):
+        kind = m.lastgroup
+        if kind == "ws":
+            continue
+        if kind in ("fieldrange", "fieldphrase", "fieldword"):
+            name = (m.group("rfield") or m.group("pfield") or m.group("wfield")).lower()
+            if name not in FIELDS:
+                out.extend(("word", w) for w in m.group(0).replace('"', " ").split())
+                continue
+            if kind == "fieldrange":
+                out.append(("range", (name, m.group("open"), m.group("range"), m.group("close"))))
+            elif kind == "fieldphrase":
+                out.append(("field", (name, m.group("pvalue"), True)))
+            else:
+                out.append(("field", (name, m.group("wvalue"), False)))
+        elif kind == "phrase":
+            out.append(("phrase", m.group("text")))
+        elif kind == "word":
+            word = m.group(0)
+            if word in _OPERATORS:
+                out.append((_OPERATORS[word], word))
+            elif len(word) > 1 and word[0] in _PREFIXES:
+                out.append((_PREFIXES[word[0]], word[0]))
+                out.extend(_lex(word[1:]))
+            else:
+                out.append(("word", word))
+        else:
+            out.append((kind, m.group(0)))
+    return out
+
+
+# ------------------------------------------------------------------- parsing
+
+
+class _Parser:
+    """Recursive descent over the tokens; forgiving where a user would be."""
+
+    def __init__(self, tokens: list[tuple[str, object]]):
+        self.tokens = tokens
+        self.i = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.i][0] if self.i < len(self.tokens) else None
+
+    def take(self) -> tuple[str, object]:
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def parse(self):
+        node = self.parse_or()
+        while self.peek() == "rparen":  # a stray ')' is ignored
+            self.take()
+            more = self.parse_or()
+            node = _join("soft", [node, more])
+        return node
+
+    def parse_or(self):
+        children = [self.parse_and()]
+        while self.peek() == "or":
+            self.take()
+            children.append(self.parse_and())
+        return _join("or", children)
+
+    def parse_and(self):
+        hard, soft, words = [], [], []
+
+        def flush_words():
+            if words:
+                soft.append(Text(" ".join(words)))
+                words.clear()
+
+        required = False
+        while self.peek() not in (None, "or", "rparen"):
+            kind = self.peek()
+            if kind == "and":
+                self.take()
+                flush_words()
+                required = True
+                if soft:  # the left operand of AND is required as well
+                    hard.append(soft.pop())
+                continue
+            if kind == "plus":
+                self.take()
+                flush_words()
+                required = True
+                continue
+            if kind == "word" and not required:
+                words.append(self.take()[1])
+                continue
+            flush_words()
+            node = self.parse_unary()
+            if node is None:
+                continue
+            (hard if required or isinstance(node, Not) else soft).append(node)
+            required = False
+        flush_words()
+        children = hard + ([_join("soft", soft)] if soft else [])
+        return _join("and", [c for c in children if c is not None])
+
+    def parse_unary(self):
+        kind = self.peek()
+        if kind == "not":
+            self.take()
+            child = self.parse_unary()
+            return Not(child) if child is not None else None
+        return self.parse_primary()
+
+    def parse_primary(self):
+        kind, value = self.take()
+        if kind == "lparen":
+            node = self.parse_or()
+            if self.peek() == "rparen":
+                self.take()
+            return node
+        if kind == "word":
+            return Text(value)
+        if kind == "phrase":
+            return Text(value, phrase=True) if value.strip() else None
+        if kind == "field":
+            name, text, quoted = value
+            return _field_node(name, text, quoted)
+        if kind == "range":
+            return _range_node(*value)
+        return None  # a lone ')' or an operator with nothing after it
+
+
+def _join(op: str, children: list):
+    children = [c for c in children if c is not None]
+    if not children:
+        return None
+    if len(children) == 1:
+        return children[0]
+    return Group(op, children)
+
+
+def _field_node(name: str, text: str, quoted: bool):
+    if not text.strip():
+        raise QueryError(f"'{name}:' needs a value, e.g. {name}:외로움")
+    if name in TEXT_FIELDS:
+        return Text(text, field=name, phrase=quoted)
+    if name == "date":
+        return _date_node(text)
+    return Exact(name, text)
+
+
+_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2})?$")
+
+
+def _date_value(text: str, what: str) -> str:
+    """An ISO date, or a year / year-month prefix (2025, 2025-04)."""
+    text = text.strip()
+    if _PARTIAL_DATE.match(text):
+        return text
+    parsed = parse_date(text)
+    if parsed is None:
+        raise QueryError(f"cannot read the date {text!r} in {what}; write it as YYYY-MM-DD")
+    return parsed.isoformat()
+
+
+def _date_node(text: str):
+    value = _date_value(text, f"date:{text}")
+    if len(value) < 10:
+        return DateRange(value, value + "-99")
+    return Exact("date", value)
+
+
+def _range_node(name: str, opening: str, inner: str, closing: str):
+    if name != "date":
+        raise QueryError(f"ranges work on date only, not on {name!r}: date:[2025-03-01 TO 2025-04-30]")
+    if not closing:
+        raise QueryError(f"the range date:{opening}{inner} is not closed with ']'")
+    parts = re.split(r"\s+TO\s+|\s+to\s+|\s*~\s*", f" {inner.strip()} ")
+    if len(parts) != 2:
+        raise QueryError(f"write a date range as date:[2025-03-01 TO 2025-04-30], not date:{opening}{inner}{closing}")
+    ends = [p.strip() for p in parts]
+    what = f"date:{opening}{inner}{closing}"
+    start = _date_value(ends[0], what) if ends[0] not in ("", "*") else None
+    end = _date_value(ends[1], what) if ends[1] not in ("", "*") else None
+    if end is not None and len(end) < 10:
+        end += "-99"  # a year or month as the upper end includes all of it
+    return DateRange(start, end, opening == "{", closing == "}")
+
+
+# ----------------------------------------------------------------- compiling
+
+
+@dataclass
+class CompiledQuery:
+    """The Whoosh queries for a query string, and the terms to highlight.
+
+    ``strict`` requires every soft word; ``loose`` only some. ``terms`` maps a
+    field (None for any free-text field) to the analysed terms asked for there.
+    """
+
+    strict: wq.Query
+    loose: wq.Query
+    terms: dict[str | None, set[str]]
+
+
+def parse(qs: str) -> CompiledQuery:
+    """Parse a query string. Raises QueryError when there is nothing to search for."""
+    if not qs or not qs.strip():
+        raise QueryError("the query is empty")
+    tree = _Parser(_lex(qs)).parse()
+    terms: dict[str | None, set[str]] = {}
+    strict = _compile(tree, True, terms, positive=True)
+    loose = _compile(tree, False, {}, positive=True)
+    if strict is None or loose is None:
+        raise QueryError(
+            f"nothing to search for in {qs!r}: it has only particles, endings or punctuation"
+        )
+    return CompiledQuery(strict, loose, terms)
+
+
+def _positions(text: str) -> list[list[str]]:
+    """Analysed terms grouped by position (alternatives at one position)."""
+    groups: dict[int, list[str]] = {}
+    for term in analyze(text):
+        alts = groups.setdefault(term.pos, [])
+        if term.text not in alts:
+            alts.append(term.text)
+    return list(groups.values())
+
+
+def _fields(name: str | None) -> dict[str, float]:
+    return TEXT_FIELDS if name is None else {name: 1.0}
+
+
+def _compile(node, strict: bool, terms: dict, positive: bool) -> wq.Query | None:
+    if node is None:
+        return None
+    if isinstance(node, Text):
+        groups = _positions(node.text)
+        if not groups:
+            return None
+        if positive:
+            terms.setdefault(node.field, set()).update(t for g in groups for t in g)
+        fields = _fields(node.field)
+        if node.phrase and len(groups) > 1:
+            return _or([_phrase(f, groups, boost) for f, boost in fields.items()])
+        clauses = [
+            _or([wq.Term(f, t, boost=boost) for f, boost in fields.items() for t in alts])
+            for alts in groups
+        ]
+        return _and(clauses) if (strict or node.phrase) else _or(clauses)
+    if isinstance(node, Exact):
+        if node.field == "date":
+            return wq.Term("date", node.value)
+        value = node.value.strip()
+        return wq.Term(node.field, value if node.field == "id" else value.lower())
+    if isinstance(node, DateRange):
+        return wq.TermRange("date", node.start, node.end, node.start_excl, node.end_excl)
+    if isinstance(node, Not):
+        child = _compile(node.child, True, terms, positive=False)
+        return wq.Not(child) if child is not None else None
+    children = [_compile(c, strict, terms, positive) for c in node.children]
+    children = [c for c in children if c is not None]
+    if node.op == "or":
+        return _or(children)
+    if node.op == "soft" and not strict:
+        return _or(children)
+    return _and(children)
+
+
+def _phrase(fieldname: str, groups: list[list[str]], boost: float) -> wq.Query:
+    if all(len(alts) == 1 for alts in groups):
+        return wq.Phrase(fieldname, [alts[0] for alts in groups], boost=boost)
+    return wq.Sequence([_or([wq.Term(fieldname, t) for t in alts]) for alts in groups], boost=boost)
+
+
+def _or(clauses: list[wq.Query]) -> wq.Query | None:
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
+
+
+def _and(clauses: list[wq.Query]) -> wq.Query | None:
+    """AND of the clauses; NOT clauses subtract, and a query of only NOTs
+    subtracts from every review."""
+    positives = [c for c in clauses if not isinstance(c, wq.Not)]
+    negatives = [c.query for c in clauses if isinstance(c, wq.Not)]
+    if not positives and not negatives:
+        return None
+    base = (positives[0] if len(positives) == 1 else wq.And(positives)) if positives else wq.Every()
+    if negatives:
+        return wq.AndNot(base, negatives[0] if len(negatives) == 1 else wq.Or(negatives))
+    return base
