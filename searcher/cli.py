@@ -1,0 +1,134 @@
+"""The `revsearch` command: a thin click layer over the library; rendering with rich lives here only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from .errors import RevsearchError
+from .highlight import Passage
+from .index import SORTS, IngestReport, ReviewIndex
+from .results import Hit, Results
+
+DEFAULT_INDEX = "index"
+DEFAULT_CORPUS = "corpus"
+#: Examples shown per skip reason in the summary.
+EXAMPLES = 3
+
+index_option = click.option(
+    "--index", "index_dir", default=DEFAULT_INDEX, show_default=True,
+    type=click.Path(file_okay=False), help="Folder of the index.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="revsearch")
+def main() -> None:
+    """Full-text search for Korean reviews."""
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, type=click.Path())
+@index_option
+def index_cmd(paths: tuple[str, ...], index_dir: str) -> None:
+    """Index review files and folders (default: corpus/)."""
+    err = Console(stderr=True)
+    try:
+        ix = ReviewIndex.open_or_create(index_dir)
+        with ix, Progress(
+            TextColumn("[progress.description]{task.description}"), BarColumn(),
+            MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True,
+        ) as bar:
+            task = bar.add_task("indexing", total=None)
+
+            def progress(done: int, total: int, path: Path) -> None:
+                bar.update(task, completed=done, total=total, description=f"indexing {path.name}")
+
+            report = ix.add_paths(paths or [DEFAULT_CORPUS], progress=progress)
+            count = len(ix)
+    except RevsearchError as e:
+        raise click.ClickException(str(e)) from e
+    _print_summary(err, report, index_dir, count)
+    if report.files_read == 0 and report.skipped:
+        raise click.ClickException("nothing was indexed")
+
+
+def _print_summary(console: Console, report: IngestReport, index_dir: str, count: int) -> None:
+    console.print(
+        f"[bold]{report.reviews_indexed}[/] reviews indexed from [bold]{report.files_read}[/] files "
+        f"into {index_dir}/ ({count} reviews in the index); [bold]{len(report.skipped)}[/] skipped"
+    )
+    groups = report.skipped_by_reason()
+    if groups:
+        table = Table("skipped because", "count", "examples", show_lines=False)
+        for reason, skips in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+            examples = "\n".join(str(s.path) + (f":{s.line}" if s.line is not None else "") for s in skips[:EXAMPLES])
+            table.add_row(reason, str(len(skips)), examples)
+        console.print(table)
+
+
+@main.command("query")
+@click.argument("query")
+@index_option
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Most hits to show.")
+@click.option("--author", help="Only reviews by this author.")
+@click.option("--since", help="Only reviews written on or after this date (YYYY-MM-DD).")
+@click.option("--until", help="Only reviews written on or before this date.")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (highlights as character offsets).")
+def query_cmd(query: str, index_dir: str, limit: int, author, since, until, sort: str, as_json: bool) -> None:
+    """Search the index. See the README for the query syntax."""
+    try:
+        with ReviewIndex.open(index_dir) as ix:
+            results = ix.search(query, limit, author=author, since=since, until=until, sort=sort)
+    except RevsearchError as e:
+        raise click.ClickException(str(e)) from e
+    if as_json:
+        click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _render(Console(), results)
+
+
+def _render(console: Console, results: Results) -> None:
+    if not results.hits:
+        console.print(f"No reviews match [bold]{results.query}[/].")
+        return
+    console.print(f"[dim]{len(results)} of {results.total} matching reviews for[/] [bold]{results.query}[/]\n")
+    for rank, hit in enumerate(results, 1):
+        _render_hit(console, rank, hit)
+
+
+def _render_hit(console: Console, rank: int, hit: Hit) -> None:
+    review = hit.review
+    titles = [p for p in hit.passages if p.field == "title"]
+    title = _marked(titles[0]) if titles else Text(review.title or review.id)
+    console.print(Text(f"{rank}. ", style="bold") + Text.assemble(title, style="bold") + Text(f"  {hit.score:.2f}", style="dim"))
+    meta = [m for m in (review.author, review.date.isoformat() if review.date else None, review.category) if m]
+    if review.keywords:
+        meta.append("#" + " #".join(review.keywords))
+    if meta:
+        console.print(Text("   " + " · ".join(meta), style="cyan"))
+    for passage in hit.passages:
+        if passage.field == "body":
+            console.print(Text("   ") + _marked(passage))
+    if review.source:
+        console.print(Text(f"   {review.source}", style="dim"))
+    console.print()
+
+
+def _marked(passage: Passage) -> Text:
+    """The passage on one line with its matched words highlighted."""
+    text = Text(passage.text.replace("\n", " "))
+    for start, end in passage.highlights:
+        text.stylize("bold yellow reverse", start, end)
+    return text
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
