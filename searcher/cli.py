@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
 from .errors import RevsearchError
@@ -62,15 +61,15 @@ def index_cmd(paths: tuple[str, ...], index_dir: str) -> None:
 def _print_summary(console: Console, report: IngestReport, index_dir: str, count: int) -> None:
     console.print(
         f"[bold]{report.reviews_indexed}[/] reviews indexed from [bold]{report.files_read}[/] files "
-        f"into {index_dir}/ ({count} reviews in the index); [bold]{len(report.skipped)}[/] skipped"
+        f"into {index_dir}/ ({count} reviews in the index); [bold]{len(report.skipped)}[/] skipped",
+        soft_wrap=True,
     )
-    groups = report.skipped_by_reason()
-    if groups:
-        table = Table("skipped because", "count", "examples", show_lines=False)
-        for reason, skips in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-            examples = "\n".join(str(s.path) + (f":{s.line}" if s.line is not None else "") for s in skips[:EXAMPLES])
-            table.add_row(reason, str(len(skips)), examples)
-        console.print(table)
+    for reason, skips in sorted(report.skipped_by_reason().items(), key=lambda kv: -len(kv[1])):
+        console.print(f"  [yellow]skipped {len(skips)}[/]: {reason}")
+        for skip in skips[:EXAMPLES]:
+            console.print(f"    {skip.where}", soft_wrap=True, highlight=False)
+        if len(skips) > EXAMPLES:
+            console.print(f"    … and {len(skips) - EXAMPLES} more")
 
 
 @main.command("query")

@@ -36,9 +36,10 @@ class Skip:
     reason: str
     line: int | None = None
 
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line is not None else self.path
-        return f"{where}: {self.reason}"
+    @property
+    def where(self) -> str:
+        """``path`` or ``path:line``."""
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
 
 
 @dataclass
@@ -177,8 +178,7 @@ class ReviewIndex:
         filt = _filter(author, since, until)
         with self._ix.searcher(weighting=weighting()) as s:
             if sort == "date":
-                found = s.search(compiled.loose, limit=limit, filter=filt, sortedby="date", reverse=True)
-                ranked, total = [(h.docnum, h.score or 0.0) for h in found], len(found)
+                ranked, total = _by_date(s, compiled.loose, limit, filt)
             else:
                 ranked, total = _tiered(s, compiled.strict, compiled.loose, limit, filt)
             hits = [self._hit(s.stored_fields(doc), score, compiled.terms, passages_per_hit) for doc, score in ranked]
@@ -205,6 +205,15 @@ def _tiered(s, strict: wq.Query, loose: wq.Query, limit: int, filt) -> tuple[lis
     rest = s.search(loose, limit=limit + len(ranked), filter=filt)
     ranked.extend((h.docnum, h.score) for h in rest if h.docnum not in seen)
     return ranked[:limit], len(rest)
+
+
+def _by_date(s, loose: wq.Query, limit: int, filt) -> tuple[list[tuple[int, float]], int]:
+    """The newest ``limit`` reviews matching ``loose``, with their relevance scores
+    (a date-sorted Whoosh search reports the sort key as the score)."""
+    found = s.search(loose, limit=limit, filter=filt, sortedby="date", reverse=True)
+    docs = [h.docnum for h in found]
+    scores = {h.docnum: h.score for h in s.search(loose, limit=len(docs), filter=set(docs))} if docs else {}
+    return [(doc, scores.get(doc, 0.0)) for doc in docs], len(found)
 
 
 def _date_bound(value: str | _dt.date | None, name: str) -> str | None:

@@ -182,7 +182,8 @@ class _Parser:
             node = self.parse_unary()
             if node is None:
                 continue
-            (hard if required or isinstance(node, Not) else soft).append(node)
+            # NOT and field filters (author:, date:, …) constrain; they do not rank.
+            (hard if required or isinstance(node, (Not, Exact, DateRange)) else soft).append(node)
             required = False
         flush_words()
         children = hard + ([_join("soft", soft)] if soft else [])
@@ -190,6 +191,8 @@ class _Parser:
 
     def parse_unary(self):
         kind = self.peek()
+        if kind is None:
+            return None
         if kind == "not":
             self.take()
             child = self.parse_unary()
