@@ -86,11 +86,16 @@ def _pieces(text: str) -> Iterator[tuple[int, str]]:
 
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
+#: A character repeated this often is elongation (ㅋㅋㅋ, 오오오, !!!) or junk.
+_RUN = re.compile(r"(.)\1{8,}", re.DOTALL)
 
 
 def _clean(piece: str) -> str:
-    """Replace what Kiwi cannot take (lone surrogates) without moving offsets."""
-    return _SURROGATES.sub(" ", piece)
+    """What Kiwi is given, offsets unmoved: lone surrogates become spaces, and a
+    run of one character keeps three copies, the rest blanked (Kiwi slows to a
+    crawl on long runs such as 가가가…)."""
+    piece = _SURROGATES.sub(" ", piece)
+    return _RUN.sub(lambda m: m.group(1) * 3 + " " * (len(m.group(0)) - 3), piece)
 
 
 def analyze(text: str) -> list[Term]:

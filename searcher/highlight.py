@@ -17,6 +17,9 @@ from .analysis import analyze
 MAX_CHARS = 200
 #: Context kept before the first match when a sentence has to be cut.
 LEAD_CHARS = 50
+#: Passages are looked for in this much of a text: analysing a huge review in
+#: full at query time would cost seconds per hit.
+SCAN_CHARS = 50_000
 
 _SENTENCE = re.compile(r"[^\n.!?。…]*(?:[.!?。…]+|\n|$)")
 _WORDS = re.compile(r"\W+")
@@ -90,7 +93,7 @@ def passages(text: str, terms: set[str], fieldname: str = "body", top: int = 3) 
     the most matches. Without any match, the text's opening as one passage."""
     if not text.strip():
         return []
-    spans = match_spans(text, terms) if terms else []
+    spans = match_spans(text[:SCAN_CHARS], terms) if terms else []
     scored = []
     for s_start, s_end in _sentences(text):
         inside = [sp for sp in spans if s_start <= sp[0] and sp[1] <= s_end]
