@@ -13,6 +13,7 @@ from rich.text import Text
 from .errors import RevsearchError
 from .highlight import Passage
 from .index import SORTS, IngestReport, ReviewIndex
+from .readers import ReadOptions
 from .results import Hit, Results
 
 DEFAULT_INDEX = "index"
@@ -35,8 +36,15 @@ def main() -> None:
 @main.command("index")
 @click.argument("paths", nargs=-1, type=click.Path())
 @index_option
-def index_cmd(paths: tuple[str, ...], index_dir: str) -> None:
+@click.option(
+    "--field", "fields", multiple=True, metavar="FIELD=COLUMN",
+    help="Read a review field from this column of JSON/CSV/TSV exports, e.g. --field body=document.",
+)
+@click.option("--encoding", help="Read files in this encoding instead of detecting it (e.g. cp949).")
+@click.option("--strict", is_flag=True, help="Exit with an error if any file or record was skipped.")
+def index_cmd(paths: tuple[str, ...], index_dir: str, fields: tuple[str, ...], encoding: str | None, strict: bool) -> None:
     """Index review files and folders (default: corpus/)."""
+    options = _read_options(fields, encoding)
     err = Console(stderr=True)
     try:
         ix = ReviewIndex.open_or_create(index_dir)
@@ -49,13 +57,28 @@ def index_cmd(paths: tuple[str, ...], index_dir: str) -> None:
             def progress(done: int, total: int, path: Path) -> None:
                 bar.update(task, completed=done, total=total, description=f"indexing {path.name}")
 
-            report = ix.add_paths(paths or [DEFAULT_CORPUS], progress=progress)
+            report = ix.add_paths(paths or [DEFAULT_CORPUS], progress=progress, options=options)
             count = len(ix)
     except RevsearchError as e:
         raise click.ClickException(str(e)) from e
     _print_summary(err, report, index_dir, count)
-    if report.files_read == 0 and report.skipped:
+    if report.reviews_indexed == 0 and report.skipped:
         raise click.ClickException("nothing was indexed")
+    if strict and report.skipped:
+        raise click.ClickException(f"{len(report.skipped)} skipped (--strict)")
+
+
+def _read_options(fields: tuple[str, ...], encoding: str | None) -> ReadOptions:
+    mapping = {}
+    for spec in fields:
+        name, sep, column = spec.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise click.BadParameter(f"{spec!r} is not FIELD=COLUMN", param_hint="--field")
+        mapping[name.strip()] = column.strip()
+    try:
+        return ReadOptions(encoding=encoding, fields=mapping)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--field") from e
 
 
 def _print_summary(console: Console, report: IngestReport, index_dir: str, count: int) -> None:
@@ -64,12 +87,13 @@ def _print_summary(console: Console, report: IngestReport, index_dir: str, count
         f"into {index_dir}/ ({count} reviews in the index); [bold]{len(report.skipped)}[/] skipped",
         soft_wrap=True,
     )
-    for reason, skips in sorted(report.skipped_by_reason().items(), key=lambda kv: -len(kv[1])):
-        console.print(f"  [yellow]skipped {len(skips)}[/]: {reason}")
-        for skip in skips[:EXAMPLES]:
-            console.print(f"    {skip.where}", soft_wrap=True, highlight=False)
-        if len(skips) > EXAMPLES:
-            console.print(f"    … and {len(skips) - EXAMPLES} more")
+    for label, skips in (("skipped", report.skipped), ("indexed, but", report.warnings)):
+        for kind, group in report.by_kind(skips).items():
+            console.print(f"  [yellow]{label} {len(group)}[/]: {kind}", highlight=False)
+            for skip in group[:EXAMPLES]:
+                console.print(f"    {skip.where}: {skip.reason}", soft_wrap=True, highlight=False)
+            if len(group) > EXAMPLES:
+                console.print(f"    … and {len(group) - EXAMPLES} more", highlight=False)
 
 
 @main.command("query")
@@ -108,7 +132,10 @@ def _render_hit(console: Console, rank: int, hit: Hit) -> None:
     titles = [p for p in hit.passages if p.field == "title"]
     title = _marked(titles[0]) if titles else Text(review.title or review.id)
     console.print(Text(f"{rank}. ", style="bold") + Text.assemble(title, style="bold") + Text(f"  {hit.score:.2f}", style="dim"))
-    meta = [m for m in (review.author, review.date.isoformat() if review.date else None, review.category) if m]
+    rating = f"★ {review.rating:g}" if review.rating is not None else None
+    date = review.date.isoformat() if review.date else None
+    item = f"item {review.item}" if review.item else None
+    meta = [m for m in (review.author, date, rating, item, review.category) if m]
     if review.keywords:
         meta.append("#" + " #".join(review.keywords))
     if meta:

@@ -21,11 +21,15 @@ class QueryError(RevsearchError):
 
 
 class ReadError(RevsearchError):
-    """A source file (or one record in it) cannot be read; names the file and, where known, the line."""
+    """A source file (or one record in it) cannot be read; names the file and, where known, the line.
 
-    def __init__(self, path: str, reason: str, line: int | None = None):
+    ``skipped`` is False for a warning: the review was kept, with a value left unread (a date).
+    """
+
+    def __init__(self, path: str, reason: str, line: int | None = None, *, skipped: bool = True):
         self.path = str(path)
         self.reason = reason
         self.line = line
+        self.skipped = skipped
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {reason}")

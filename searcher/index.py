@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from .errors import IndexLockedError, IndexNotFoundError, QueryError, ReadError,
 from .highlight import passages
 from .keywords import derive_keywords
 from .query import parse
-from .readers import iter_source_files, read_file
+from .readers import ReadOptions, iter_source_files, read_file
 from .results import Hit, Results
 from .review import Review
 from .schema import build_schema, weighting
@@ -30,7 +31,7 @@ SORTS = ("relevance", "date")
 
 @dataclass
 class Skip:
-    """A file or record left out, and why."""
+    """A file or record left out (or, as a warning, kept with a value unread), and why."""
 
     path: str
     reason: str
@@ -41,23 +42,34 @@ class Skip:
         """``path`` or ``path:line``."""
         return f"{self.path}:{self.line}" if self.line is not None else self.path
 
+    @property
+    def kind(self) -> str:
+        """The reason without its particulars, to group like skips: "cannot read date"
+        for "cannot read date '2025-13-01'", "expected N columns, found N" …"""
+        head = re.split(r"[:(]", self.reason, maxsplit=1)[0]
+        return re.sub(r"\d+", "N", re.sub(r"'[^']*'", "…", head)).strip()
+
 
 @dataclass
 class IngestReport:
-    """What an :meth:`ReviewIndex.add_paths` run did."""
+    """What an :meth:`ReviewIndex.add_paths` run did: ``skipped`` files and records
+    were not indexed; ``warnings`` were indexed with something left out."""
 
     files_read: int = 0
     reviews_indexed: int = 0
     skipped: list[Skip] = field(default_factory=list)
+    warnings: list[Skip] = field(default_factory=list)
 
-    def skip(self, error: ReadError) -> None:
-        self.skipped.append(Skip(error.path, error.reason, error.line))
+    def note(self, error: ReadError) -> None:
+        (self.skipped if error.skipped else self.warnings).append(Skip(error.path, error.reason, error.line))
 
-    def skipped_by_reason(self) -> dict[str, list[Skip]]:
+    @staticmethod
+    def by_kind(skips: list[Skip]) -> dict[str, list[Skip]]:
+        """Skips grouped by :attr:`Skip.kind`, the largest group first."""
         groups: dict[str, list[Skip]] = defaultdict(list)
-        for s in self.skipped:
-            groups[s.reason].append(s)
-        return dict(groups)
+        for s in skips:
+            groups[s.kind].append(s)
+        return dict(sorted(groups.items(), key=lambda kv: -len(kv[1])))
 
 
 #: Called after each file with (files done, files in all, the file).
@@ -124,26 +136,36 @@ class ReviewIndex:
         writer.commit()
         return count
 
-    def add_paths(self, paths: Iterable[str | os.PathLike], progress: Progress | None = None) -> IngestReport:
-        """Read review files (folders are walked) and index what they hold.
-        A file that cannot be read is reported in the result, never fatal."""
+    def add_paths(
+        self,
+        paths: Iterable[str | os.PathLike],
+        progress: Progress | None = None,
+        options: ReadOptions | None = None,
+    ) -> IngestReport:
+        """Read review files (folders are walked) and index what they hold,
+        streaming. A file or record that cannot be read is reported in the
+        result, never fatal; everything else is indexed."""
         report = IngestReport()
         files: list[Path] = []
         for p in paths:
             try:
                 files.extend(iter_source_files([p]))
             except ReadError as e:
-                report.skip(e)
+                report.note(e)
         writer = _Writer(self._ix)
         try:
             for done, path in enumerate(files, 1):
+                before = report.reviews_indexed
                 try:
-                    reviews = read_file(path)
+                    for item in read_file(path, options):
+                        if isinstance(item, ReadError):
+                            report.note(item)
+                        else:
+                            writer.add(item)
+                            report.reviews_indexed += 1
                 except ReadError as e:
-                    report.skip(e)
-                else:
-                    report.files_read += 1
-                    report.reviews_indexed += writer.add_all(reviews)
+                    report.note(e)
+                report.files_read += report.reviews_indexed > before
                 if progress:
                     progress(done, len(files), path)
         except BaseException:
@@ -280,9 +302,13 @@ class _Writer:
             category=review.category or "",
             review=json.dumps(review.to_dict(), ensure_ascii=False),
         )
-        for name, value in (("author", review.author), ("source", review.source), ("date", review.date)):
-            if value:
-                fields[name] = value.isoformat() if name == "date" else value
+        for name in ("author", "source", "item"):
+            if getattr(review, name):
+                fields[name] = getattr(review, name)
+        if review.date:
+            fields["date"] = review.date.isoformat()
+        if review.rating is not None:
+            fields["rating"] = review.rating
         self._w.update_document(**fields)
 
     def commit(self) -> None:

@@ -2,8 +2,9 @@
 
 Syntax: plain words, ``"phrases"``, ``AND`` / ``OR`` / ``NOT``, ``-word``,
 ``+word``, parentheses, ``field:value`` / ``field:"phrase"`` for title, body,
-keywords, category, author, id and source, and ranges ``date:[2025-03-01 TO
-2025-04-30]`` (either end may be empty or ``*``; ``date:2025-04`` is a month).
+keywords, category, author, item, id and source, and ranges ``date:[2025-03-01
+TO 2025-04-30]``, ``rating:[8 TO 10]`` (either end may be empty or ``*``;
+``date:2025-04`` is a month).
 
 Adjacent plain words form one *text run* that is analysed as a whole, so Kiwi
 sees them in context. Words that are only put side by side are soft: a review
@@ -21,9 +22,9 @@ from whoosh import query as wq
 from .analysis import analyze
 from .dates import parse_date
 from .errors import QueryError
-from .schema import EXACT_FIELDS, TEXT_FIELDS
+from .schema import EXACT_FIELDS, RANGE_FIELDS, TEXT_FIELDS
 
-FIELDS = frozenset(TEXT_FIELDS) | frozenset(EXACT_FIELDS) | {"date"}
+FIELDS = frozenset(TEXT_FIELDS) | frozenset(EXACT_FIELDS) | frozenset(RANGE_FIELDS)
 
 
 # ---------------------------------------------------------------- syntax tree
@@ -45,9 +46,10 @@ class Exact:
 
 
 @dataclass
-class DateRange:
-    start: str | None
-    end: str | None
+class Range:
+    field: str
+    start: str | float | None
+    end: str | float | None
     start_excl: bool = False
     end_excl: bool = False
 
@@ -183,7 +185,7 @@ class _Parser:
             if node is None:
                 continue
             # NOT and field filters (author:, date:, …) constrain; they do not rank.
-            (hard if required or isinstance(node, (Not, Exact, DateRange)) else soft).append(node)
+            (hard if required or isinstance(node, (Not, Exact, Range)) else soft).append(node)
             required = False
         flush_words()
         children = hard + ([_join("soft", soft)] if soft else [])
@@ -232,17 +234,25 @@ def _field_node(name: str, text: str, quoted: bool):
         raise QueryError(f"'{name}:' needs a value, e.g. {name}:외로움")
     if name in TEXT_FIELDS:
         return Text(text, field=name, phrase=quoted)
-    if name == "date":
-        return _date_node(text)
+    if name in RANGE_FIELDS:
+        value = _bound(name, text, f"{name}:{text}")
+        # one day is an exact term; a year, a month or a rating is a range over it
+        return Exact(name, value) if name == "date" and len(value) == 10 else Range(name, value, _upper(value))
     return Exact(name, text)
 
 
 _PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2})?$")
 
 
-def _date_value(text: str, what: str) -> str:
-    """An ISO date, or a year / year-month prefix (2025, 2025-04)."""
+def _bound(name: str, text: str, what: str) -> str | float:
+    """One end of a range: an ISO date or a year / year-month prefix (2025,
+    2025-04) for date; a number for rating."""
     text = text.strip()
+    if name == "rating":
+        try:
+            return float(text)
+        except ValueError:
+            raise QueryError(f"cannot read the number {text!r} in {what}") from None
     if _PARTIAL_DATE.match(text):
         return text
     parsed = parse_date(text)
@@ -251,28 +261,22 @@ def _date_value(text: str, what: str) -> str:
     return parsed.isoformat()
 
 
-def _date_node(text: str):
-    value = _date_value(text, f"date:{text}")
-    if len(value) < 10:
-        return DateRange(value, value + "-99")
-    return Exact("date", value)
+def _upper(value: str | float) -> str | float:
+    """A bound as the upper end of a range: a year or month includes all its days."""
+    return value + "-99" if isinstance(value, str) and len(value) < 10 else value
 
 
 def _range_node(name: str, opening: str, inner: str, closing: str):
-    if name != "date":
-        raise QueryError(f"ranges work on date only, not on {name!r}: date:[2025-03-01 TO 2025-04-30]")
+    what = f"{name}:{opening}{inner}{closing}"
+    if name not in RANGE_FIELDS:
+        raise QueryError(f"ranges work on {' and '.join(RANGE_FIELDS)}, not on {name!r}: {what}")
     if not closing:
-        raise QueryError(f"the range date:{opening}{inner} is not closed with ']'")
+        raise QueryError(f"the range {what} is not closed with ']'")
     parts = re.split(r"\s+TO\s+|\s+to\s+|\s*~\s*", f" {inner.strip()} ")
     if len(parts) != 2:
-        raise QueryError(f"write a date range as date:[2025-03-01 TO 2025-04-30], not date:{opening}{inner}{closing}")
-    ends = [p.strip() for p in parts]
-    what = f"date:{opening}{inner}{closing}"
-    start = _date_value(ends[0], what) if ends[0] not in ("", "*") else None
-    end = _date_value(ends[1], what) if ends[1] not in ("", "*") else None
-    if end is not None and len(end) < 10:
-        end += "-99"  # a year or month as the upper end includes all of it
-    return DateRange(start, end, opening == "{", closing == "}")
+        raise QueryError(f"write a range as {name}:[LOW TO HIGH], not {what}")
+    low, high = (None if p.strip() in ("", "*") else _bound(name, p, what) for p in parts)
+    return Range(name, low, _upper(high) if high is not None else None, opening == "{", closing == "}")
 
 
 # ----------------------------------------------------------------- compiling
@@ -338,12 +342,11 @@ def _compile(node, strict: bool, terms: dict, positive: bool) -> wq.Query | None
         ]
         return _and(clauses) if (strict or node.phrase) else _or(clauses)
     if isinstance(node, Exact):
-        if node.field == "date":
-            return wq.Term("date", node.value)
         value = node.value.strip()
-        return wq.Term(node.field, value if node.field == "id" else value.lower())
-    if isinstance(node, DateRange):
-        return wq.TermRange("date", node.start, node.end, node.start_excl, node.end_excl)
+        return wq.Term(node.field, value if node.field in ("id", "date") else value.lower())
+    if isinstance(node, Range):
+        make = wq.NumericRange if node.field == "rating" else wq.TermRange
+        return make(node.field, node.start, node.end, node.start_excl, node.end_excl)
     if isinstance(node, Not):
         child = _compile(node.child, True, terms, positive=False)
         return wq.Not(child) if child is not None else None

@@ -27,6 +27,8 @@ class Review:
     keywords_derived: bool = False
     category: str | None = None
     source: str | None = None
+    rating: float | None = None
+    item: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from whoosh.analysis import IDTokenizer, LowercaseFilter
-from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.scoring import BM25F
 
 from .analysis import KiwiTokenizer
@@ -11,15 +11,19 @@ from .analysis import KiwiTokenizer
 #: Free-text fields searched by plain query words, with their weight in BM25F:
 #: a word in the title or the keywords says more about a review than one in its body.
 TEXT_FIELDS: dict[str, float] = {"title": 2.0, "keywords": 1.5, "body": 1.0, "category": 1.0}
-#: Exact-value fields (compared case-insensitively).
-EXACT_FIELDS = ("id", "author", "source")
+#: Exact-value fields (compared case-insensitively, but for id).
+EXACT_FIELDS = ("id", "author", "source", "item")
+#: Fields searched with ranges: ``date:[2025-03-01 TO 2025-04-30]``, ``rating:[8 TO 10]``.
+RANGE_FIELDS = ("date", "rating")
 
 
 def build_schema() -> Schema:
     """A fresh schema. The whole Review is stored as JSON in ``review``; the
     other fields are for matching, ranking, filtering and sorting only.
-    ``date`` holds one ISO term per review (``2025-04-02``): ranges run over
-    its terms and its sortable column orders results by date."""
+    ``date`` holds one ISO term per review (``2025-04-02``) and ``rating`` one
+    numeric term (no trie terms: few distinct values, so ranges over plain
+    terms are fast and indexing stays cheap); their sortable columns order
+    results."""
     korean = KiwiTokenizer()
     exact = IDTokenizer() | LowercaseFilter()
     return Schema(
@@ -30,7 +34,9 @@ def build_schema() -> Schema:
         category=TEXT(analyzer=korean, phrase=True),
         author=ID(analyzer=exact),
         source=ID(analyzer=exact),
+        item=ID(analyzer=exact),
         date=ID(sortable=True),
+        rating=NUMERIC(float, shift_step=0, sortable=True),
         review=STORED(),
     )
 

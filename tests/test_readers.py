@@ -160,7 +160,7 @@ def test_read_errors(tmp_path: Path, content: bytes, reason: str) -> None:
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
     with pytest.raises(ReadError) as caught:
-        read_file(path)
+        list(read_file(path))
     assert caught.value.reason == reason
     assert caught.value.path == str(path)
     assert str(caught.value) == f"{path}: {reason}"
@@ -173,13 +173,13 @@ def test_one_line_file_is_review_text(tmp_path: Path) -> None:
     assert (review.title, review.body) == ("", "배우들 연기가 정말 좋았어요")
 
 
-def test_non_utf8_file(tmp_path: Path) -> None:
-    path = tmp_path / "cp949.txt"
-    path.write_bytes("제목\n".encode() + "한국어".encode("cp949"))
+def test_undecodable_file(tmp_path: Path) -> None:
+    path = tmp_path / "neither.txt"
+    path.write_bytes("제목\n".encode() + b"\xff\xfe")  # 0xff is neither UTF-8 nor CP949
     with pytest.raises(ReadError) as caught:
-        read_file(path)
+        list(read_file(path))
     assert caught.value.path == str(path)
-    assert caught.value.reason.startswith("cannot decode as UTF-8")
+    assert caught.value.reason.startswith("cannot decode as UTF-8 or CP949 (byte 0xff at offset 7)")
     assert caught.value.line == 2
     assert str(caught.value).startswith(f"{path}:2: cannot decode as UTF-8")
 
@@ -187,7 +187,7 @@ def test_non_utf8_file(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "gone.txt"
     with pytest.raises(ReadError) as caught:
-        read_file(path)
+        list(read_file(path))
     assert caught.value.path == str(path)
     assert caught.value.reason.startswith("cannot read file: ")
     assert "No such file" in caught.value.reason
@@ -202,10 +202,11 @@ def test_iter_source_files_walks_folders(tmp_path: Path) -> None:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("제목\n본문\n", encoding="utf-8")
     found = [p.relative_to(tmp_path).as_posix() for p in iter_source_files([tmp_path])]
-    assert found == ["a.md", "b.txt", "c.TXT", "sub/deeper/y.md", "sub/z.txt"]
+    assert found == ["a.md", "b.txt", "c.TXT", "sub/deeper/y.md", "sub/notes.csv", "sub/z.txt"]
     # a file the user names is taken whatever its extension, and str paths work
     assert list(iter_source_files([str(tmp_path / "image.png")])) == [tmp_path / "image.png"]
-    assert SUPPORTED_EXTENSIONS == {".txt", ".md"}
+    # .html/.htm come with the HTML reader's entry in the reader table
+    assert SUPPORTED_EXTENSIONS - {".html", ".htm"} == {".txt", ".md", ".json", ".jsonl", ".ndjson", ".csv", ".tsv"}
 
 
 def test_unknown_extension_named_by_user_is_read_as_text(tmp_path: Path) -> None:
@@ -218,7 +219,7 @@ def test_unknown_extension_named_by_user_is_read_as_text(tmp_path: Path) -> None
 def test_stable_ids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first, second = SEEDS[0], SEEDS[1]
     assert stable_id(first) == stable_id(first)
-    assert read_file(first)[0].id == read_file(first)[0].id == stable_id(first)
+    assert list(read_file(first))[0].id == list(read_file(first))[0].id == stable_id(first)
     assert stable_id(first) != stable_id(second)
     assert stable_id(first) == hashlib.sha1(str(first.resolve()).encode()).hexdigest()[:16]
     assert stable_id(first, 3) == hashlib.sha1(f"{first.resolve()}#3".encode()).hexdigest()[:16]

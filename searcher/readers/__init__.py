@@ -1,33 +1,87 @@
 """Readers: source files in, :class:`~searcher.review.Review` records out.
 
-A reader takes a file's path and decoded text and returns one Review, or a list
-of them for files that hold many; it raises :class:`ReadError` for input it
-cannot make sense of. :func:`read_file` does what every file type shares —
-reading, decoding, rejecting what is not review text — and picks the reader by
-extension from ``_READERS``; a new file type is one more entry there.
+Two kinds of reader. A document reader (``_READERS``: blog text, saved pages)
+takes a file's path and whole decoded text and returns one Review. A record
+reader (``_RECORD_READERS``: JSON, JSON Lines, CSV, TSV) takes the decoded text
+stream and yields many, one at a time, so a file of any size is read in little
+memory. :func:`read_file` does what every file type shares — opening, telling
+the encoding, rejecting what is not text — and picks the reader by extension
+and content; a new file type is one more entry in a table.
 """
 
 from __future__ import annotations
 
+import functools
+import io
+import json
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TextIO
 
 from searcher.errors import ReadError
+from searcher.readers.encoding import (
+    NotTextError,
+    check_not_binary,
+    decode_head,
+    detect_encoding,
+    find_decode_error,
+    resolve_encoding,
+)
+from searcher.readers.records import COMMON_NAMES, delimited_header, read_csv, read_json, read_json_lines, read_tsv
+from searcher.readers.html import read_html
 from searcher.readers.text import read_text
 from searcher.review import Review, stable_id
 
-__all__ = ["SUPPORTED_EXTENSIONS", "iter_source_files", "read_file", "stable_id"]
+__all__ = ["SUPPORTED_EXTENSIONS", "ReadOptions", "iter_source_files", "read_file", "stable_id"]
 
-Reader = Callable[[Path, str], "Review | list[Review]"]
 
-_READERS: dict[str, Reader] = {
+@dataclass
+class ReadOptions:
+    """How to read source files: ``encoding`` overrides detection (``--encoding``); ``fields`` maps
+    a Review field to the source column that fills it (``--field body=document``), before the
+    common column names are tried."""
+
+    encoding: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.fields) - set(COMMON_NAMES))
+        if unknown:
+            raise ValueError(f"unknown review field '{unknown[0]}'; one of: {', '.join(COMMON_NAMES)}")
+
+
+DocumentReader = Callable[[Path, str], Review]
+RecordReader = Callable[[Path, TextIO, ReadOptions], Iterator["Review | ReadError"]]
+
+_READERS: dict[str, DocumentReader] = {
     ".txt": read_text,
     ".md": read_text,
+    ".html": read_html,
+    ".htm": read_html,
 }
-#: Extensions picked up when walking a folder (lower case, with the dot).
-SUPPORTED_EXTENSIONS = frozenset(_READERS)
-#: Reader for a file the user named whose extension has no reader of its own.
-_FALLBACK_READER: Reader = read_text
+_RECORD_READERS: dict[str, RecordReader] = {
+    ".json": read_json,
+    ".jsonl": read_json_lines,
+    ".ndjson": read_json_lines,
+    ".csv": read_csv,
+    ".tsv": read_tsv,
+}
+#: Reader for a file the user named whose extension has no reader of its own and whose content says nothing.
+_FALLBACK_READER: DocumentReader = read_text
+#: How much of a file decides its encoding and reader.
+_HEAD_SIZE = 1 << 16
+_HTML_SUFFIXES = (".html", ".htm")
+#: The start of JSON holding reviews: an array of objects (or empty), an object with a key (or empty).
+_JSON_START = re.compile(r"\s*(?:\[\s*[{\]]|\{\s*[\"}])")
+_HTML_START = re.compile(r"\s*<(?:!doctype\s+html|html)\b", re.IGNORECASE)
+#: The first non-blank line (matched, not split off: the head is long).
+_FIRST_LINE = re.compile(r"\s*([^\r\n]*)")
+_NON_SPACE = re.compile(r"\S")
+
+
+#: Extensions picked up when walking a folder (lower case, with the dot): those with a reader.
+SUPPORTED_EXTENSIONS = frozenset(_READERS) | frozenset(_RECORD_READERS)
 
 
 def iter_source_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -65,29 +119,138 @@ def _walk(folder: Path) -> Iterator[Path]:
             yield entry
 
 
-def read_file(path: Path) -> list[Review]:
-    """The reviews in one file.
+def read_file(path: Path, options: ReadOptions | None = None) -> Iterator[Review | ReadError]:
+    """The reviews in one file, read as they are needed.
 
-    Raises :class:`ReadError`, naming the file and the reason, when it cannot be
-    read, is empty, is binary, is not UTF-8 (a BOM is fine) or holds no review text.
+    Yields each Review, and a :class:`ReadError` (not raised) for a problem with
+    one record — ``skipped`` when that record was left out, not when the review
+    was kept with a value unread (a date). Raises ReadError, naming the file,
+    the reason and where known the line, when the file as a whole cannot be
+    read: missing, empty, binary, undecodable, not the format its name or
+    content says, no reviews in it. Such an error can come after some reviews
+    were yielded (a decode error half way); those stand, and the message says
+    how many there were.
     """
+    options = options or ReadOptions()
+    reviews = 0
+    anything = False
     try:
-        data = path.read_bytes()
+        for item in _read(path, options):
+            anything = True
+            reviews += isinstance(item, Review)
+            yield item
+    except ReadError as error:
+        if not reviews:
+            raise
+        read = f"{reviews} review{'s' if reviews > 1 else ''}"
+        raise ReadError(error.path, f"{error.reason} ({read} read before it)", error.line) from error
+    if not anything:
+        raise ReadError(path, "no reviews in file")
+
+
+def _read(path: Path, options: ReadOptions) -> Iterator[Review | ReadError]:
+    """:func:`read_file` without the counting: open, decode, dispatch, and turn OS and codec errors into ReadError."""
+    try:
+        with path.open("rb") as binary:
+            head = binary.read(_HEAD_SIZE)
+            codec = _encoding(path, head, options)
+            try:
+                reader = _pick_reader(path, head, codec, options)
+                del head  # not kept while the file is read
+                binary.seek(0)
+                stream = io.TextIOWrapper(binary, encoding=codec, newline="")  # newline="": the csv module's need
+                yield from reader(path, stream, options)
+            except UnicodeError as exc:  # a UnicodeDecodeError, or a bare one from codecs such as punycode
+                binary.seek(0)
+                raise _decode_error(path, binary, codec, options) from exc
     except OSError as exc:
         raise ReadError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    if b"\0" in data:
-        raise ReadError(path, "binary file, not text")
+
+
+def _encoding(path: Path, head: bytes, options: ReadOptions) -> str:
+    """The codec to read ``path`` with: the user's, else the one its head shows."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        reason = f"cannot decode as UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-        raise ReadError(path, f"{reason}; save the file as UTF-8", line=line) from exc
-    if not text.strip():
+        if options.encoding is None:
+            return detect_encoding(head, html=path.suffix.lower() in _HTML_SUFFIXES)
+        try:
+            codec = resolve_encoding(options.encoding)
+        except LookupError:
+            raise ReadError(path, f"unknown encoding '{options.encoding}'") from None
+        check_not_binary(head, codec)
+        return codec
+    except NotTextError as exc:
+        raise ReadError(path, exc.reason, exc.line) from exc
+
+
+def _decode_error(path: Path, binary: io.BufferedReader, codec: str, options: ReadOptions) -> ReadError:
+    """The ReadError for a file that stops decoding part way, naming the line (found by a second pass)."""
+    if options.encoding is None:
+        name = codec.removesuffix("-sig").upper()
+        advice = f"the file starts as {name}; give its encoding with --encoding"
+    else:
+        name, advice = options.encoding, f"is --encoding {options.encoding} right?"
+    try:
+        where = find_decode_error(binary, codec)
+    except UnicodeError:
+        where = None
+    if where is None:  # the codec does not say where, or the error came from inside a reader
+        return ReadError(path, f"cannot decode as {name}: {advice}")
+    offset, line, byte = where
+    return ReadError(path, f"cannot decode as {name} (byte 0x{byte:02x} at offset {offset}): {advice}", line)
+
+
+def _pick_reader(path: Path, head_bytes: bytes, codec: str, options: ReadOptions) -> RecordReader:
+    """The reader for ``path`` by its extension and its head (raises ReadError for an empty file).
+
+    A ``.json`` file whose first line is a whole object with more lines after
+    it is JSON Lines; a ``.txt`` file whose first line is a tab-separated header
+    naming a review text column (NSMC's ``ratings.txt``) is TSV. A file with an
+    extension no reader knows is sniffed: JSON, then a TSV/CSV header, then an
+    HTML page, else blog text.
+    """
+    head = decode_head(head_bytes, codec)
+    if len(head_bytes) < _HEAD_SIZE and not head.strip():
         raise ReadError(path, "empty file")
-    reader = _READERS.get(path.suffix.lower(), _FALLBACK_READER)
-    result = reader(path, text)
-    reviews = result if isinstance(result, list) else [result]
-    if any(not review.body.strip() for review in reviews):
+    suffix = path.suffix.lower()
+    if suffix == ".json" and _is_json_lines(head):
+        return read_json_lines
+    if suffix in _RECORD_READERS:
+        return _RECORD_READERS[suffix]
+    first_line = _FIRST_LINE.match(head)[1]
+    if suffix == ".txt" and delimited_header(first_line, options) == "\t":
+        return read_tsv
+    if suffix in _READERS:
+        return _as_record_reader(_READERS[suffix])
+    if _JSON_START.match(head):
+        return read_json_lines if _is_json_lines(head) else read_json
+    delimiter = delimited_header(first_line, options)
+    if delimiter:
+        return read_tsv if delimiter == "\t" else read_csv
+    if _HTML_START.match(head) and ".html" in _READERS:
+        return _as_record_reader(_READERS[".html"])
+    return _as_record_reader(_FALLBACK_READER)
+
+
+def _is_json_lines(head: str) -> bool:
+    """Whether the first non-blank line is a whole JSON object and more lines follow: a JSON
+    document spread over lines never has a whole object on its first line, and one on
+    a single line followed by more is JSON Lines or nothing."""
+    first = _FIRST_LINE.match(head)
+    if not _NON_SPACE.search(head, first.end()):
+        return False
+    try:
+        return isinstance(json.loads(first[1]), dict)
+    except ValueError:
+        return False
+
+
+def _as_record_reader(reader: DocumentReader) -> RecordReader:
+    return functools.partial(_read_document, reader)
+
+
+def _read_document(reader: DocumentReader, path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Review]:
+    """A document reader's one Review; a ReadError if it has no review text."""
+    review = reader(path, stream.read())
+    if not review.body.strip():
         raise ReadError(path, "no review text")
-    return reviews
+    yield review

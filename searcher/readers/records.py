@@ -1,0 +1,437 @@
+"""Readers for files that hold many reviews: JSON, JSON Lines, CSV and TSV exports.
+
+Each reader takes the file's decoded text stream and yields Reviews one at a
+time, so a file of any size is read in little memory. A record that cannot be
+used (no review text, not an object, a broken line, a row with the wrong
+number of columns) is yielded as a :class:`ReadError` and the others go on; a
+value that cannot be read (a date, a rating) is yielded as a warning
+(``skipped=False``) after its review. Problems with the file as a whole (not
+JSON, JSON cut short, a mapped column that is not there) are raised.
+
+All formats share one mapping from a record's fields to Review fields
+(:class:`RecordMapper`): an explicit ``fields`` mapping first, then common
+names; what is not mapped goes to ``Review.extra``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import functools
+import json
+import math
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generator, Iterator, TextIO
+
+from searcher.dates import parse_date
+from searcher.errors import ReadError
+from searcher.review import Review, stable_id
+
+if TYPE_CHECKING:
+    from searcher.readers import ReadOptions
+
+#: Source names (compared case-insensitively) for each Review field, the first found winning.
+COMMON_NAMES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "review_id", "reviewid"),
+    "title": ("title", "subject"),
+    "body": ("body", "review", "text", "content", "document", "comment"),
+    "author": ("author", "user", "nickname", "writer", "user_name", "username"),
+    "date": ("date", "created_at", "publish_date", "written_at", "published_at", "time"),
+    "keywords": ("keywords", "tags"),
+    "rating": ("rating", "score", "label", "stars"),
+    "item": ("item", "movie_id", "product_id", "item_id", "movie", "product"),
+    "category": ("category",),
+}
+_KEYWORD_SEPARATOR = re.compile(r"[,，]")
+#: Why JSON nested deeper than Python's recursion limit is not read.
+_TOO_DEEP = "nested too deeply"
+#: Longest CSV field accepted (the csv module's default, 128 KiB, is short for a long review).
+_FIELD_SIZE_LIMIT = 16 * 1024 * 1024
+csv.field_size_limit(max(csv.field_size_limit(), _FIELD_SIZE_LIMIT))
+
+
+class _TabSeparated(csv.excel_tab):
+    """TSV as its IANA definition has it: no quoting, so a review may start with ``"`` (NSMC's do)."""
+
+    quoting = csv.QUOTE_NONE
+
+
+class RecordMapper:
+    """Turns one file's records (dicts of source fields) into Reviews."""
+
+    def __init__(self, path: Path, fields: dict[str, str]):
+        self.path = path
+        self._source = str(path)
+        self._explicit = tuple(fields.items())
+        self._checked = False
+
+    def check_columns(self, columns: list[str]) -> None:
+        """Raise ReadError if a column the user mapped is not among ``columns`` (the header, the first record)."""
+        self._checked = True
+        present = {column.casefold() for column in columns}
+        for field, column in self._explicit:
+            if column.casefold() not in present:
+                raise ReadError(
+                    self.path, f"no column '{column}' (mapped to {field}) in this file; it has: {', '.join(columns)}"
+                )
+
+    def __call__(self, record: Any, number: int, line: int) -> Iterator[Review | ReadError]:
+        """The Review for record ``number`` (1-based, for ids) at ``line``, then its warnings;
+        or a ReadError when the record has no review text or is not an object."""
+        if not isinstance(record, dict):
+            yield ReadError(self.path, f"not a review object but {_kind(record)}", line)
+            return
+        if not self._checked:
+            self.check_columns(list(record))
+        values: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for (key, value), field in zip(record.items(), _fields_of(tuple(record), self._explicit)):
+            if field:
+                values[field] = value
+            else:
+                extra[key] = value
+        body = _text(values.get("body"))
+        if not body:
+            yield ReadError(self.path, "no review text", line)
+            return
+        review = Review(
+            id=_text(values.get("id")) or stable_id(self.path, number),
+            title=_text(values.get("title")) or "",
+            body=body,
+            author=_text(values.get("author")),
+            keywords=_keywords(values.get("keywords")),
+            category=_text(values.get("category")),
+            source=self._source,
+            item=_text(values.get("item")),
+            extra=extra,
+        )
+        warnings = []
+        for field, convert in _CONVERTED:
+            if field in values:
+                try:
+                    setattr(review, field, convert(values[field]))
+                except ValueError:
+                    warnings.append(ReadError(self.path, f"cannot read {field} '{values[field]}'", line, skipped=False))
+        yield review
+        yield from warnings
+
+
+def read_json(path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Review | ReadError]:
+    """Reviews from a JSON file: an array of review objects, an object holding one such array
+    (at any depth: the first array of objects), or a single review object.
+
+    The text is parsed piece by piece, one record in memory at a time. JSON that
+    breaks off or goes wrong is raised as a ReadError naming the line and how many
+    records came before; those records have already been yielded.
+    """
+    document = _JsonStream(stream)
+    first = document.peek()
+    if first not in ("[", "{"):
+        raise ReadError(path, "not a JSON array or object" if first else "empty file", document.line)
+    mapper = RecordMapper(path, options.fields)
+    number = 0
+    try:
+        for line, record in document.records():
+            number += 1
+            yield from mapper(record, number, line)
+    except (_JsonError, RecursionError) as exc:
+        after = f" after record {number}" if number else ""
+        reason, line = (exc.reason, exc.line) if isinstance(exc, _JsonError) else (_TOO_DEEP, document.line)
+        raise ReadError(path, f"JSON is truncated or invalid{after}: {reason}", line) from exc
+
+
+def read_json_lines(path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Review | ReadError]:
+    """Reviews from a JSON Lines file, one object a line; a broken line is reported and the rest read."""
+    mapper = RecordMapper(path, options.fields)
+    number = 0
+    for line, text in enumerate(stream, 1):
+        text = text.strip()
+        if not text:
+            continue
+        number += 1
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield ReadError(path, f"not JSON: {exc.msg} (column {exc.colno})", line)
+            continue
+        except RecursionError:
+            yield ReadError(path, f"not JSON: {_TOO_DEEP}", line)
+            continue
+        yield from mapper(record, number, line)
+
+
+def read_csv(path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Review | ReadError]:
+    """Reviews from a CSV file with a header row (Excel's dialect: comma, ``"`` quotes)."""
+    return _read_delimited(path, stream, options, csv.excel)
+
+
+def read_tsv(path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Review | ReadError]:
+    """Reviews from a tab-separated file with a header row, such as NSMC's ``ratings.txt``."""
+    return _read_delimited(path, stream, options, _TabSeparated)
+
+
+def delimited_header(line: str, options: ReadOptions) -> str | None:
+    """The delimiter (tab or comma) if ``line`` is the header of a TSV or CSV file of reviews:
+    split by it, it names a review text column (a common name or the one mapped to body)."""
+    body_names = {name.casefold() for name in COMMON_NAMES["body"]}
+    if "body" in options.fields:
+        body_names.add(options.fields["body"].casefold())
+    for delimiter in ("\t", ","):
+        if delimiter in line:
+            columns = next(csv.reader([line], delimiter=delimiter))
+            if any(column.strip().casefold() in body_names for column in columns):
+                return delimiter
+    return None
+
+
+def _read_delimited(
+    path: Path, stream: TextIO, options: ReadOptions, dialect: type[csv.Dialect]
+) -> Iterator[Review | ReadError]:
+    rows = csv.reader(stream, dialect)
+    try:
+        header = next((row for row in rows if row), None)
+        if header is None:
+            raise ReadError(path, "empty file")
+        # an empty header cell (a pandas index column) still needs a name
+        columns = [name.strip() or f"column{index}" for index, name in enumerate(header, 1)]
+        mapper = RecordMapper(path, options.fields)
+        mapper.check_columns(columns)
+        number = 0
+        while True:
+            line = rows.line_num + 1
+            row = next(rows, None)
+            if row is None:
+                return
+            if not any(cell.strip() for cell in row):  # a blank line, or a row of empty cells
+                continue
+            number += 1
+            if len(row) != len(columns):
+                yield ReadError(path, f"expected {len(columns)} columns, found {len(row)}", line)
+            else:
+                yield from mapper(dict(zip(columns, row)), number, line)
+    except csv.Error as exc:
+        raise ReadError(path, f"cannot read as CSV: {exc}", rows.line_num) from exc
+
+
+@functools.lru_cache(maxsize=256)
+def _fields_of(keys: tuple[str, ...], explicit: tuple[tuple[str, str], ...]) -> tuple[str | None, ...]:
+    """The Review field each source key fills (None: it goes to extra). Records of a file
+    share their keys, hence the cache."""
+    position = {}
+    for index, key in enumerate(keys):
+        position.setdefault(key.casefold(), index)
+    fields: list[str | None] = [None] * len(keys)
+    for field, column in explicit:
+        if (index := position.get(column.casefold())) is not None:
+            fields[index] = field
+    mapped = {field for field, _ in explicit}
+    for field, names in COMMON_NAMES.items():
+        if field in mapped:
+            continue
+        for name in names:
+            index = position.get(name)
+            if index is not None and fields[index] is None:
+                fields[index] = field
+                break
+    return tuple(fields)
+
+
+def _text(value: Any) -> str | None:
+    """A source value as stripped text; None when missing or blank."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
+    return value.strip() or None
+
+
+def _keywords(value: Any) -> list[str]:
+    """Keywords from a list or a comma-separated string."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else _KEYWORD_SEPARATOR.split(value) if isinstance(value, str) else [value]
+    return [text for text in map(_text, items) if text]
+
+
+def _date(value: Any) -> _dt.date | None:
+    """A date from text such as ``15.05.23`` or a number such as 20150523; ValueError if unreadable."""
+    text = _text(value)
+    if text is None:
+        return None
+    date = parse_date(text)
+    if date is None:
+        raise ValueError(text)
+    return date
+
+
+def _rating(value: Any) -> float | None:
+    """A rating from a number or numeric text; ValueError if it is not a (finite) number."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
+
+
+#: Review fields read from their source value by a function that raises ValueError when it cannot.
+_CONVERTED = (("date", _date), ("rating", _rating))
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value that is not an object is, for a message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a string" if isinstance(value, str) else "an array"
+
+
+class _JsonError(Exception):
+    """JSON that breaks off or goes wrong, at ``line``."""
+
+    def __init__(self, reason: str, line: int):
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+#: A walk through a JSON value: yields (line, record) for the records found in it, returns the value.
+_Walk = Generator[tuple[int, Any], None, Any]
+_DECODER = json.JSONDecoder()
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_CHUNK = 1 << 14
+#: How near the end of the buffer a decode error may be and still mean "read more" (``tru``, ``\u12``).
+_NEAR_END = 6
+
+
+class _JsonStream:
+    """A JSON text read piece by piece: whole values are decoded with ``raw_decode`` over a
+    sliding buffer of the stream, while arrays and objects that may hold the records are
+    walked member by member, so memory holds one record, not the file."""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+        self._buffer = ""
+        self._pos = 0
+        self._end_of_stream = False
+        self._found = False  # whether the array of records was found yet
+        self.line = 1  # the line at _pos
+
+    def records(self) -> Iterator[tuple[int, Any]]:
+        """(line, value) for each element of the array of records; a top-level object holding no
+        such array is one record. Checks that nothing but whitespace follows."""
+        line = self.line
+        value = yield from self._walk(top=True)
+        if not self._found:
+            yield line, value
+        if self.peek():
+            raise self._error("Extra data")
+
+    def peek(self) -> str:
+        """The next character that is not whitespace, moving to it; "" at the end."""
+        while True:
+            self._advance(_WHITESPACE.match(self._buffer, self._pos).end())
+            if self._pos < len(self._buffer):
+                return self._buffer[self._pos]
+            if not self._read_more(_CHUNK):
+                return ""
+
+    def _walk(self, top: bool = False) -> _Walk:
+        """Walk the value here; return it (None once the records were found: not kept)."""
+        char = self.peek()
+        if char == "{":
+            return (yield from self._walk_object())
+        if char == "[":
+            return (yield from self._walk_array(top))
+        return self._value()
+
+    def _walk_object(self) -> _Walk:
+        self._expect("{")
+        members: dict[str, Any] = {}
+        if self._take("}"):
+            return members
+        while True:
+            if self.peek() != '"':
+                raise self._error("Expecting property name enclosed in double quotes")
+            key = self._value()
+            self._expect(":")
+            value = yield from self._walk()
+            if not self._found:
+                members[key] = value
+            if self._take("}"):
+                return None if self._found else members
+            self._expect(",")
+
+    def _walk_array(self, top: bool) -> _Walk:
+        """The records if this is the first array of objects (or the top-level array), else a value."""
+        self._expect("[")
+        records = not self._found and (top or self.peek() == "{")
+        self._found |= records
+        items: list[Any] = []
+        if self._take("]"):
+            return None if self._found else items
+        while True:
+            if records:
+                self.peek()
+                yield self.line, self._value()
+            else:
+                value = yield from self._walk()
+                if not self._found:
+                    items.append(value)
+            if self._take("]"):
+                return None if self._found else items
+            self._expect(",")
+
+    def _value(self) -> Any:
+        """Decode the whole value at the current position, reading more of the stream as needed."""
+        self.peek()
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self._buffer, self._pos)
+            except json.JSONDecodeError as exc:
+                if self._incomplete(exc) and self._read_more(max(_CHUNK, len(self._buffer) - self._pos)):
+                    continue
+                raise self._error(exc.msg.removesuffix(" starting at"), exc.pos) from exc
+            if end == len(self._buffer) and self._read_more(_CHUNK):
+                continue  # a number at the end of the buffer may go on
+            self._advance(end)
+            return value
+
+    def _incomplete(self, exc: json.JSONDecodeError) -> bool:
+        """Whether the error may only be the buffer ending mid-value."""
+        return exc.msg.startswith("Unterminated string") or exc.pos >= len(self._buffer) - _NEAR_END
+
+    def _read_more(self, size: int) -> bool:
+        """Append up to ``size`` more characters to the buffer, dropping what was consumed; False at the end."""
+        if self._end_of_stream:
+            return False
+        chunk = self._stream.read(size)
+        self._buffer = self._buffer[self._pos :] + chunk
+        self._pos = 0
+        self._end_of_stream = not chunk
+        return bool(chunk)
+
+    def _advance(self, end: int) -> None:
+        self.line += self._buffer.count("\n", self._pos, end)
+        self._pos = end
+
+    def _take(self, char: str) -> bool:
+        if self.peek() != char:
+            return False
+        self._advance(self._pos + 1)
+        return True
+
+    def _expect(self, char: str) -> None:
+        if not self._take(char):
+            found = self.peek()
+            raise self._error(f"Expecting '{char}'" + (f", found '{found}'" if found else ", found the end"))
+
+    def _error(self, reason: str, pos: int | None = None) -> _JsonError:
+        line = self.line if pos is None else self.line + self._buffer.count("\n", self._pos, pos)
+        return _JsonError(reason, line)

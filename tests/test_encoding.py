@@ -1,0 +1,200 @@
+"""Encodings: telling them from a file's head, the user's override, and decode errors found late."""
+
+from __future__ import annotations
+
+import codecs
+import io
+from pathlib import Path
+
+import pytest
+
+from searcher.errors import ReadError
+from searcher.readers import ReadOptions, read_file
+from searcher.readers.encoding import NotTextError, detect_encoding, find_decode_error, resolve_encoding
+from searcher.review import Review
+
+POST = "본문 바로가기\r\n똠방각하 리뷰\r\nby 작가 2024. 1. 2.\r\n배우들 연기가 좋았다.\r\n두 번째 문단.\r\n"
+CSV = "id,review,rating\r\n1,\"재밌다, 정말\",9\r\n2,똠방각하 최고,10\r\n"
+EUC_KR_CSV = "id,review,rating\r\n1,\"재밌다, 정말\",9\r\n2,그저 그렇다,5\r\n"  # no CP949-only syllables
+PAGE = '<html><head><meta charset="{}"><title>리뷰</title></head><body><p>배우들 연기가 정말 좋았다.</p></body></html>'
+ASCII_PAGE = '<!DOCTYPE html><html><head><meta charset="{}"><title>Her</title><script>var a = 1;</script>'
+
+
+def write(folder: Path, name: str, content: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (codecs.BOM_UTF8 + "가나다".encode(), "utf-8-sig"),
+        (codecs.BOM_UTF16_LE + "가나다".encode("utf-16-le"), "utf-16"),
+        (codecs.BOM_UTF16_BE + "가나다".encode("utf-16-be"), "utf-16"),
+        (codecs.BOM_UTF32_LE + "가".encode("utf-32-le"), "utf-32"),  # not UTF-16, whose BOM it starts with
+        ("리뷰 본문".encode(), "utf-8"),
+        (b"plain ascii", "utf-8"),
+        ("가나다라".encode()[:-1], "utf-8"),  # the head cuts the last character
+        ("리뷰 본문".encode("cp949"), "cp949"),
+        ("리뷰 본문".encode("euc-kr"), "cp949"),
+        ("똠방각하".encode("cp949"), "cp949"),  # 똠 is CP949, not EUC-KR
+        (("가" * 10).encode("cp949")[:-1], "cp949"),
+    ],
+)
+def test_detect_encoding(head: bytes, expected: str) -> None:
+    assert detect_encoding(head) == expected
+
+
+@pytest.mark.parametrize("head", [b"\x89PNG\r\n\x1a\n\x00\x00", "가나다".encode("utf-16-le"), "제목\n본문\0".encode()])
+def test_detect_encoding_rejects_binary(head: bytes) -> None:
+    # NULs mean binary, UTF-16 without a BOM included
+    with pytest.raises(NotTextError) as caught:
+        detect_encoding(head)
+    assert (caught.value.reason, caught.value.line) == ("binary file, not text", None)
+
+
+def test_detect_encoding_rejects_undecodable() -> None:
+    with pytest.raises(NotTextError) as caught:
+        detect_encoding("첫 줄\n둘째 줄\n".encode() + b"\x80\xff")
+    assert caught.value.line == 3
+    assert caught.value.reason == (
+        "cannot decode as UTF-8 or CP949 (byte 0x80 at offset 19); "
+        "save the file as UTF-8 or give its encoding with --encoding"
+    )
+
+
+@pytest.mark.parametrize(
+    ("page", "encoding", "html", "expected"),
+    [
+        (PAGE.format("euc-kr"), "cp949", True, "cp949"),
+        # no Korean in the head (a page starting with scripts): the declaration decides
+        (ASCII_PAGE.format("EUC-KR"), "ascii", True, "cp949"),
+        (ASCII_PAGE.format("EUC-KR"), "ascii", False, "utf-8"),
+        (
+            PAGE.replace('charset="{}"', 'http-equiv="Content-Type" content="text/html; charset=ks_c_5601-1987"'),
+            "cp949", True, "cp949",
+        ),
+        (PAGE.format("euc-kr"), "utf-8", True, "utf-8"),  # re-saved as UTF-8: the declaration does not decode it
+        (PAGE.format("utf-8"), "cp949", True, "cp949"),
+        (PAGE.format("utf-16"), "utf-8", True, "utf-8"),  # a page cannot declare UTF-16
+        (PAGE.format("no-such-charset"), "cp949", True, "cp949"),
+    ],
+)
+def test_html_meta_charset(page: str, encoding: str, html: bool, expected: str) -> None:
+    assert detect_encoding(page.encode(encoding), html=html) == expected
+
+
+def test_html_bom_wins_over_meta_charset() -> None:
+    assert detect_encoding(codecs.BOM_UTF8 + PAGE.format("euc-kr").encode(), html=True) == "utf-8-sig"
+
+
+@pytest.mark.parametrize(
+    ("label", "codec"),
+    [("EUC-KR", "cp949"), ("ks_c_5601-1987", "cp949"), ("x-windows-949", "cp949"), ("UTF8", "utf-8-sig"),
+     ("cp949", "cp949"), ("UTF-16", "utf-16"), ("latin-1", "iso8859-1")],
+)
+def test_resolve_encoding(label: str, codec: str) -> None:
+    assert resolve_encoding(label) == codec
+
+
+@pytest.mark.parametrize("label", ["xyz", "base64", ""])
+def test_resolve_encoding_rejects_what_is_no_text_encoding(label: str) -> None:
+    with pytest.raises(LookupError):
+        resolve_encoding(label)
+
+
+def test_find_decode_error_across_chunks() -> None:
+    # 3-byte characters straddle the 64 KiB chunk border; the bad byte lies beyond it
+    text = ("가나다\n" * 7000).encode()
+    data = text + "끝".encode()[:2] + b"\n"
+    assert find_decode_error(io.BytesIO(data), "utf-8") == (len(text), 7001, 0xEB)
+    assert find_decode_error(io.BytesIO(text), "utf-8") is None
+    # offsets count a BOM the codec drops
+    assert find_decode_error(io.BytesIO(codecs.BOM_UTF8 + b"ab\n\xff"), "utf-8-sig") == (6, 2, 0xFF)
+    cp949 = ("한국어\n" * 9000).encode("cp949")
+    assert find_decode_error(io.BytesIO(cp949 + b"\xff"), "cp949") == (len(cp949), 9001, 0xFF)
+
+
+# ------------------------------------------------------------ read_file
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-be-bom", "cp949"])
+def test_blog_text_in_any_encoding(tmp_path: Path, encoding: str) -> None:
+    data = codecs.BOM_UTF16_BE + POST.encode("utf-16-be") if encoding == "utf-16-be-bom" else POST.encode(encoding)
+    [review] = list(read_file(write(tmp_path, "post.txt", data)))
+    assert (review.title, review.author) == ("똠방각하 리뷰", "작가")
+    assert review.body == "배우들 연기가 좋았다.\n두 번째 문단."
+
+
+def test_euc_kr_blog_text(tmp_path: Path) -> None:
+    text = POST.replace("똠방각하", "그녀")
+    [review] = list(read_file(write(tmp_path, "post.txt", text.encode("euc-kr"))))
+    assert (review.title, review.body) == ("그녀 리뷰", "배우들 연기가 좋았다.\n두 번째 문단.")
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        (CSV.encode("cp949"), "excel.csv"),  # Excel's Korean "CSV (comma delimited)"
+        (codecs.BOM_UTF8 + CSV.encode(), "excel-utf8.csv"),
+        (CSV.encode("utf-16"), "excel.csv"),
+        (CSV.replace(",", "\t").replace('"재밌다\t 정말"', "재밌다, 정말").encode("utf-16"), "unicode.txt"),
+    ],
+)
+def test_exports_in_any_encoding(tmp_path: Path, content: bytes, name: str) -> None:
+    reviews = list(read_file(write(tmp_path, name, content)))
+    assert [(r.id, r.body, r.rating) for r in reviews] == [("1", "재밌다, 정말", 9.0), ("2", "똠방각하 최고", 10.0)]
+
+
+def test_euc_kr_csv(tmp_path: Path) -> None:
+    reviews = list(read_file(write(tmp_path, "old.csv", EUC_KR_CSV.encode("euc-kr"))))
+    assert [r.body for r in reviews] == ["재밌다, 정말", "그저 그렇다"]
+
+
+@pytest.mark.parametrize("label", ["cp949", "EUC-KR", "ks_c_5601-1987"])
+def test_encoding_override(tmp_path: Path, label: str) -> None:
+    path = write(tmp_path, "excel.csv", CSV.encode("cp949"))
+    reviews = list(read_file(path, ReadOptions(encoding=label)))
+    assert [r.body for r in reviews] == ["재밌다, 정말", "똠방각하 최고"]
+
+
+def test_override_reads_what_detection_cannot(tmp_path: Path) -> None:
+    # UTF-16 without a BOM looks binary; named, it reads. A UTF-8 BOM is dropped under a "utf-8" override.
+    path = write(tmp_path, "nobom.csv", CSV.encode("utf-16-le"))
+    with pytest.raises(ReadError, match="binary file, not text"):
+        list(read_file(path))
+    assert [r.id for r in read_file(path, ReadOptions(encoding="utf-16-le"))] == ["1", "2"]
+    path = write(tmp_path, "bom.csv", codecs.BOM_UTF8 + CSV.encode())
+    assert [r.id for r in read_file(path, ReadOptions(encoding="utf-8"))] == ["1", "2"]
+
+
+def test_wrong_override(tmp_path: Path) -> None:
+    path = write(tmp_path, "excel.csv", CSV.encode("cp949"))
+    with pytest.raises(ReadError) as caught:
+        list(read_file(path, ReadOptions(encoding="utf-8")))
+    assert str(caught.value) == f"{path}:2: cannot decode as utf-8 (byte 0xc0 at offset 21): is --encoding utf-8 right?"
+    with pytest.raises(ReadError) as caught:
+        list(read_file(path, ReadOptions(encoding="xyz")))
+    assert str(caught.value) == f"{path}: unknown encoding 'xyz'"
+    with pytest.raises(ReadError, match="binary file, not text"):
+        list(read_file(write(tmp_path, "a.png", b"\x89PNG\r\n\x1a\n\x00\x00"), ReadOptions(encoding="cp949")))
+
+
+def test_decode_error_after_the_head_keeps_the_reviews_before(tmp_path: Path) -> None:
+    lines = [f'{{"id": "{n}", "review": "정말 재밌는 영화였다 {n}"}}\n' for n in range(2000)]
+    head = "".join(lines).encode()
+    assert len(head) > 65536  # the bad line lies beyond what detection looks at
+    path = write(tmp_path, "late.jsonl", head + '{"id": "x", "review": "한국어"}\n'.encode("cp949"))
+    items: list[Review | ReadError] = []
+    with pytest.raises(ReadError) as caught:
+        for item in read_file(path):
+            items.append(item)
+    assert len(items) >= 1000 and all(isinstance(i, Review) for i in items)
+    assert [r.id for r in items] == [str(n) for n in range(len(items))]
+    offset = len(head) + len('{"id": "x", "review": "')
+    assert caught.value.line == 2001
+    assert caught.value.reason == (
+        f"cannot decode as UTF-8 (byte 0xc7 at offset {offset}): the file starts as UTF-8; "
+        f"give its encoding with --encoding ({len(items)} reviews read before it)"
+    )
