@@ -191,7 +191,8 @@ class ReviewIndex:
 
         Reviews holding every word of the query rank above those holding only
         some. ``author``, ``since`` and ``until`` filter; ``sort="date"``
-        orders newest first instead of by relevance."""
+        orders newest first instead of by relevance. ``passages_per_hit=0``
+        leaves passages out (no text analysis after the search)."""
         if limit < 1:
             raise QueryError("limit must be at least 1")
         if sort not in SORTS:
@@ -209,6 +210,8 @@ class ReviewIndex:
     @staticmethod
     def _hit(stored: dict, score: float, terms: dict, top: int) -> Hit:
         review = Review.from_dict(json.loads(stored["review"]))
+        if top < 1:
+            return Hit(review.id, score, review)
         any_field = terms.get(None, set())
         shown = passages(review.body, any_field | terms.get("body", set()), "body", top)
         title_terms = any_field | terms.get("title", set())
