@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
@@ -75,6 +77,11 @@ def _read_options(fields: tuple[str, ...], encoding: str | None) -> ReadOptions:
         if not sep or not name.strip() or not column.strip():
             raise click.BadParameter(f"{spec!r} is not FIELD=COLUMN", param_hint="--field")
         mapping[name.strip()] = column.strip()
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise click.BadParameter(f"unknown encoding {encoding!r}", param_hint="--encoding") from None
     try:
         return ReadOptions(encoding=encoding, fields=mapping)
     except ValueError as e:
@@ -84,14 +91,14 @@ def _read_options(fields: tuple[str, ...], encoding: str | None) -> ReadOptions:
 def _print_summary(console: Console, report: IngestReport, index_dir: str, count: int) -> None:
     console.print(
         f"[bold]{report.reviews_indexed}[/] reviews indexed from [bold]{report.files_read}[/] files "
-        f"into {index_dir}/ ({count} reviews in the index); [bold]{len(report.skipped)}[/] skipped",
+        f"into {escape(index_dir)}/ ({count} reviews in the index); [bold]{len(report.skipped)}[/] skipped",
         soft_wrap=True,
     )
     for label, skips in (("skipped", report.skipped), ("indexed, but", report.warnings)):
         for kind, group in report.by_kind(skips).items():
-            console.print(f"  [yellow]{label} {len(group)}[/]: {kind}", highlight=False)
+            console.print(f"  [yellow]{label} {len(group)}[/]: {escape(kind)}", highlight=False)
             for skip in group[:EXAMPLES]:
-                console.print(f"    {skip.where}: {skip.reason}", soft_wrap=True, highlight=False)
+                console.print(f"    {skip.where}: {skip.reason}", soft_wrap=True, highlight=False, markup=False)
             if len(group) > EXAMPLES:
                 console.print(f"    … and {len(group) - EXAMPLES} more", highlight=False)
 
@@ -120,9 +127,9 @@ def query_cmd(query: str, index_dir: str, limit: int, author, since, until, sort
 
 def _render(console: Console, results: Results) -> None:
     if not results.hits:
-        console.print(f"No reviews match [bold]{results.query}[/].")
+        console.print(f"No reviews match [bold]{escape(results.query)}[/].")
         return
-    console.print(f"[dim]{len(results)} of {results.total} matching reviews for[/] [bold]{results.query}[/]\n")
+    console.print(f"[dim]{len(results)} of {results.total} matching reviews for[/] [bold]{escape(results.query)}[/]\n")
     for rank, hit in enumerate(results, 1):
         _render_hit(console, rank, hit)
 

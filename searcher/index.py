@@ -156,13 +156,16 @@ class ReviewIndex:
         try:
             for done, path in enumerate(files, 1):
                 before = report.reviews_indexed
+                file = str(path.resolve())
                 try:
                     for item in read_file(path, options):
                         if isinstance(item, ReadError):
                             report.note(item)
-                        else:
-                            writer.add(item)
-                            report.reviews_indexed += 1
+                            continue
+                        if report.reviews_indexed == before:
+                            writer.forget_file(file)  # what it held before goes; a file that can't be read keeps it
+                        writer.add(item, file)
+                        report.reviews_indexed += 1
                 except ReadError as e:
                     report.note(e)
                 report.files_read += report.reviews_indexed > before
@@ -262,6 +265,15 @@ def _filter(author: str | None, since, until) -> wq.Query | None:
     return clauses[0] if len(clauses) == 1 else wq.And(clauses)
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _valid_text(text: str) -> str:
+    """Text that can be written out: lone surrogates (from JSON escapes such as
+    ``"\\ud800"``) become U+FFFD."""
+    return _SURROGATES.sub("\ufffd", text) if text else text
+
+
 class _Writer:
     """One Whoosh writer: analyses each review once, derives missing keywords
     and stores the whole review. A review id repeated within one writer
@@ -287,7 +299,14 @@ class _Writer:
             count += 1
         return count
 
-    def add(self, review: Review) -> None:
+    def forget_file(self, file: str) -> None:
+        """Delete the reviews indexed from ``file`` (a resolved path) before, so
+        records since removed from it do not linger."""
+        self._w.delete_by_term("file", file)
+
+    def add(self, review: Review, file: str | None = None) -> None:
+        """Index one review (replacing one with its id); ``file`` is the resolved path it was read from."""
+        review = replace(review, title=_valid_text(review.title), body=_valid_text(review.body))
         if review.id in self._ids:
             self.commit()
             self._w = self._open()
@@ -305,6 +324,8 @@ class _Writer:
             category=review.category or "",
             review=json.dumps(review.to_dict(), ensure_ascii=False),
         )
+        if file:
+            fields["file"] = file
         for name in ("author", "source", "item"):
             if getattr(review, name):
                 fields[name] = getattr(review, name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from whoosh.analysis import IDTokenizer, LowercaseFilter
+from whoosh import columns
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.scoring import BM25F
 
@@ -23,7 +24,8 @@ def build_schema() -> Schema:
     ``date`` holds one ISO term per review (``2025-04-02``) and ``rating`` one
     numeric term (no trie terms: few distinct values, so ranges over plain
     terms are fast and indexing stays cheap); their sortable columns order
-    results."""
+    results. ``file`` is the resolved path of the file a review came from, so
+    re-reading a file can replace all it held."""
     korean = KiwiTokenizer()
     exact = IDTokenizer() | LowercaseFilter()
     return Schema(
@@ -36,7 +38,10 @@ def build_schema() -> Schema:
         source=ID(analyzer=exact),
         item=ID(analyzer=exact),
         date=ID(sortable=True),
-        rating=NUMERIC(float, shift_step=0, sortable=True),
+        # Whoosh's own float column packs its NaN default as an integer and
+        # fails; 0 is the lowest sortable value, so unrated reviews sort last.
+        rating=NUMERIC(float, shift_step=0, sortable=columns.NumericColumn("Q", default=0)),
+        file=ID(),
         review=STORED(),
     )
 
