@@ -225,12 +225,13 @@ class ReviewIndex:
 
 def _tiered(s, strict: wq.Query, loose: wq.Query, limit: int, filt) -> tuple[list[tuple[int, float]], int]:
     """Reviews matching ``strict`` first, then the rest of ``loose``; and how many matched ``loose``."""
-    first = s.search(strict, limit=limit, filter=filt)
+    # optimize=False: no block skipping, so the collector counts every match as it goes
+    first = s.search(strict, limit=limit, filter=filt, optimize=strict != loose)
     ranked = [(h.docnum, h.score) for h in first]
     if strict == loose:
         return ranked, len(first)
     seen = {doc for doc, _ in ranked}
-    rest = s.search(loose, limit=limit + len(ranked), filter=filt)
+    rest = s.search(loose, limit=limit + len(ranked), filter=filt, optimize=False)
     ranked.extend((h.docnum, h.score) for h in rest if h.docnum not in seen)
     return ranked[:limit], len(rest)
 
@@ -320,7 +321,8 @@ class _Writer:
             id=review.id,
             title=Analyzed(review.title, title_terms),
             body=Analyzed(review.body, body_terms),
-            keywords="\n".join(review.keywords),
+            # derived keywords are the body's own nouns: indexing them again would count them twice
+            keywords="" if review.keywords_derived else "\n".join(review.keywords),
             category=review.category or "",
             review=json.dumps(review.to_dict(), ensure_ascii=False),
         )

@@ -320,6 +320,18 @@ def _positions(text: str) -> list[list[str]]:
     return list(groups.values())
 
 
+def _distinct(groups: list[list[str]]) -> list[list[str]]:
+    """Each word once: a word said twice in a query should not weigh twice."""
+    seen: set[tuple[str, ...]] = set()
+    out = []
+    for alts in groups:
+        key = tuple(sorted(alts))
+        if key not in seen:
+            seen.add(key)
+            out.append(alts)
+    return out
+
+
 def _fields(name: str | None) -> dict[str, float]:
     return TEXT_FIELDS if name is None else {name: 1.0}
 
@@ -338,7 +350,7 @@ def _compile(node, strict: bool, terms: dict, positive: bool) -> wq.Query | None
             return _or([_phrase(f, groups, boost) for f, boost in fields.items()])
         clauses = [
             _or([wq.Term(f, t, boost=boost) for f, boost in fields.items() for t in alts])
-            for alts in groups
+            for alts in _distinct(groups)
         ]
         return _and(clauses) if (strict or node.phrase) else _or(clauses)
     if isinstance(node, Exact):
