@@ -33,8 +33,16 @@ if TYPE_CHECKING:  # pragma: no cover
 CONTENT_TAGS = frozenset({"NNG", "NNP", "NR", "XR", "SL", "SN", "SH", "MAG"})
 #: Verb and adjective stems, indexed as their lemma (stem + 다).
 PREDICATE_TAGS = frozenset({"VV", "VA"})
+#: Morphemes that, written together in one word, are also indexed joined.
+COMPOUND_TAGS = frozenset({"NNG", "NNP", "NR", "SL", "SN", "SH"})
 #: Nouns that look deverbal but are not (이름 is not 이르 + ㅁ).
 _NOT_DEVERBAL = frozenset({"이름", "구름", "걸음", "고름", "보름"})
+#: Review slang Kiwi's dictionary lacks, added as nouns: without them 존잼
+#: reads as 존재 + ㅁ, 비추합니다 as 비 + 추하다 ("ugly"), 강추 as an interjection.
+REVIEW_WORDS = (
+    "존잼", "꿀잼", "핵잼", "노잼", "핵노잼", "개노잼", "개꿀잼", "비추", "강추", "존맛", "노맛",
+    "띵작", "갓띵작", "인생작", "인생영화", "킬링타임", "평점알바",
+)
 #: Kiwi is fed at most this many characters at a time; longer text is cut at
 #: whitespace. Bounds memory and keeps pathological input away from Kiwi.
 MAX_PIECE = 2000
@@ -44,14 +52,17 @@ _kiwi_lock = threading.Lock()
 
 
 def kiwi() -> Kiwi:
-    """The process-wide Kiwi instance, built on first use (2–4 s, ~500 MB)."""
+    """The process-wide Kiwi instance with the review words, built on first use (2–4 s, ~500 MB)."""
     global _kiwi
     if _kiwi is None:
         with _kiwi_lock:
             if _kiwi is None:
                 from kiwipiepy import Kiwi
 
-                _kiwi = Kiwi()
+                model = Kiwi()
+                for word in REVIEW_WORDS:
+                    model.add_user_word(word, "NNG", 0)
+                _kiwi = model
     return _kiwi
 
 
@@ -109,45 +120,86 @@ def analyze_many(texts: Iterable[str]) -> Iterator[list[Term]]:
         pieces = list(_pieces(text or ""))
         results = kiwi().tokenize([_clean(p) for _, p in pieces]) if pieces else []
         terms: list[Term] = []
+        pos = 0
         for (offset, _), tokens in zip(pieces, results):
-            _emit(tokens, offset, text, terms)
+            pos = _Emitter(text, offset, terms, pos).run(tokens)
         yield terms
 
 
-def _emit(tokens, offset: int, text: str, out: list[Term]) -> None:
-    """Turn one piece's Kiwi tokens into terms appended to ``out``."""
-    pos = out[-1].pos + 1 if out else 0
-    i, n = 0, len(tokens)
-    while i < n:
-        tok = tokens[i]
-        tag = _base_tag(tok.tag)
-        start = offset + tok.start
-        end = start + tok.len
-        nxt = tokens[i + 1] if i + 1 < n else None
-        if tag == "XPN" and nxt is not None and _base_tag(nxt.tag) in {"NNG", "XR"} and nxt.start == tok.start + tok.len:
-            # 불+친절, 비+호감: the prefix flips the meaning, so keep them joined.
-            nend = offset + nxt.start + nxt.len
-            out.append(Term(text[start:nend].lower(), pos, start, nend, "NNG"))
-            pos += 1
-            i += 2
-            continue
-        if tag in PREDICATE_TAGS:
-            out.append(Term(tok.form + "다", pos, start, end, tag))
-            if nxt is not None and nxt.tag == "ETN":
-                # 외롭 + 음: also the noun 외로움, as Kiwi elsewhere reads it.
-                nend = max(end, offset + nxt.start + nxt.len)
-                out.append(Term(text[start:nend], pos, start, nend, "NNG"))
+class _Emitter:
+    """Turns one piece's Kiwi tokens into terms appended to ``out``.
+
+    Besides each morpheme, a run of nouns, foreign words and numbers written
+    together in one word is also indexed joined, at the run's first position:
+    서울지방검찰청 beside 서울/지방/검찰청, 갤럭시S24 beside 갤럭시/s/24, and a
+    name Kiwi splits (하현/우) whole again — so compounds match whether they are
+    written with or without spaces, and whichever way Kiwi cut them."""
+
+    def __init__(self, text: str, offset: int, out: list[Term], pos: int):
+        self.text, self.offset, self.out, self.pos = text, offset, out, pos
+        self.compound: list[Term] = []
+
+    def run(self, tokens) -> int:
+        """Emit the terms of ``tokens``; returns the next free position."""
+        i, n = 0, len(tokens)
+        while i < n:
+            tok, nxt = tokens[i], tokens[i + 1] if i + 1 < n else None
+            tag = _base_tag(tok.tag)
+            start = self.offset + tok.start
+            end = start + tok.len
+            if tag == "XPN" and nxt is not None and _base_tag(nxt.tag) in {"NNG", "XR"} and nxt.start == tok.start + tok.len:
+                # 불+친절, 비+호감: the prefix flips the meaning, so keep them joined.
+                nend = self.offset + nxt.start + nxt.len
+                self.word(self.text[start:nend].lower(), start, nend, "NNG")
                 i += 1
-            pos += 1
-        elif tag in CONTENT_TAGS or tag.startswith("W_"):
-            form = tok.form.lower()
-            out.append(Term(form, pos, start, end, tag))
-            if tag == "NNG":
-                lemma = deverbal_lemma(form)
-                if lemma:
-                    out.append(Term(lemma, pos, start, end, "VV"))
-            pos += 1
-        i += 1
+            elif tag in PREDICATE_TAGS:
+                alts = []
+                if nxt is not None and nxt.tag == "ETN":
+                    # 외롭 + 음: also the noun 외로움, as Kiwi elsewhere reads it.
+                    nend = max(end, self.offset + nxt.start + nxt.len)
+                    alts.append(Term(self.text[start:nend], self.pos, start, nend, "NNG"))
+                    i += 1
+                self.word(tok.form + "다", start, end, tag, alts)
+            elif tag in CONTENT_TAGS or tag.startswith("W_"):
+                if " " in tok.form:  # Kiwi reads some names across a space: 테드 번디
+                    self.spaced(tok.form, start, tag)
+                else:
+                    self.word(tok.form.lower(), start, end, tag)
+            else:
+                self.close()
+            i += 1
+        self.close()
+        return self.pos
+
+    def word(self, form: str, start: int, end: int, tag: str, alts: list[Term] = ()) -> None:
+        """One indexed word at the next position, with alternatives at the same position."""
+        term = Term(form, self.pos, start, end, tag)
+        self.out.append(term)
+        self.out.extend(alts)
+        if tag == "NNG":
+            lemma = deverbal_lemma(form)
+            if lemma:
+                self.out.append(Term(lemma, self.pos, start, end, "VV"))
+        if tag not in COMPOUND_TAGS or (self.compound and self.compound[-1].end != start):
+            self.close()
+        if tag in COMPOUND_TAGS:
+            self.compound.append(term)
+        self.pos += 1
+
+    def spaced(self, form: str, start: int, tag: str) -> None:
+        """A morpheme with spaces in it, as its words and joined."""
+        self.close()
+        for m in re.finditer(r"\S+", form):
+            self.compound.append(Term(m.group().lower(), self.pos, start + m.start(), start + m.end(), tag))
+            self.out.append(self.compound[-1])
+            self.pos += 1
+        self.close()
+
+    def close(self) -> None:
+        """End the current run of nouns, emitting it joined if it has several."""
+        run, self.compound = self.compound, []
+        if len(run) > 1:
+            self.out.append(Term("".join(t.text for t in run), run[0].pos, run[0].start, run[-1].end, "NNP"))
 
 
 _HANGUL_BASE, _JONG_COUNT = 0xAC00, 28

@@ -46,9 +46,7 @@ def match_spans(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
     """Character spans of the words in ``text`` whose terms are in ``terms``,
     merged where they overlap, each with the term that matched."""
     spans: list[tuple[int, int, str]] = []
-    for term in analyze(text):
-        if term.text not in terms:
-            continue
+    for term in sorted((t for t in analyze(text) if t.text in terms), key=lambda t: t.start):
         if spans and term.start < spans[-1][1]:
             start, end, t = spans[-1]
             spans[-1] = (start, max(end, term.end), t)

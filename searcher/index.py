@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from whoosh import index as windex
+from whoosh.collectors import FilterCollector, TopCollector
 from whoosh import query as wq
 from whoosh.index import LockError
 
@@ -225,15 +226,25 @@ class ReviewIndex:
 
 def _tiered(s, strict: wq.Query, loose: wq.Query, limit: int, filt) -> tuple[list[tuple[int, float]], int]:
     """Reviews matching ``strict`` first, then the rest of ``loose``; and how many matched ``loose``."""
-    # optimize=False: no block skipping, so the collector counts every match as it goes
-    first = s.search(strict, limit=limit, filter=filt, optimize=strict != loose)
-    ranked = [(h.docnum, h.score) for h in first]
+    first, total = _top(s, strict, limit, filt)
     if strict == loose:
-        return ranked, len(first)
-    seen = {doc for doc, _ in ranked}
-    rest = s.search(loose, limit=limit + len(ranked), filter=filt, optimize=False)
-    ranked.extend((h.docnum, h.score) for h in rest if h.docnum not in seen)
-    return ranked[:limit], len(rest)
+        return first, total
+    seen = {doc for doc, _ in first}
+    rest, total = _top(s, loose, limit + len(first), filt)
+    return (first + [hit for hit in rest if hit[0] not in seen])[:limit], total
+
+
+def _top(s, q: wq.Query, limit: int, filt) -> tuple[list[tuple[int, float]], int]:
+    """The best ``limit`` (docnum, score) for ``q`` and how many reviews match.
+    Every match is visited: no block skipping, which would leave the count
+    unknown, and no matcher replacement, which in Whoosh loses matches of
+    proximity (span) queries."""
+    collector = TopCollector(limit=limit, usequality=False, replace=0)
+    if filt is not None:
+        collector = FilterCollector(collector, allow=filt)
+    s.search_with_collector(q, collector)
+    results = collector.results()
+    return [(h.docnum, h.score) for h in results], len(results)
 
 
 def _by_date(s, loose: wq.Query, limit: int, filt) -> tuple[list[tuple[int, float]], int]:

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from whoosh import query as wq
+from whoosh.query.spans import SpanNear
 
 from .analysis import analyze
 from .dates import parse_date
@@ -25,6 +26,19 @@ from .errors import QueryError
 from .schema import EXACT_FIELDS, RANGE_FIELDS, TEXT_FIELDS
 
 FIELDS = frozenset(TEXT_FIELDS) | frozenset(EXACT_FIELDS) | frozenset(RANGE_FIELDS)
+#: Proximity: neighbouring words of a query found within NEAR_SLOP positions of
+#: each other in these fields add NEAR_BOOST times their score. It separates a
+#: passage that talks about the query from one that merely mentions its words.
+PROXIMITY_FIELDS = ("body",)
+NEAR_SLOP = 4
+NEAR_BOOST = 0.25
+NEAR_WINDOW = 1
+#: Words that ask for something rather than say it (이름 in "감독 이름", 언제,
+#: 몇): they count in the score but are not required of the reviews that rank
+#: first for holding every word of a query.
+OPTIONAL_TERMS = frozenset(
+    "이름 누구 무엇 언제 어디 몇 얼마 왜 어떻게 무슨 어느 날짜 연도 해 곳 사람 인물 시기 장소 때".split()
+)
 
 
 # ---------------------------------------------------------------- syntax tree
@@ -348,11 +362,23 @@ def _compile(node, strict: bool, terms: dict, positive: bool) -> wq.Query | None
         fields = _fields(node.field)
         if node.phrase and len(groups) > 1:
             return _or([_phrase(f, groups, boost) for f, boost in fields.items()])
-        clauses = [
-            _or([wq.Term(f, t, boost=boost) for f, boost in fields.items() for t in alts])
-            for alts in _distinct(groups)
+        groups = _distinct(groups)
+        clauses = [_or([wq.Term(f, t, boost=boost) for f, boost in fields.items() for t in alts]) for alts in groups]
+        if node.phrase:
+            return _and(clauses)
+        near = [
+            _near(f, a, b)
+            for f in fields
+            if f in PROXIMITY_FIELDS
+            for i, a in enumerate(groups)
+            for b in groups[i + 1 : i + 1 + NEAR_WINDOW]
         ]
-        return _and(clauses) if (strict or node.phrase) else _or(clauses)
+        extras = [wq.Or(near, boost=NEAR_BOOST)] if near else []
+        required = [c for c, alts in zip(clauses, groups) if not set(alts) <= OPTIONAL_TERMS]
+        if not strict or not required:
+            return _or(clauses + extras)
+        optional = [c for c, alts in zip(clauses, groups) if set(alts) <= OPTIONAL_TERMS] + extras
+        return wq.AndMaybe(_and(required), _or(optional)) if optional else _and(required)
     if isinstance(node, Exact):
         value = node.value.strip()
         return wq.Term(node.field, value if node.field in ("id", "date") else value.lower())
@@ -369,6 +395,18 @@ def _compile(node, strict: bool, terms: dict, positive: bool) -> wq.Query | None
     if node.op == "soft" and not strict:
         return _or(children)
     return _and(children)
+
+
+class _Near(SpanNear):
+    """Whoosh's SpanNear, sizable so that Or can order it among its children."""
+
+    def estimate_size(self, ixreader) -> int:
+        return self.q.estimate_size(ixreader)
+
+
+def _near(fieldname: str, a: list[str], b: list[str]) -> wq.Query:
+    """Two neighbouring query words (their first reading) near each other, in either order."""
+    return _Near(wq.Term(fieldname, a[0]), wq.Term(fieldname, b[0]), slop=NEAR_SLOP, ordered=False)
 
 
 def _phrase(fieldname: str, groups: list[list[str]], boost: float) -> wq.Query:

@@ -79,3 +79,21 @@ def test_analyzer_pickles_without_kiwi() -> None:
     assert isinstance(schema["body"].analyzer, KiwiTokenizer)
     assert len(pickle.dumps(KiwiTokenizer())) < 200
     assert [t.text for t in schema["body"].analyzer("외로운 테오도르")] == ["외롭다", "테오도르"]
+
+
+def test_nouns_written_together_are_also_indexed_joined() -> None:
+    found = {(t.text, t.pos) for t in analyze("서울지방검찰청에서")}
+    assert found == {("서울", 0), ("지방", 1), ("검찰청", 2), ("서울지방검찰청", 0)}
+    assert ("갤럭시s24", 0) in {(t.text, t.pos) for t in analyze("갤럭시S24를")}
+    assert "iphone15" in terms("iPhone15를") and "os1" in terms("OS1과")
+    assert "인공지능" not in terms("인공 지능")  # written apart, the words are matched one by one
+
+
+def test_a_name_kiwi_reads_across_a_space_is_split() -> None:
+    assert surfaces("테드 번디는") == [("테드", "테드"), ("번디", "번디"), ("테드번디", "테드 번디")]
+
+
+def test_review_slang_is_one_word() -> None:
+    assert terms("존잼이에요") == ["존잼"]
+    assert terms("비추합니다") == ["비추"]
+    assert terms("빛을 비추다") == ["빛", "비추다"]  # the verb is still the verb
