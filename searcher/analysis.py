@@ -1,7 +1,8 @@
 """Korean analysis: the one place that touches Kiwi.
 
 Text becomes a list of :class:`Term` — content morphemes (nouns, verb and
-adjective lemmas, roots, foreign words, numbers, adverbs) with their position
+adjective lemmas, roots, foreign words, numbers, adverbs that negate or judge:
+안, 못, 별로) with their position
 and their character offsets in the original text. Particles, endings, symbols
 and punctuation are dropped. Documents and queries go through the same
 :func:`analyze`, so 테오도르는 / 테오도르의 both give 테오도르 and 외로운 / 외롭다
@@ -30,7 +31,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from kiwipiepy import Kiwi
 
 #: Tags (before any ``-I``/``-R`` suffix) whose morphemes are indexed as they are.
-CONTENT_TAGS = frozenset({"NNG", "NNP", "NR", "XR", "SL", "SN", "SH", "MAG"})
+CONTENT_TAGS = frozenset({"NNG", "NNP", "NR", "XR", "SL", "SN", "SH"})
+#: The adverbs that are indexed: those that turn or judge what they qualify
+#: (안 좋다 is not 좋다). Others (가장, 정말, 많이) only blur ranking.
+ADVERBS = frozenset({"안", "못", "잘", "별로", "전혀", "다시", "최고"})
 #: Verb and adjective stems, indexed as their lemma (stem + 다).
 PREDICATE_TAGS = frozenset({"VV", "VA"})
 #: Morphemes that, written together in one word, are also indexed joined.
@@ -160,7 +164,7 @@ class _Emitter:
                     alts.append(Term(self.text[start:nend], self.pos, start, nend, "NNG"))
                     i += 1
                 self.word(tok.form + "다", start, end, tag, alts)
-            elif tag in CONTENT_TAGS or tag.startswith("W_"):
+            elif tag in CONTENT_TAGS or tag.startswith("W_") or (tag == "MAG" and tok.form in ADVERBS):
                 if " " in tok.form:  # Kiwi reads some names across a space: 테드 번디
                     self.spaced(tok.form, start, tag)
                 else:
