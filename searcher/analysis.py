@@ -100,7 +100,8 @@ def _pieces(text: str) -> Iterator[tuple[int, str]]:
         i = end
 
 
-_SURROGATES = re.compile("[\ud800-\udfff]")
+#: Lone surrogates: they cannot be encoded, so neither Kiwi nor an output stream takes them.
+SURROGATES = re.compile("[\ud800-\udfff]")
 #: A character repeated this often is elongation (ㅋㅋㅋ, 오오오, !!!) or junk.
 _RUN = re.compile(r"(.)\1{8,}", re.DOTALL)
 
@@ -109,7 +110,7 @@ def _clean(piece: str) -> str:
     """What Kiwi is given, offsets unmoved: lone surrogates become spaces, and a
     run of one character keeps three copies, the rest blanked (Kiwi slows to a
     crawl on long runs such as 가가가…)."""
-    piece = _SURROGATES.sub(" ", piece)
+    piece = SURROGATES.sub(" ", piece)
     return _RUN.sub(lambda m: m.group(1) * 3 + " " * (len(m.group(0)) - 3), piece)
 
 

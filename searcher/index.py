@@ -16,7 +16,7 @@ from whoosh.collectors import FilterCollector, TopCollector
 from whoosh import query as wq
 from whoosh.index import LockError
 
-from .analysis import Analyzed, analyze_many
+from .analysis import SURROGATES, Analyzed, analyze_many
 from .dates import parse_date
 from .errors import IndexLockedError, IndexNotFoundError, QueryError, ReadError, RevsearchError
 from .highlight import passages
@@ -277,13 +277,10 @@ def _filter(author: str | None, since, until) -> wq.Query | None:
     return clauses[0] if len(clauses) == 1 else wq.And(clauses)
 
 
-_SURROGATES = re.compile("[\ud800-\udfff]")
-
-
 def _valid_text(text: str) -> str:
     """Text that can be written out: lone surrogates (from JSON escapes such as
     ``"\\ud800"``) become U+FFFD."""
-    return _SURROGATES.sub("\ufffd", text) if text else text
+    return SURROGATES.sub("\ufffd", text) if text else text
 
 
 class _Writer:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from searcher.dates import parse_date
 from searcher.errors import ReadError
-from searcher.readers.text import _NO_CATEGORY, _chrome_key
+from searcher.readers.text import category_or_none
 from searcher.review import Review, stable_id
 
 if TYPE_CHECKING:
@@ -192,7 +192,7 @@ def _category(meta: dict[str, list[str]], linked: dict[str, Any], document: Docu
     guessed = (document.categories if document else None) or []
     sections = meta.get("article:section", []) + _ld_list(linked.get("articleSection")) + guessed
     category = _unquoted(next((section for section in sections if section), ""))
-    return category if category and _chrome_key(category) != _NO_CATEGORY else None
+    return category_or_none(category)
 
 
 def _keywords(meta: dict[str, list[str]], linked: dict[str, Any], tree: HtmlElement) -> list[str]:

@@ -75,6 +75,12 @@ def read_text(path: Path, text: str) -> Review:
     return review
 
 
+def category_or_none(value: str) -> str | None:
+    """The category a page names, or None for Tistory's "카테고리 없음" (no category)."""
+    value = value.strip()
+    return value if value and _chrome_key(value) != _NO_CATEGORY else None
+
+
 def _chrome_key(line: str) -> str:
     return re.sub(r"\s+", "", re.sub(r"^\W+|\d+$", "", line.strip())).casefold()
 
@@ -154,7 +160,7 @@ def _apply_metadata(block: str, review: Review) -> None:
         if field == "author":
             review.author = value
         elif field == "category":
-            review.category = None if _chrome_key(value) == _NO_CATEGORY else value
+            review.category = category_or_none(value)
         elif field == "keywords":
             review.keywords = [k.strip() for k in re.split(r"[,，]", value) if k.strip()]
         elif field == "date" and (date := parse_date(value)) is not None:
