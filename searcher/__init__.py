@@ -9,7 +9,7 @@
 
 from .errors import IndexLockedError, IndexNotFoundError, QueryError, ReadError, RevsearchError
 from .highlight import Passage
-from .index import IngestReport, ReviewIndex, Skip
+from .index import IngestReport, ReviewIndex
 from .results import Hit, Results
 from .review import Review
 
@@ -25,6 +25,5 @@ __all__ = [
     "Review",
     "ReviewIndex",
     "RevsearchError",
-    "Skip",
 ]
 __version__ = "0.1.0"

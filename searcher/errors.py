@@ -3,6 +3,8 @@ so embedding programs and the CLI catch one type instead of Whoosh's or Kiwi's i
 
 from __future__ import annotations
 
+import re
+
 
 class RevsearchError(Exception):
     """Base class of revsearch's own errors."""
@@ -31,5 +33,16 @@ class ReadError(RevsearchError):
         self.reason = reason
         self.line = line
         self.skipped = skipped
-        where = f"{self.path}:{line}" if line is not None else self.path
-        super().__init__(f"{where}: {reason}")
+        super().__init__(f"{self.where}: {reason}")
+
+    @property
+    def where(self) -> str:
+        """``path`` or ``path:line``."""
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+    @property
+    def kind(self) -> str:
+        """The reason without its particulars, to group like problems: "cannot read
+        date" for "cannot read date '2025-13-01'", "expected N columns, found N" …"""
+        head = re.split(r"[:(]", self.reason, maxsplit=1)[0]
+        return re.sub(r"\d+", "N", re.sub(r"'[^']*'", "…", head)).strip()

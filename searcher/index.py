@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,43 +30,22 @@ SORTS = ("relevance", "date")
 
 
 @dataclass
-class Skip:
-    """A file or record left out (or, as a warning, kept with a value unread), and why."""
-
-    path: str
-    reason: str
-    line: int | None = None
-
-    @property
-    def where(self) -> str:
-        """``path`` or ``path:line``."""
-        return f"{self.path}:{self.line}" if self.line is not None else self.path
-
-    @property
-    def kind(self) -> str:
-        """The reason without its particulars, to group like skips: "cannot read date"
-        for "cannot read date '2025-13-01'", "expected N columns, found N" …"""
-        head = re.split(r"[:(]", self.reason, maxsplit=1)[0]
-        return re.sub(r"\d+", "N", re.sub(r"'[^']*'", "…", head)).strip()
-
-
-@dataclass
 class IngestReport:
     """What an :meth:`ReviewIndex.add_paths` run did: ``skipped`` files and records
     were not indexed; ``warnings`` were indexed with something left out."""
 
     files_read: int = 0
     reviews_indexed: int = 0
-    skipped: list[Skip] = field(default_factory=list)
-    warnings: list[Skip] = field(default_factory=list)
+    skipped: list[ReadError] = field(default_factory=list)
+    warnings: list[ReadError] = field(default_factory=list)
 
     def note(self, error: ReadError) -> None:
-        (self.skipped if error.skipped else self.warnings).append(Skip(error.path, error.reason, error.line))
+        (self.skipped if error.skipped else self.warnings).append(error)
 
     @staticmethod
-    def by_kind(skips: list[Skip]) -> dict[str, list[Skip]]:
-        """Skips grouped by :attr:`Skip.kind`, the largest group first."""
-        groups: dict[str, list[Skip]] = defaultdict(list)
+    def by_kind(skips: list[ReadError]) -> dict[str, list[ReadError]]:
+        """Problems grouped by :attr:`ReadError.kind`, the largest group first."""
+        groups: dict[str, list[ReadError]] = defaultdict(list)
         for s in skips:
             groups[s.kind].append(s)
         return dict(sorted(groups.items(), key=lambda kv: -len(kv[1])))
