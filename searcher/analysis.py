@@ -12,20 +12,26 @@ Where Kiwi may analyse one word two ways in different contexts (외로움 as a
 noun, or 외롭 + 음), both forms are emitted at the same position so either
 analysis matches the other.
 
-The Kiwi model is loaded lazily, once per process, and kept at module level:
-Whoosh pickles the schema (analyzer included) into the index, so the analyzer
-object itself must hold no Kiwi.
+An :class:`Analyzer` adds a user dictionary to Kiwi; each index records the
+one it was built with. The Kiwi models are loaded lazily, once per process
+and dictionary, and kept at module level: Whoosh pickles the schema (analyzer
+included) into the index, so the analyzer object itself must hold no Kiwi.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from whoosh.analysis import Token, Tokenizer
+
+from .errors import RevsearchError
 
 if TYPE_CHECKING:  # pragma: no cover
     from kiwipiepy import Kiwi
@@ -51,23 +57,95 @@ REVIEW_WORDS = (
 #: whitespace. Bounds memory and keeps pathological input away from Kiwi.
 MAX_PIECE = 2000
 
-_kiwi: Kiwi | None = None
-_kiwi_lock = threading.Lock()
+_models: dict[str, Kiwi] = {}
+_models_lock = threading.Lock()
 
 
-def kiwi() -> Kiwi:
-    """The process-wide Kiwi instance with the review words, built on first use (2–4 s, ~500 MB)."""
-    global _kiwi
-    if _kiwi is None:
-        with _kiwi_lock:
-            if _kiwi is None:
+def _model(user_dict: str) -> Kiwi:
+    """The process-wide Kiwi with the review words and ``user_dict`` (Kiwi's
+    TSV format), built on first use (2–4 s, ~500 MB). ValueError, naming the
+    line, if the dictionary is malformed."""
+    model = _models.get(user_dict)
+    if model is None:
+        with _models_lock:
+            model = _models.get(user_dict)
+            if model is None:
                 from kiwipiepy import Kiwi
 
                 model = Kiwi()
                 for word in REVIEW_WORDS:
                     model.add_user_word(word, "NNG", 0)
-                _kiwi = model
-    return _kiwi
+                if user_dict:
+                    _load_user_dict(model, user_dict)
+                _models[user_dict] = model
+    return model
+
+
+def _load_user_dict(model: Kiwi, text: str) -> None:
+    # Kiwi reads dictionaries only from files; a copy of the recorded text is written for it.
+    with tempfile.TemporaryDirectory(prefix="revsearch-dict-") as folder:
+        path = Path(folder, "user.dict")
+        path.write_text(text, encoding="utf-8")
+        model.load_user_dictionary(str(path))
+
+
+def kiwi() -> Kiwi:
+    """The Kiwi of the default analyzer (no user dictionary)."""
+    return _model("")
+
+
+@dataclass(frozen=True)
+class Analyzer:
+    """How text becomes terms: Kiwi with the review words and, optionally, a
+    user dictionary of the names and terms of a domain. An index records its
+    Analyzer (it is pickled into the schema), so queries and passages are
+    analysed exactly as its documents were.
+
+    ``user_dict`` is the dictionary's text in Kiwi's TSV format
+    (``word<TAB>tag[<TAB>score]`` per line, ``#`` comments), not its path:
+    later edits to the file do not change an index built with it."""
+
+    user_dict: str = ""
+
+    @classmethod
+    def with_user_dict(cls, path: str | os.PathLike) -> Analyzer:
+        """An analyzer with the dictionary in ``path``, checked (the model is
+        built now and reused). RevsearchError naming the file and line if it
+        cannot be read or Kiwi rejects it."""
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as e:
+            raise RevsearchError(f"cannot read the user dictionary {path}: {getattr(e, 'strerror', None) or e}") from e
+        analyzer = cls(text)
+        try:
+            analyzer.model()
+        except ValueError as e:
+            raise RevsearchError(f"{path}: not a Kiwi user dictionary: {_kiwi_reason(e)}") from e
+        return analyzer
+
+    def model(self) -> Kiwi:
+        return _model(self.user_dict)
+
+    def analyze(self, text: str) -> list[Term]:
+        """Analyse one text into terms."""
+        return next(self.analyze_many([text]))
+
+    def analyze_many(self, texts: Iterable[str]) -> Iterator[list[Term]]:
+        """Analyse many texts, yielding one term list per text, in order."""
+        model = self.model()
+        for text in texts:
+            pieces = list(_pieces(text or ""))
+            results = model.tokenize([_clean(p) for _, p in pieces]) if pieces else []
+            terms: list[Term] = []
+            pos = 0
+            for (offset, _), tokens in zip(pieces, results):
+                pos = _Emitter(text, offset, terms, pos).run(tokens)
+            yield terms
+
+
+def _kiwi_reason(error: ValueError) -> str:
+    """Kiwi's message without its ``[loadUserDictionary]`` prefix."""
+    return re.sub(r"^\[\w+\]\s*", "", str(error))
 
 
 @dataclass(frozen=True)
@@ -114,21 +192,18 @@ def _clean(piece: str) -> str:
     return _RUN.sub(lambda m: m.group(1) * 3 + " " * (len(m.group(0)) - 3), piece)
 
 
+#: The analyzer of an index built without a user dictionary.
+DEFAULT = Analyzer()
+
+
 def analyze(text: str) -> list[Term]:
-    """Analyse one text into terms."""
-    return next(analyze_many([text]))
+    """Analyse one text into terms with the default analyzer."""
+    return DEFAULT.analyze(text)
 
 
 def analyze_many(texts: Iterable[str]) -> Iterator[list[Term]]:
-    """Analyse many texts, yielding one term list per text, in order."""
-    for text in texts:
-        pieces = list(_pieces(text or ""))
-        results = kiwi().tokenize([_clean(p) for _, p in pieces]) if pieces else []
-        terms: list[Term] = []
-        pos = 0
-        for (offset, _), tokens in zip(pieces, results):
-            pos = _Emitter(text, offset, terms, pos).run(tokens)
-        yield terms
+    """Analyse many texts with the default analyzer, one term list per text, in order."""
+    return DEFAULT.analyze_many(texts)
 
 
 class _Emitter:
@@ -215,7 +290,9 @@ _JONG_M, _JONG_B = 16, 17  # final ㅁ, final ㅂ
 def deverbal_lemma(noun: str) -> str | None:
     """The term a noun formed with -음/-ㅁ stands for elsewhere, if Kiwi knows
     the stem: 외로움 → 외롭다, 슬픔 → 슬프다, 믿음 → 믿다, 지루함 → 지루 and
-    행복함 → 행복 (what 지루하다 and 행복하다 index as); else None."""
+    행복함 → 행복 (what 지루하다 and 행복하다 index as); else None. Asked of
+    the default model whatever the user dictionary, as documents and queries
+    both are."""
     if len(noun) < 2 or noun in _NOT_DEVERBAL:
         return None
     if noun.endswith("함"):
@@ -265,8 +342,15 @@ class Analyzed(str):
 
 
 class KiwiTokenizer(Tokenizer):
-    """Whoosh analyzer over :func:`analyze`. Holds no Kiwi, so it pickles
-    into the index schema; accepts :class:`Analyzed` text as precomputed."""
+    """Whoosh analyzer over an :class:`Analyzer`. Holds no Kiwi, so it pickles
+    into the index schema (recording the user dictionary with the index);
+    accepts :class:`Analyzed` text as precomputed."""
+
+    #: Indexes from before user dictionaries pickled no analyzer: they used the default.
+    analyzer: Analyzer = DEFAULT
+
+    def __init__(self, analyzer: Analyzer = DEFAULT):
+        self.analyzer = analyzer
 
     def __call__(
         self,
@@ -281,7 +365,7 @@ class KiwiTokenizer(Tokenizer):
         mode: str = "",
         **kwargs,
     ) -> Iterator[Token]:
-        terms = value.terms if isinstance(value, Analyzed) else analyze(value)
+        terms = value.terms if isinstance(value, Analyzed) else self.analyzer.analyze(value)
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         for term in terms:
             token.text = term.text

@@ -44,12 +44,19 @@ def main() -> None:
 )
 @click.option("--encoding", help="Read files in this encoding instead of detecting it (e.g. cp949).")
 @click.option("--strict", is_flag=True, help="Exit with an error if any file or record was skipped.")
-def index_cmd(paths: tuple[str, ...], index_dir: str, fields: tuple[str, ...], encoding: str | None, strict: bool) -> None:
+@click.option(
+    "--user-dict", type=click.Path(dir_okay=False),
+    help="Kiwi user dictionary (TSV: word, tag, score) of names and terms; recorded in a new index.",
+)
+def index_cmd(
+    paths: tuple[str, ...], index_dir: str, fields: tuple[str, ...], encoding: str | None, strict: bool,
+    user_dict: str | None,
+) -> None:
     """Index review files and folders (default: corpus/)."""
     options = _read_options(fields, encoding)
     err = Console(stderr=True)
     try:
-        ix = ReviewIndex.open_or_create(index_dir)
+        ix = ReviewIndex.open_or_create(index_dir, user_dict)
         with ix, Progress(
             TextColumn("[progress.description]{task.description}"), BarColumn(),
             MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True,

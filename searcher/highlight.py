@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .analysis import analyze
+from .analysis import DEFAULT, Analyzer
 
 #: Longest passage; a longer sentence is cut to a window around its matches.
 MAX_CHARS = 200
@@ -42,11 +42,11 @@ class Passage:
         return data
 
 
-def match_spans(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
+def match_spans(text: str, terms: set[str], analyzer: Analyzer = DEFAULT) -> list[tuple[int, int, str]]:
     """Character spans of the words in ``text`` whose terms are in ``terms``,
     merged where they overlap, each with the term that matched."""
     spans: list[tuple[int, int, str]] = []
-    for term in sorted((t for t in analyze(text) if t.text in terms), key=lambda t: t.start):
+    for term in sorted((t for t in analyzer.analyze(text) if t.text in terms), key=lambda t: t.start):
         if spans and term.start < spans[-1][1]:
             start, end, t = spans[-1]
             spans[-1] = (start, max(end, term.end), t)
@@ -85,13 +85,16 @@ def _window(text: str, start: int, end: int, spans) -> tuple[int, int]:
     return lo, hi
 
 
-def passages(text: str, terms: set[str], fieldname: str = "body", top: int = 3) -> list[Passage]:
+def passages(
+    text: str, terms: set[str], fieldname: str = "body", top: int = 3, analyzer: Analyzer = DEFAULT
+) -> list[Passage]:
     """The ``top`` best passages of ``text`` for ``terms``, best first: a
     sentence (or a window of it) with the most distinct matched terms, then
-    the most matches. Without any match, the text's opening as one passage."""
+    the most matches. Without any match, the text's opening as one passage.
+    ``analyzer`` is the index's."""
     if not text.strip():
         return []
-    spans = match_spans(text[:SCAN_CHARS], terms) if terms else []
+    spans = match_spans(text[:SCAN_CHARS], terms, analyzer) if terms else []
     scored = []
     for s_start, s_end in _sentences(text):
         inside = [sp for sp in spans if s_start <= sp[0] and sp[1] <= s_end]

@@ -15,7 +15,7 @@ from whoosh.collectors import FilterCollector, TopCollector
 from whoosh import query as wq
 from whoosh.index import LockError
 
-from .analysis import SURROGATES, Analyzed, analyze_many
+from .analysis import DEFAULT, SURROGATES, Analyzed, Analyzer
 from .dates import parse_date
 from .errors import IndexLockedError, IndexNotFoundError, QueryError, ReadError, RevsearchError
 from .highlight import passages
@@ -24,7 +24,7 @@ from .query import parse
 from .readers import ReadOptions, iter_source_files, read_file
 from .results import Hit, Results
 from .review import Review
-from .schema import build_schema, weighting
+from .schema import analyzer_of, build_schema, weighting
 
 SORTS = ("relevance", "date")
 
@@ -61,16 +61,22 @@ class ReviewIndex:
     def __init__(self, ix: windex.Index, path: Path):
         self._ix = ix
         self.path = path
+        #: The analyzer the index was built with (its user dictionary included).
+        self.analyzer: Analyzer = analyzer_of(ix.schema)
 
     # ------------------------------------------------------------ lifecycle
 
     @classmethod
-    def create(cls, path: str | os.PathLike) -> ReviewIndex:
-        """A new, empty index at ``path`` (replacing an index already there)."""
+    def create(cls, path: str | os.PathLike, user_dict: str | os.PathLike | None = None) -> ReviewIndex:
+        """A new, empty index at ``path`` (replacing an index already there).
+        ``user_dict`` is a Kiwi user dictionary file (TSV: word, tag, score):
+        its content is recorded in the index, and every text and query of the
+        index is analysed with it."""
+        analyzer = Analyzer.with_user_dict(user_dict) if user_dict else DEFAULT
         folder = Path(path)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            return cls(windex.create_in(str(folder), build_schema()), folder)
+            return cls(windex.create_in(str(folder), build_schema(analyzer)), folder)
         except OSError as e:
             raise RevsearchError(f"cannot create an index in {folder}: {e.strerror or e}") from e
 
@@ -86,9 +92,19 @@ class ReviewIndex:
             raise RevsearchError(f"cannot open the index in {folder}: {e}") from e
 
     @classmethod
-    def open_or_create(cls, path: str | os.PathLike) -> ReviewIndex:
-        """The index at ``path``, created empty if there is none."""
-        return cls.open(path) if windex.exists_in(str(path)) else cls.create(path)
+    def open_or_create(cls, path: str | os.PathLike, user_dict: str | os.PathLike | None = None) -> ReviewIndex:
+        """The index at ``path``, created empty if there is none. A ``user_dict``
+        must be the one the existing index was built with (or None, to keep it)."""
+        if not windex.exists_in(str(path)):
+            return cls.create(path, user_dict)
+        index = cls.open(path)
+        if user_dict and Analyzer.with_user_dict(user_dict) != index.analyzer:
+            index.close()
+            raise RevsearchError(
+                f"the index in {path} was built with another user dictionary than {user_dict}: "
+                "index into a new folder to use it"
+            )
+        return index
 
     def __len__(self) -> int:
         return self._ix.doc_count()
@@ -106,7 +122,7 @@ class ReviewIndex:
 
     def add(self, reviews: Iterable[Review]) -> int:
         """Index reviews, replacing any with the same id. Returns how many were indexed."""
-        writer = _Writer(self._ix)
+        writer = _Writer(self._ix, self.analyzer)
         try:
             count = writer.add_all(reviews)
         except BaseException:
@@ -131,7 +147,7 @@ class ReviewIndex:
                 files.extend(iter_source_files([p]))
             except ReadError as e:
                 report.note(e)
-        writer = _Writer(self._ix)
+        writer = _Writer(self._ix, self.analyzer)
         try:
             for done, path in enumerate(files, 1):
                 before = report.reviews_indexed
@@ -179,7 +195,7 @@ class ReviewIndex:
             raise QueryError("limit must be at least 1")
         if sort not in SORTS:
             raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-        compiled = parse(query)
+        compiled = parse(query, self.analyzer)
         filt = _filter(author, since, until)
         with self._ix.searcher(weighting=weighting()) as s:
             if sort == "date":
@@ -189,15 +205,14 @@ class ReviewIndex:
             hits = [self._hit(s.stored_fields(doc), score, compiled.terms, passages_per_hit) for doc, score in ranked]
         return Results(query, hits, total)
 
-    @staticmethod
-    def _hit(stored: dict, score: float, terms: dict, top: int) -> Hit:
+    def _hit(self, stored: dict, score: float, terms: dict, top: int) -> Hit:
         review = Review.from_dict(json.loads(stored["review"]))
         if top < 1:
             return Hit(review.id, score, review)
         any_field = terms.get(None, set())
-        shown = passages(review.body, any_field | terms.get("body", set()), "body", top)
+        shown = passages(review.body, any_field | terms.get("body", set()), "body", top, self.analyzer)
         title_terms = any_field | terms.get("title", set())
-        titled = passages(review.title, title_terms, "title", 1) if title_terms else []
+        titled = passages(review.title, title_terms, "title", 1, self.analyzer) if title_terms else []
         shown.extend(p for p in titled if p.highlights)
         return Hit(review.id, score, review, shown)
 
@@ -266,8 +281,8 @@ class _Writer:
     and stores the whole review. A review id repeated within one writer
     commits first, so the later copy replaces the earlier."""
 
-    def __init__(self, ix: windex.Index):
-        self._ix = ix
+    def __init__(self, ix: windex.Index, analyzer: Analyzer):
+        self._ix, self._analyzer = ix, analyzer
         self._w = self._open()
         self._ids: set[str] = set()
 
@@ -299,7 +314,7 @@ class _Writer:
             self._w = self._open()
             self._ids.clear()
         self._ids.add(review.id)
-        title_terms, body_terms = analyze_many([review.title, review.body])
+        title_terms, body_terms = self._analyzer.analyze_many([review.title, review.body])
         if not review.keywords:
             derived = derive_keywords(review.title, title_terms, review.body, body_terms)
             review = replace(review, keywords=derived, keywords_derived=bool(derived))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 from whoosh.query.spans import SpanNear
 
-from .analysis import analyze
+from .analysis import DEFAULT, Analyzer
 from .dates import parse_date
 from .errors import QueryError
 from .schema import EXACT_FIELDS, RANGE_FIELDS, TEXT_FIELDS
@@ -309,14 +309,15 @@ class CompiledQuery:
     terms: dict[str | None, set[str]]
 
 
-def parse(qs: str) -> CompiledQuery:
-    """Parse a query string. Raises QueryError when there is nothing to search for."""
+def parse(qs: str, analyzer: Analyzer = DEFAULT) -> CompiledQuery:
+    """Parse a query string, analysing its words with ``analyzer`` (the
+    index's). Raises QueryError when there is nothing to search for."""
     if not qs or not qs.strip():
         raise QueryError("the query is empty")
     tree = _Parser(_lex(qs)).parse()
     terms: dict[str | None, set[str]] = {}
-    strict = _compile(tree, True, terms, positive=True)
-    loose = _compile(tree, False, {}, positive=True)
+    strict = _compile(tree, True, terms, True, analyzer)
+    loose = _compile(tree, False, {}, True, analyzer)
     if strict is None or loose is None:
         raise QueryError(
             f"nothing to search for in {qs!r}: it has only particles, endings or punctuation"
@@ -324,10 +325,10 @@ def parse(qs: str) -> CompiledQuery:
     return CompiledQuery(strict, loose, terms)
 
 
-def _positions(text: str) -> list[list[str]]:
+def _positions(text: str, analyzer: Analyzer) -> list[list[str]]:
     """Analysed terms grouped by position (alternatives at one position)."""
     groups: dict[int, list[str]] = {}
-    for term in analyze(text):
+    for term in analyzer.analyze(text):
         alts = groups.setdefault(term.pos, [])
         if term.text not in alts:
             alts.append(term.text)
@@ -350,11 +351,11 @@ def _fields(name: str | None) -> dict[str, float]:
     return TEXT_FIELDS if name is None else {name: 1.0}
 
 
-def _compile(node, strict: bool, terms: dict, positive: bool) -> wq.Query | None:
+def _compile(node, strict: bool, terms: dict, positive: bool, analyzer: Analyzer) -> wq.Query | None:
     if node is None:
         return None
     if isinstance(node, Text):
-        groups = _positions(node.text)
+        groups = _positions(node.text, analyzer)
         if not groups:
             return None
         if positive:
@@ -386,9 +387,9 @@ def _compile(node, strict: bool, terms: dict, positive: bool) -> wq.Query | None
         make = wq.NumericRange if node.field == "rating" else wq.TermRange
         return make(node.field, node.start, node.end, node.start_excl, node.end_excl)
     if isinstance(node, Not):
-        child = _compile(node.child, True, terms, positive=False)
+        child = _compile(node.child, True, terms, False, analyzer)
         return wq.Not(child) if child is not None else None
-    children = [_compile(c, strict, terms, positive) for c in node.children]
+    children = [_compile(c, strict, terms, positive, analyzer) for c in node.children]
     children = [c for c in children if c is not None]
     if node.op == "or":
         return _or(children)

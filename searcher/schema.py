@@ -7,7 +7,7 @@ from whoosh import columns
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.scoring import BM25F
 
-from .analysis import KiwiTokenizer
+from .analysis import DEFAULT, Analyzer, KiwiTokenizer
 
 #: Free-text fields searched by plain query words, with their weight in BM25F:
 #: a word in the title or the keywords says more about a review than one in its body.
@@ -18,15 +18,16 @@ EXACT_FIELDS = ("id", "author", "source", "item")
 RANGE_FIELDS = ("date", "rating")
 
 
-def build_schema() -> Schema:
+def build_schema(analyzer: Analyzer = DEFAULT) -> Schema:
     """A fresh schema. The whole Review is stored as JSON in ``review``; the
     other fields are for matching, ranking, filtering and sorting only.
     ``date`` holds one ISO term per review (``2025-04-02``) and ``rating`` one
     numeric term (no trie terms: few distinct values, so ranges over plain
     terms are fast and indexing stays cheap); their sortable columns order
     results. ``file`` is the resolved path of the file a review came from, so
-    re-reading a file can replace all it held."""
-    korean = KiwiTokenizer()
+    re-reading a file can replace all it held. The text fields share
+    ``analyzer``, which the index records."""
+    korean = KiwiTokenizer(analyzer)
     exact = IDTokenizer() | LowercaseFilter()
     return Schema(
         id=ID(unique=True, stored=True),
@@ -44,6 +45,11 @@ def build_schema() -> Schema:
         file=ID(),
         review=STORED(),
     )
+
+
+def analyzer_of(schema: Schema) -> Analyzer:
+    """The analyzer an index's documents were analysed with."""
+    return schema["body"].analyzer.analyzer
 
 
 def weighting() -> BM25F:
