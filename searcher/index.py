@@ -20,11 +20,12 @@ from .dates import parse_date
 from .errors import IndexLockedError, IndexNotFoundError, QueryError, ReadError, RevsearchError
 from .highlight import passages
 from .keywords import derive_keywords
-from .query import parse
+from .query import CompiledQuery, parse
 from .readers import ReadOptions, iter_source_files, read_file
 from .results import Hit, Results
 from .review import Review
-from .schema import analyzer_of, build_schema, weighting
+from .ranking import RERANK_DEPTH, rerank, weighting
+from .schema import analyzer_of, build_schema
 
 SORTS = ("relevance", "date")
 
@@ -201,7 +202,7 @@ class ReviewIndex:
             if sort == "date":
                 ranked, total = _by_date(s, compiled.loose, limit, filt)
             else:
-                ranked, total = _tiered(s, compiled.strict, compiled.loose, limit, filt)
+                ranked, total = _tiered(s, compiled, limit, filt)
             hits = [self._hit(s.stored_fields(doc), score, compiled.terms, passages_per_hit) for doc, score in ranked]
         return Results(query, hits, total)
 
@@ -217,14 +218,19 @@ class ReviewIndex:
         return Hit(review.id, score, review, shown)
 
 
-def _tiered(s, strict: wq.Query, loose: wq.Query, limit: int, filt) -> tuple[list[tuple[int, float]], int]:
-    """Reviews matching ``strict`` first, then the rest of ``loose``; and how many matched ``loose``."""
-    first, total = _top(s, strict, limit, filt)
-    if strict == loose:
+def _tiered(s, compiled: CompiledQuery, limit: int, filt) -> tuple[list[tuple[int, float]], int]:
+    """Reviews matching ``compiled.strict`` first, then the rest of ``compiled.loose``,
+    each tier's best re-ranked by coverage; and how many matched ``loose``."""
+    depth = max(limit, RERANK_DEPTH)
+    first, total = _top(s, compiled.strict, depth, filt)
+    first = rerank(s, first, compiled.words)[:limit]
+    if compiled.strict == compiled.loose:
         return first, total
     seen = {doc for doc, _ in first}
-    rest, total = _top(s, loose, limit + len(first), filt)
-    return (first + [hit for hit in rest if hit[0] not in seen])[:limit], total
+    rest, total = _top(s, compiled.loose, depth + len(first), filt)
+    if len(first) < limit:
+        first += rerank(s, [hit for hit in rest if hit[0] not in seen], compiled.words)[: limit - len(first)]
+    return first, total
 
 
 def _top(s, q: wq.Query, limit: int, filt) -> tuple[list[tuple[int, float]], int]:

@@ -302,11 +302,15 @@ class CompiledQuery:
 
     ``strict`` requires every soft word; ``loose`` only some. ``terms`` maps a
     field (None for any free-text field) to the analysed terms asked for there.
+    ``words`` are the query's distinct positive words that carry meaning (not
+    the optional asking words), each as its fields and its alternative terms:
+    what a review's coverage of the query is measured by.
     """
 
     strict: wq.Query
     loose: wq.Query
     terms: dict[str | None, set[str]]
+    words: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
 
 
 def parse(qs: str, analyzer: Analyzer = DEFAULT) -> CompiledQuery:
@@ -316,13 +320,14 @@ def parse(qs: str, analyzer: Analyzer = DEFAULT) -> CompiledQuery:
         raise QueryError("the query is empty")
     tree = _Parser(_lex(qs)).parse()
     terms: dict[str | None, set[str]] = {}
-    strict = _compile(tree, True, terms, True, analyzer)
-    loose = _compile(tree, False, {}, True, analyzer)
+    words: dict[tuple, None] = {}
+    strict = _compile(tree, True, terms, True, analyzer, words)
+    loose = _compile(tree, False, {}, True, analyzer, {})
     if strict is None or loose is None:
         raise QueryError(
             f"nothing to search for in {qs!r}: it has only particles, endings or punctuation"
         )
-    return CompiledQuery(strict, loose, terms)
+    return CompiledQuery(strict, loose, terms, list(words))
 
 
 def _positions(text: str, analyzer: Analyzer) -> list[list[str]]:
@@ -351,16 +356,17 @@ def _fields(name: str | None) -> dict[str, float]:
     return TEXT_FIELDS if name is None else {name: 1.0}
 
 
-def _compile(node, strict: bool, terms: dict, positive: bool, analyzer: Analyzer) -> wq.Query | None:
+def _compile(node, strict: bool, terms: dict, positive: bool, analyzer: Analyzer, words: dict) -> wq.Query | None:
     if node is None:
         return None
     if isinstance(node, Text):
         groups = _positions(node.text, analyzer)
         if not groups:
             return None
+        fields = _fields(node.field)
         if positive:
             terms.setdefault(node.field, set()).update(t for g in groups for t in g)
-        fields = _fields(node.field)
+            words.update(((tuple(fields), tuple(sorted(alts))), None) for alts in groups if not set(alts) <= OPTIONAL_TERMS)
         if node.phrase and len(groups) > 1:
             return _or([_phrase(f, groups, boost) for f, boost in fields.items()])
         groups = _distinct(groups)
@@ -387,9 +393,9 @@ def _compile(node, strict: bool, terms: dict, positive: bool, analyzer: Analyzer
         make = wq.NumericRange if node.field == "rating" else wq.TermRange
         return make(node.field, node.start, node.end, node.start_excl, node.end_excl)
     if isinstance(node, Not):
-        child = _compile(node.child, True, terms, False, analyzer)
+        child = _compile(node.child, True, terms, False, analyzer, words)
         return wq.Not(child) if child is not None else None
-    children = [_compile(c, strict, terms, positive, analyzer) for c in node.children]
+    children = [_compile(c, strict, terms, positive, analyzer, words) for c in node.children]
     children = [c for c in children if c is not None]
     if node.op == "or":
         return _or(children)

@@ -1,11 +1,10 @@
-"""The Whoosh schema of a revsearch index and the ranking weights over it."""
+"""The Whoosh schema of a revsearch index and the field weights over it."""
 
 from __future__ import annotations
 
 from whoosh.analysis import IDTokenizer, LowercaseFilter
 from whoosh import columns
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
-from whoosh.scoring import BM25F
 
 from .analysis import DEFAULT, Analyzer, KiwiTokenizer
 
@@ -50,10 +49,3 @@ def build_schema(analyzer: Analyzer = DEFAULT) -> Schema:
 def analyzer_of(schema: Schema) -> Analyzer:
     """The analyzer an index's documents were analysed with."""
     return schema["body"].analyzer.analyzer
-
-
-def weighting() -> BM25F:
-    """The ranking function used for every search. A low K1 saturates term
-    frequency early, which suits Korean morphemes (measured on KorQuAD dev:
-    K1 1.2 -> 0.5 gained 0.4 MRR points; see bench/README.md)."""
-    return BM25F(B=0.75, K1=0.5)

@@ -48,6 +48,25 @@ def test_all_words_rank_above_some(seed_index: ReviewIndex) -> None:
     assert titles(results)[1] == TITLE_000
 
 
+def test_more_of_the_query_outranks_one_word_repeated(tmp_path) -> None:
+    """No review holds all three words: the one holding two of them ranks above
+    the one with a single rare word in its title and body, and the total counts all."""
+    reviews = [
+        Review(id="repeat", title="사만다", body="사만다 사만다 목소리만 기억에 남는다"),
+        Review(
+            id="both", title="그녀 후기",
+            body="테오도르가 사만다와 이별하는 마지막 장면에서 한참을 울었고 극장을 나와서도 여운이 오래 남았다",
+        ),
+        *(Review(id=f"parting-{i}", body=text) for i, text in enumerate(["이별 노래가 흐른다", "이별 뒤에 남은 것", "이별 후에 듣는 노래", "이별 영화를 좋아한다"])),
+        *(Review(id=f"letter-{i}", body=text) for i, text in enumerate(["편지를 대신 써 주는 일", "그 편지는 길었다"])),
+    ]
+    with ReviewIndex.create(tmp_path) as ix:
+        ix.add(reviews)
+        results = ix.search("사만다 이별 편지")
+        assert [hit.id for hit in results][:2] == ["both", "repeat"]
+        assert results.total == len(reviews)
+
+
 def test_hard_and_or_not(seed_index: ReviewIndex) -> None:
     assert set(titles(seed_index.search("캐서린 AND 디지털"))) == set()
     assert set(titles(seed_index.search("캐서린 OR 노마드"))) == {TITLE_000, TITLE_002}
