@@ -223,13 +223,13 @@ def _tiered(s, compiled: CompiledQuery, limit: int, filt) -> tuple[list[tuple[in
     each tier's best re-ranked by coverage; and how many matched ``loose``."""
     depth = max(limit, RERANK_DEPTH)
     first, total = _top(s, compiled.strict, depth, filt)
-    first = rerank(s, first, compiled.words)[:limit]
+    first = rerank(s, first, compiled)[:limit]
     if compiled.strict == compiled.loose:
         return first, total
     seen = {doc for doc, _ in first}
     rest, total = _top(s, compiled.loose, depth + len(first), filt)
     if len(first) < limit:
-        first += rerank(s, [hit for hit in rest if hit[0] not in seen], compiled.words)[: limit - len(first)]
+        first += rerank(s, [hit for hit in rest if hit[0] not in seen], compiled)[: limit - len(first)]
     return first, total
 
 

@@ -298,19 +298,22 @@ def _range_node(name: str, opening: str, inner: str, closing: str):
 
 @dataclass
 class CompiledQuery:
-    """The Whoosh queries for a query string, and the terms to highlight.
+    """The Whoosh queries for a query string, and what re-ranking and
+    highlighting need of it.
 
     ``strict`` requires every soft word; ``loose`` only some. ``terms`` maps a
     field (None for any free-text field) to the analysed terms asked for there.
     ``words`` are the query's distinct positive words that carry meaning (not
     the optional asking words), each as its fields and its alternative terms:
-    what a review's coverage of the query is measured by.
+    what a review's coverage of the query is measured by. ``text`` is the
+    positive free text as typed, without operators or field names.
     """
 
     strict: wq.Query
     loose: wq.Query
-    terms: dict[str | None, set[str]]
+    terms: dict[str | None, set[str]] = field(default_factory=dict)
     words: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    text: str = ""
 
 
 def parse(qs: str, analyzer: Analyzer = DEFAULT) -> CompiledQuery:
@@ -319,15 +322,30 @@ def parse(qs: str, analyzer: Analyzer = DEFAULT) -> CompiledQuery:
     if not qs or not qs.strip():
         raise QueryError("the query is empty")
     tree = _Parser(_lex(qs)).parse()
-    terms: dict[str | None, set[str]] = {}
-    words: dict[tuple, None] = {}
-    strict = _compile(tree, True, terms, True, analyzer, words)
-    loose = _compile(tree, False, {}, True, analyzer, {})
+    asked = _Asked()
+    strict = _compile(tree, True, analyzer, asked)
+    loose = _compile(tree, False, analyzer)
     if strict is None or loose is None:
         raise QueryError(
             f"nothing to search for in {qs!r}: it has only particles, endings or punctuation"
         )
-    return CompiledQuery(strict, loose, terms, list(words))
+    return CompiledQuery(strict, loose, asked.terms, list(asked.words), " ".join(asked.texts))
+
+
+@dataclass
+class _Asked:
+    """What the positive text of a query asks for, gathered while compiling it."""
+
+    terms: dict[str | None, set[str]] = field(default_factory=dict)
+    words: dict[tuple, None] = field(default_factory=dict)  # ordered set
+    texts: list[str] = field(default_factory=list)
+
+    def add(self, node: Text, fields: dict[str, float], groups: list[list[str]]) -> None:
+        self.terms.setdefault(node.field, set()).update(t for g in groups for t in g)
+        self.words.update(
+            ((tuple(fields), tuple(sorted(alts))), None) for alts in groups if not set(alts) <= OPTIONAL_TERMS
+        )
+        self.texts.append(node.text)
 
 
 def _positions(text: str, analyzer: Analyzer) -> list[list[str]]:
@@ -356,7 +374,8 @@ def _fields(name: str | None) -> dict[str, float]:
     return TEXT_FIELDS if name is None else {name: 1.0}
 
 
-def _compile(node, strict: bool, terms: dict, positive: bool, analyzer: Analyzer, words: dict) -> wq.Query | None:
+def _compile(node, strict: bool, analyzer: Analyzer, asked: _Asked | None = None) -> wq.Query | None:
+    """The Whoosh query for a parse tree; ``asked`` gathers its positive text (None: not gathered)."""
     if node is None:
         return None
     if isinstance(node, Text):
@@ -364,9 +383,8 @@ def _compile(node, strict: bool, terms: dict, positive: bool, analyzer: Analyzer
         if not groups:
             return None
         fields = _fields(node.field)
-        if positive:
-            terms.setdefault(node.field, set()).update(t for g in groups for t in g)
-            words.update(((tuple(fields), tuple(sorted(alts))), None) for alts in groups if not set(alts) <= OPTIONAL_TERMS)
+        if asked is not None:
+            asked.add(node, fields, groups)
         if node.phrase and len(groups) > 1:
             return _or([_phrase(f, groups, boost) for f, boost in fields.items()])
         groups = _distinct(groups)
@@ -393,9 +411,9 @@ def _compile(node, strict: bool, terms: dict, positive: bool, analyzer: Analyzer
         make = wq.NumericRange if node.field == "rating" else wq.TermRange
         return make(node.field, node.start, node.end, node.start_excl, node.end_excl)
     if isinstance(node, Not):
-        child = _compile(node.child, True, terms, False, analyzer, words)
+        child = _compile(node.child, True, analyzer)
         return wq.Not(child) if child is not None else None
-    children = [_compile(c, strict, terms, positive, analyzer, words) for c in node.children]
+    children = [_compile(c, strict, analyzer, asked) for c in node.children]
     children = [c for c in children if c is not None]
     if node.op == "or":
         return _or(children)

@@ -67,6 +67,35 @@ def test_more_of_the_query_outranks_one_word_repeated(tmp_path) -> None:
         assert results.total == len(reviews)
 
 
+@pytest.fixture(scope="module")
+def wording(tmp_path_factory) -> ReviewIndex:
+    ix = ReviewIndex.create(tmp_path_factory.mktemp("wording"))
+    ix.add(
+        Review(id=key, body=body)
+        for key, body in {
+            "beast": "범죄도시 4편, 마석도가 나오는 장면마다 액션이 시원하고 통쾌했다",
+            "plain-action": "액션 영화로는 평범했다",
+            "action-actor": "액션 배우",
+            "wording": "줄거리는 뻔했지만 배우들 연기가 최고였다",
+            "terse": "연기 최고",
+            "practice": "연기 연습",
+            "record": "최고 기록",
+        }.items()
+    )
+    return ix
+
+
+def test_a_word_the_analyzer_reads_differently_still_counts(wording: ReviewIndex) -> None:
+    """Alone, 마석도 reads as 마석; in the review, 마석도가 reads as 마 + 석도. No review
+    holds both query words as terms, but the one with 마석도 in its text ranks first."""
+    assert [hit.id for hit in wording.search("마석도 액션")][0] == "beast"
+
+
+def test_wording_like_the_query_ranks_first_among_equals(wording: ReviewIndex) -> None:
+    assert [hit.id for hit in wording.search("연기가 최고였다")][:2] == ["wording", "terse"]
+    assert [hit.id for hit in wording.search("연기 최고")][:2] == ["terse", "wording"]
+
+
 def test_hard_and_or_not(seed_index: ReviewIndex) -> None:
     assert set(titles(seed_index.search("캐서린 AND 디지털"))) == set()
     assert set(titles(seed_index.search("캐서린 OR 노마드"))) == {TITLE_000, TITLE_002}
