@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import signal
 from pathlib import Path
 
 import click
@@ -14,7 +15,8 @@ from rich.text import Text
 
 from .errors import RevsearchError
 from .highlight import Passage
-from .index import SORTS, IngestReport, ReviewIndex
+from .check import check
+from .index import BATCH_SIZE, SORTS, IndexingInterrupted, IngestReport, ReviewIndex
 from .readers import ReadOptions
 from .results import Hit, Results
 
@@ -48,15 +50,28 @@ def main() -> None:
     "--user-dict", type=click.Path(dir_okay=False),
     help="Kiwi user dictionary (TSV: word, tag, score) of names and terms; recorded in a new index.",
 )
+@click.option("--rebuild", is_flag=True, help="Start from an empty index instead of updating it.")
+@click.option(
+    "--batch-size", default=BATCH_SIZE, show_default=True, type=click.IntRange(min=1),
+    help="Commit every N reviews: a crash or Ctrl-C keeps what was committed.",
+)
+@click.option(
+    "--wait", default=0.0, show_default=True, type=click.FloatRange(min=0), metavar="SECONDS",
+    help="Wait this long for another process writing the same index, instead of failing at once.",
+)
 def index_cmd(
     paths: tuple[str, ...], index_dir: str, fields: tuple[str, ...], encoding: str | None, strict: bool,
-    user_dict: str | None,
+    user_dict: str | None, rebuild: bool, batch_size: int, wait: float,
 ) -> None:
-    """Index review files and folders (default: corpus/)."""
+    """Index review files and folders (default: corpus/). Re-running reads only
+    files that changed, and drops the reviews of files that are gone."""
     options = _read_options(fields, encoding)
     err = Console(stderr=True)
+    on_wait = lambda message: err.print(escape(message), soft_wrap=True)  # noqa: E731
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        ix = ReviewIndex.open_or_create(index_dir, user_dict)
+        opener = ReviewIndex.create if rebuild else ReviewIndex.open_or_create
+        ix = opener(index_dir, user_dict, wait=wait, on_wait=on_wait)
         with ix, Progress(
             TextColumn("[progress.description]{task.description}"), BarColumn(),
             MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True,
@@ -66,10 +81,18 @@ def index_cmd(
             def progress(done: int, total: int, path: Path) -> None:
                 bar.update(task, completed=done, total=total, description=f"indexing {path.name}")
 
-            report = ix.add_paths(paths or [DEFAULT_CORPUS], progress=progress, options=options)
+            report = ix.add_paths(paths or [DEFAULT_CORPUS], progress=progress, options=options, batch_size=batch_size)
             count = len(ix)
+    except IndexingInterrupted as e:
+        err.print(f"[yellow]{escape(str(e))}[/]", soft_wrap=True)
+        raise SystemExit(130) from e
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted before indexing began; nothing was changed[/]")
+        raise SystemExit(130) from None
     except RevsearchError as e:
         raise click.ClickException(str(e)) from e
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _print_summary(err, report, index_dir, count)
     if report.reviews_indexed == 0 and report.skipped:
         raise click.ClickException("nothing was indexed")
@@ -95,11 +118,20 @@ def _read_options(fields: tuple[str, ...], encoding: str | None) -> ReadOptions:
         raise click.BadParameter(str(e), param_hint="--field") from e
 
 
+def _interrupt(signum, frame) -> None:
+    """SIGTERM stops indexing as Ctrl-C does: the batch in progress is dropped, the last commit kept."""
+    raise KeyboardInterrupt
+
+
 def _print_summary(console: Console, report: IngestReport, index_dir: str, count: int) -> None:
     console.print(
         f"[bold]{report.reviews_indexed}[/] reviews indexed from [bold]{report.files_read}[/] files "
         f"into {escape(index_dir)}/ ({count} reviews in the index); [bold]{len(report.skipped)}[/] skipped",
         soft_wrap=True,
+    )
+    console.print(
+        f"files: {report.unchanged} unchanged, {report.changed} changed, {report.new} new, {report.removed} removed",
+        highlight=False,
     )
     for label, skips in (("skipped", report.skipped), ("indexed, but", report.warnings)):
         for kind, group in report.by_kind(skips).items():
@@ -108,6 +140,25 @@ def _print_summary(console: Console, report: IngestReport, index_dir: str, count
                 console.print(f"    {skip.where}: {skip.reason}", soft_wrap=True, highlight=False, markup=False)
             if len(group) > EXAMPLES:
                 console.print(f"    … and {len(group) - EXAMPLES} more", highlight=False)
+
+
+@main.command("check")
+@index_option
+def check_cmd(index_dir: str) -> None:
+    """Read the whole index and report anything missing or damaged."""
+    report = check(index_dir)
+    out = Console()
+    if report.problems:
+        for problem in report.problems:
+            out.print(f"[red]✗[/] {escape(problem)}", soft_wrap=True)
+        raise click.ClickException(
+            f"{len(report.problems)} problem(s) in {index_dir}; `revsearch index --rebuild` rebuilds the index"
+        )
+    out.print(
+        f"[green]✓[/] {escape(index_dir)}: {report.reviews} reviews in {report.segments} segment(s), "
+        f"{report.files} files recorded; every review, term and posting was read",
+        soft_wrap=True,
+    )
 
 
 @main.command("query")

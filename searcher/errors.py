@@ -46,3 +46,11 @@ class ReadError(RevsearchError):
         date" for "cannot read date '2025-13-01'", "expected N columns, found N" …"""
         head = re.split(r"[:(]", self.reason, maxsplit=1)[0]
         return re.sub(r"\d+", "N", re.sub(r"'[^']*'", "…", head)).strip()
+
+
+class IncompatibleIndexError(RevsearchError):
+    """The index was built with settings this revsearch cannot use: it must be rebuilt."""
+
+
+class IndexDamagedError(RevsearchError):
+    """Files of the index are missing or corrupt."""

@@ -17,9 +17,12 @@ from whoosh.index import LockError
 
 from .analysis import DEFAULT, SURROGATES, Analyzed, Analyzer
 from .dates import parse_date
-from .errors import IndexLockedError, IndexNotFoundError, QueryError, ReadError, RevsearchError
+from .errors import IndexDamagedError, IndexLockedError, IndexNotFoundError, QueryError, ReadError, RevsearchError
 from .highlight import passages
 from .keywords import derive_keywords
+from .lock import WriteLock
+from .manifest import Manifest
+from .meta import IndexMeta, foreign_files, has_index, index_files
 from .query import CompiledQuery, parse
 from .readers import ReadOptions, iter_source_files, read_file
 from .results import Hit, Results
@@ -33,12 +36,21 @@ SORTS = ("relevance", "date")
 @dataclass
 class IngestReport:
     """What an :meth:`ReviewIndex.add_paths` run did: ``skipped`` files and records
-    were not indexed; ``warnings`` were indexed with something left out."""
+    were not indexed; ``warnings`` were indexed with something left out. Files
+    are counted as ``unchanged`` (not read), ``changed``, ``new`` and ``removed``
+    (their reviews deleted); ``reviews_committed`` is what the last commit holds
+    of this run, all of it unless the run was interrupted."""
 
     files_read: int = 0
     reviews_indexed: int = 0
     skipped: list[ReadError] = field(default_factory=list)
     warnings: list[ReadError] = field(default_factory=list)
+    unchanged: int = 0
+    changed: int = 0
+    new: int = 0
+    removed: int = 0
+    reviews_committed: int = 0
+    files_committed: int = 0
 
     def note(self, error: ReadError) -> None:
         (self.skipped if error.skipped else self.warnings).append(error)
@@ -52,58 +64,97 @@ class IngestReport:
         return dict(sorted(groups.items(), key=lambda kv: -len(kv[1])))
 
 
+class IndexingInterrupted(RevsearchError):
+    """Indexing was stopped (Ctrl-C, SIGTERM) part way; ``report`` says what was committed."""
+
+    def __init__(self, report: IngestReport):
+        super().__init__(
+            f"interrupted: {report.reviews_committed} reviews from {report.files_committed} files committed; "
+            "run again to finish"
+        )
+        self.report = report
+
+
 #: Called after each file with (files done, files in all, the file).
 Progress = Callable[[int, int, Path], None]
+#: Reviews written between commits: a crash loses at most this many reviews' work.
+BATCH_SIZE = 20_000
 
 
 class ReviewIndex:
-    """A revsearch index in a folder. Build one with :meth:`create`, open one with :meth:`open`."""
+    """A revsearch index in a folder. Build one with :meth:`create`, open one with :meth:`open`.
 
-    def __init__(self, ix: windex.Index, path: Path):
+    ``wait`` is how long writing methods wait for another process writing
+    the same index before raising IndexLockedError; ``on_wait`` is told once
+    when they start waiting."""
+
+    def __init__(self, ix: windex.Index, path: Path, wait: float = 0.0, on_wait: Callable[[str], None] | None = None):
         self._ix = ix
         self.path = path
+        self.wait, self.on_wait = wait, on_wait
         #: The analyzer the index was built with (its user dictionary included).
         self.analyzer: Analyzer = analyzer_of(ix.schema)
 
     # ------------------------------------------------------------ lifecycle
 
     @classmethod
-    def create(cls, path: str | os.PathLike, user_dict: str | os.PathLike | None = None) -> ReviewIndex:
-        """A new, empty index at ``path`` (replacing an index already there).
-        ``user_dict`` is a Kiwi user dictionary file (TSV: word, tag, score):
-        its content is recorded in the index, and every text and query of the
-        index is analysed with it."""
+    def create(
+        cls, path: str | os.PathLike, user_dict: str | os.PathLike | None = None, *, wait: float = 0.0,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> ReviewIndex:
+        """A new, empty index at ``path``, replacing an index already there
+        (``--rebuild``). The folder must be empty or hold an index: revsearch
+        never writes over other files. ``user_dict`` is a Kiwi user dictionary
+        file (TSV: word, tag, score): its content is recorded in the index, and
+        every text and query of the index is analysed with it."""
         analyzer = Analyzer.with_user_dict(user_dict) if user_dict else DEFAULT
         folder = Path(path)
+        _refuse_foreign(folder)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            return cls(windex.create_in(str(folder), build_schema(analyzer)), folder)
+            with WriteLock(folder, wait, on_wait):
+                for old in index_files(folder):
+                    old.unlink()
+                ix = windex.create_in(str(folder), build_schema(analyzer))
+                IndexMeta.current(analyzer.user_dict).write(folder)
         except OSError as e:
             raise RevsearchError(f"cannot create an index in {folder}: {e.strerror or e}") from e
+        return cls(ix, folder, wait, on_wait)
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> ReviewIndex:
-        """The index at ``path``; IndexNotFoundError if there is none."""
+    def open(cls, path: str | os.PathLike, *, wait: float = 0.0, on_wait: Callable[[str], None] | None = None) -> ReviewIndex:
+        """The index at ``path``. IndexNotFoundError if there is none,
+        IncompatibleIndexError if it must be rebuilt for this revsearch,
+        IndexDamagedError if its files are missing or corrupt."""
         folder = Path(path)
-        if not windex.exists_in(str(folder)):
+        if not has_index(folder):
+            if foreign_files(folder):
+                raise IndexNotFoundError(f"{folder} is not a revsearch index")
             raise IndexNotFoundError(f"no index in {folder}: run `revsearch index` first")
+        IndexMeta.read(folder).check_compatible(folder)
         try:
-            return cls(windex.open_dir(str(folder)), folder)
+            ix = windex.open_dir(str(folder))
+            with ix.reader() as reader:  # opens every segment's files
+                reader.doc_count()
         except Exception as e:  # Whoosh signals damage with assorted exception types
-            raise RevsearchError(f"cannot open the index in {folder}: {e}") from e
+            raise damaged(folder, e) from e
+        return cls(ix, folder, wait, on_wait)
 
     @classmethod
-    def open_or_create(cls, path: str | os.PathLike, user_dict: str | os.PathLike | None = None) -> ReviewIndex:
+    def open_or_create(
+        cls, path: str | os.PathLike, user_dict: str | os.PathLike | None = None, *, wait: float = 0.0,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> ReviewIndex:
         """The index at ``path``, created empty if there is none. A ``user_dict``
         must be the one the existing index was built with (or None, to keep it)."""
-        if not windex.exists_in(str(path)):
-            return cls.create(path, user_dict)
-        index = cls.open(path)
+        if not has_index(Path(path)):
+            return cls.create(path, user_dict, wait=wait, on_wait=on_wait)
+        index = cls.open(path, wait=wait, on_wait=on_wait)
         if user_dict and Analyzer.with_user_dict(user_dict) != index.analyzer:
             index.close()
             raise RevsearchError(
                 f"the index in {path} was built with another user dictionary than {user_dict}: "
-                "index into a new folder to use it"
+                "rebuild it with --rebuild to use this one"
             )
         return index
 
@@ -119,17 +170,37 @@ class ReviewIndex:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def _lock(self) -> WriteLock:
+        return WriteLock(self.path, self.wait, self.on_wait)
+
     # --------------------------------------------------------------- adding
 
     def add(self, reviews: Iterable[Review]) -> int:
         """Index reviews, replacing any with the same id. Returns how many were indexed."""
-        writer = _Writer(self._ix, self.analyzer)
-        try:
-            count = writer.add_all(reviews)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit()
+        with self._lock():
+            writer = _Writer(self._ix, self.analyzer)
+            try:
+                count = writer.add_all(reviews)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+        return count
+
+    def update(self, review: Review) -> None:
+        """Index one review, replacing the one with its id if there is one."""
+        self.add([review])
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Delete the reviews with these ids; returns how many there were."""
+        with self._lock():
+            writer = _Writer(self._ix, self.analyzer)
+            try:
+                count = sum(writer.delete(i) for i in ids)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
         return count
 
     def add_paths(
@@ -137,40 +208,47 @@ class ReviewIndex:
         paths: Iterable[str | os.PathLike],
         progress: Progress | None = None,
         options: ReadOptions | None = None,
+        batch_size: int = BATCH_SIZE,
     ) -> IngestReport:
-        """Read review files (folders are walked) and index what they hold,
-        streaming. A file or record that cannot be read is reported in the
-        result, never fatal; everything else is indexed."""
+        """Bring the index up to date with review files (folders are walked).
+
+        Only files that are new or changed since the last run are read (size
+        and modification time, then content digest); their old reviews are
+        replaced. Files recorded under ``paths`` that are gone lose their
+        reviews. Work is committed every ``batch_size`` reviews, so a crash
+        keeps what was committed and the next run finishes the rest. A file or
+        record that cannot be read is reported in the result, never fatal.
+        Ctrl-C raises IndexingInterrupted with what was committed."""
         report = IngestReport()
-        files: list[Path] = []
-        for p in paths:
-            try:
-                files.extend(iter_source_files([p]))
-            except ReadError as e:
-                report.note(e)
-        writer = _Writer(self._ix, self.analyzer)
-        try:
-            for done, path in enumerate(files, 1):
-                before = report.reviews_indexed
-                file = str(path.resolve())
+        roots = [Path(p).absolute() for p in paths]
+        with self._lock():
+            manifest = Manifest(self.path)
+            files: list[Path] = []
+            for root in roots:
                 try:
-                    for item in read_file(path, options):
-                        if isinstance(item, ReadError):
-                            report.note(item)
-                            continue
-                        if report.reviews_indexed == before:
-                            writer.forget_file(file)  # what it held before goes; a file that can't be read keeps it
-                        writer.add(item, file)
-                        report.reviews_indexed += 1
+                    files.extend(iter_source_files([root]))
                 except ReadError as e:
-                    report.note(e)
-                report.files_read += report.reviews_indexed > before
-                if progress:
-                    progress(done, len(files), path)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit()
+                    if not manifest.under([root]):  # a path indexed before and now gone is a removal
+                        report.note(e)
+            own = self.path.resolve()
+            files = [f for f in files if own not in f.resolve().parents]  # never the index's own files
+            seen = {str(f.resolve()) for f in files}
+            gone = [f for f in manifest.under([r.resolve() for r in roots]) if f not in seen]
+            batch = _Batch(self._ix, self.analyzer, manifest, report, batch_size)
+            try:
+                for key in gone:
+                    batch.remove(key)
+                for done, path in enumerate(files, 1):
+                    batch.read(path, options)
+                    if progress:
+                        progress(done, len(files), path)
+                batch.commit(final=True)
+            except KeyboardInterrupt:
+                batch.cancel()
+                raise IndexingInterrupted(report) from None
+            except BaseException:
+                batch.cancel()
+                raise
         return report
 
     # ------------------------------------------------------------ searching
@@ -198,12 +276,17 @@ class ReviewIndex:
             raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         compiled = parse(query, self.analyzer)
         filt = _filter(author, since, until)
-        with self._ix.searcher(weighting=weighting()) as s:
-            if sort == "date":
-                ranked, total = _by_date(s, compiled.loose, limit, filt)
-            else:
-                ranked, total = _tiered(s, compiled, limit, filt)
-            hits = [self._hit(s.stored_fields(doc), score, compiled.terms, passages_per_hit) for doc, score in ranked]
+        try:
+            with self._ix.searcher(weighting=weighting()) as s:
+                if sort == "date":
+                    ranked, total = _by_date(s, compiled.loose, limit, filt)
+                else:
+                    ranked, total = _tiered(s, compiled, limit, filt)
+                hits = [self._hit(s.stored_fields(doc), score, compiled.terms, passages_per_hit) for doc, score in ranked]
+        except RevsearchError:
+            raise
+        except Exception as e:  # a segment file missing or corrupt
+            raise damaged(self.path, e) from e
         return Results(query, hits, total)
 
     def _hit(self, stored: dict, score: float, terms: dict, top: int) -> Hit:
@@ -216,6 +299,25 @@ class ReviewIndex:
         titled = passages(review.title, title_terms, "title", 1, self.analyzer) if title_terms else []
         shown.extend(p for p in titled if p.highlights)
         return Hit(review.id, score, review, shown)
+
+
+def _refuse_foreign(folder: Path) -> None:
+    """RevsearchError if ``folder`` holds files that are not an index's."""
+    others = foreign_files(folder)
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise RevsearchError(
+            f"{folder} holds other files ({shown}), not a revsearch index: "
+            "choose an empty folder or an index folder for --index"
+        )
+
+
+def damaged(folder: Path, error: Exception) -> IndexDamagedError:
+    """The error for an index whose files cannot be read."""
+    return IndexDamagedError(
+        f"the index in {folder} is damaged ({type(error).__name__}: {error}): "
+        f"`revsearch check --index {folder}` says what is wrong; `revsearch index --rebuild` rebuilds it"
+    )
 
 
 def _tiered(s, compiled: CompiledQuery, limit: int, filt) -> tuple[list[tuple[int, float]], int]:
@@ -300,6 +402,10 @@ class _Writer:
                 f"the index in {self._ix.storage.folder} is being written by another process"
             ) from e
 
+    def delete(self, review_id: str) -> int:
+        """Delete the review with this id; 1 if there was one."""
+        return self._w.delete_by_term("id", review_id)
+
     def add_all(self, reviews: Iterable[Review]) -> int:
         count = 0
         for review in reviews:
@@ -347,5 +453,84 @@ class _Writer:
     def commit(self) -> None:
         self._w.commit()
 
+    def flush(self) -> None:
+        """Commit what was written and go on with a new Whoosh writer (the run's lock is kept)."""
+        self.commit()
+        self._w = self._open()
+        self._ids.clear()
+
     def cancel(self) -> None:
         self._w.cancel()
+
+
+class _Batch:
+    """One add_paths run: reads files into a writer, commits every
+    ``batch_size`` reviews, and records a file in the manifest once all its
+    reviews are committed (a file cut by a commit is read again if the run dies)."""
+
+    def __init__(self, ix: windex.Index, analyzer: Analyzer, manifest: Manifest, report: IngestReport, batch_size: int):
+        self.writer = _Writer(ix, analyzer)
+        self.manifest, self.report, self.batch_size = manifest, report, max(1, batch_size)
+        self.pending: dict = {}  # file -> FileState (None: remove), done but not committed
+        self.reviews = 0  # reviews written since the last commit
+
+    def remove(self, key: str) -> None:
+        self.writer.forget_file(key)
+        self.pending[key] = None
+        self.report.removed += 1
+
+    def read(self, path: Path, options: ReadOptions | None) -> None:
+        key = str(path.resolve())
+        report = self.report
+        try:
+            status, state = self.manifest.status(key, path)
+        except OSError as e:
+            report.note(ReadError(path, f"cannot read file: {e.strerror or e}"))
+            return
+        if status == "unchanged":
+            report.unchanged += 1
+            return
+        before, complete = report.reviews_indexed, True
+        try:
+            for item in read_file(path, options):
+                if isinstance(item, ReadError):
+                    report.note(item)
+                    continue
+                if report.reviews_indexed == before:
+                    self.writer.forget_file(key)  # what it held before goes; a file that can't be read keeps it
+                self.writer.add(item, key)
+                report.reviews_indexed += 1
+                self.reviews += 1
+                if self.reviews >= self.batch_size:
+                    self.commit()
+        except ReadError as e:
+            report.note(e)
+            complete = False  # not recorded: read again next run
+        count = report.reviews_indexed - before
+        report.files_read += count > 0
+        if complete or count:  # a file that could not be read at all is counted as skipped only
+            setattr(report, status, getattr(report, status) + 1)
+        if complete:
+            if count == 0:
+                self.writer.forget_file(key)  # read fine, but holds no reviews any more
+            self.pending[key] = replace(state, reviews=count)
+
+    def commit(self, final: bool = False) -> None:
+        """Commit; the manifest follows. Unless ``final``, writing goes on."""
+        if final:
+            self.writer.commit()
+        else:
+            self.writer.flush()
+        self.report.reviews_committed += self.reviews
+        self.reviews = 0
+        for key, state in self.pending.items():
+            if state is None:
+                self.manifest.files.pop(key, None)
+            else:
+                self.manifest.files[key] = state
+                self.report.files_committed += 1
+        self.pending.clear()
+        self.manifest.save()
+
+    def cancel(self) -> None:
+        self.writer.cancel()

@@ -278,7 +278,10 @@ def test_mixed_folder_indexed_twice_is_not_duplicated(mixed: Mixed, tmp_path: Pa
     first = ix.add_paths([mixed.root])
     size = len(ix)
     again = ix.add_paths([mixed.root])
-    assert len(ix) == size == again.reviews_indexed == first.reviews_indexed
+    assert len(ix) == size == first.reviews_indexed
+    # Only the truncated file, whose good records were indexed but which was not read whole, is read again.
+    assert (again.unchanged, again.changed, again.new, again.files_read) == (first.new - 1, 0, 1, 1)
+    assert again.reviews_indexed == 2
     for good in mixed.good:
         assert found_by(ix, good.query) == [good.id], good
 
@@ -353,7 +356,7 @@ def test_reindexing_replaces_reviews_of_records_without_ids(tmp_path: Path, monk
     first = ix.add_paths([src])
     assert first.reviews_indexed == len(ix) == len(words)
     again = ix.add_paths([src])
-    assert again.reviews_indexed == len(ix) == len(words)
+    assert (again.unchanged, again.reviews_indexed, len(ix)) == (3, 0, len(words))
     # the same file named another way (a relative path) has the same ids
     monkeypatch.chdir(tmp_path)
     ix.add_paths(["src"])

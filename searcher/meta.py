@@ -1,0 +1,99 @@
+"""What an index records about itself (``revsearch.json``), and which folders
+revsearch may write an index into.
+
+The record holds the revsearch version that built the index, the schema
+version and the analysis version (bumped whenever a change to either would
+make an old index answer differently), and a digest of the user dictionary.
+An index opens when its schema and analysis versions are this revsearch's;
+otherwise the user is told to rebuild it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .errors import IncompatibleIndexError, RevsearchError
+
+#: The layout of the fields and what they hold.
+SCHEMA_VERSION = 2
+#: How text becomes terms (analysis.py) and queries become Whoosh queries.
+ANALYSIS_VERSION = 2
+META_FILE = "revsearch.json"
+#: Files in an index folder that are revsearch's (or Whoosh's, on its behalf).
+_OURS = re.compile(r"(revsearch\.json|files\.json|revsearch\.lock|MAIN_WRITELOCK|_?MAIN_\w+\.\w+|.+\.tmp|README\.md|\.gitignore)")
+
+
+@dataclass(frozen=True)
+class IndexMeta:
+    revsearch: str
+    schema: int = SCHEMA_VERSION
+    analysis: int = ANALYSIS_VERSION
+    user_dict_sha1: str = ""
+
+    @classmethod
+    def current(cls, user_dict: str) -> IndexMeta:
+        from . import __version__
+
+        digest = hashlib.sha1(user_dict.encode("utf-8")).hexdigest() if user_dict else ""
+        return cls(__version__, user_dict_sha1=digest)
+
+    def write(self, folder: Path) -> None:
+        write_atomic(folder / META_FILE, json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def read(cls, folder: Path) -> IndexMeta:
+        """The record in ``folder``; IncompatibleIndexError if it is missing
+        (an index from before records were kept) or unreadable."""
+        path = folder / META_FILE
+        rebuild = f"rebuild it with `revsearch index --rebuild --index {folder}`"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**{k: data[k] for k in ("revsearch", "schema", "analysis", "user_dict_sha1")})
+        except FileNotFoundError:
+            raise IncompatibleIndexError(f"the index in {folder} was built by an older revsearch: {rebuild}") from None
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise IncompatibleIndexError(f"{path} is unreadable ({e}): {rebuild}") from e
+
+    def check_compatible(self, folder: Path) -> None:
+        """IncompatibleIndexError unless this revsearch can use the index as it is."""
+        if (self.schema, self.analysis) != (SCHEMA_VERSION, ANALYSIS_VERSION):
+            raise IncompatibleIndexError(
+                f"the index in {folder} was built by revsearch {self.revsearch} (schema {self.schema}, "
+                f"analysis {self.analysis}); this revsearch needs schema {SCHEMA_VERSION}, analysis "
+                f"{ANALYSIS_VERSION}: rebuild it with `revsearch index --rebuild --index {folder}`"
+            )
+
+
+def has_index(folder: Path) -> bool:
+    """Whether ``folder`` holds an index's table of contents (read or not: it may be damaged)."""
+    return any(Path(folder).glob("_MAIN_*.toc"))
+
+
+def foreign_files(folder: Path) -> list[str]:
+    """Names in ``folder`` that are not an index's files (empty if the folder does not exist)."""
+    try:
+        return sorted(p.name for p in folder.iterdir() if not _OURS.fullmatch(p.name))
+    except FileNotFoundError:
+        return []
+    except OSError as e:
+        raise RevsearchError(f"cannot list {folder}: {e.strerror or e}") from e
+
+
+def index_files(folder: Path) -> list[Path]:
+    """The files of an index in ``folder`` (what a rebuild deletes), READMEs aside."""
+    return [p for p in folder.iterdir() if _OURS.fullmatch(p.name) and p.name not in ("README.md", ".gitignore", "revsearch.lock")]
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a crash leaves either the old or the new content."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
