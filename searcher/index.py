@@ -276,17 +276,23 @@ class ReviewIndex:
             raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         compiled = parse(query, self.analyzer)
         filt = _filter(author, since, until)
-        try:
-            with self._ix.searcher(weighting=weighting()) as s:
-                if sort == "date":
-                    ranked, total = _by_date(s, compiled.loose, limit, filt)
-                else:
-                    ranked, total = _tiered(s, compiled, limit, filt)
-                hits = [self._hit(s.stored_fields(doc), score, compiled.terms, passages_per_hit) for doc, score in ranked]
-        except RevsearchError:
-            raise
-        except Exception as e:  # a segment file missing or corrupt
-            raise damaged(self.path, e) from e
+        error: Exception | None = None
+        for _ in range(2):  # a second time if a commit replaced the segments as they were opened
+            try:
+                return self._run(query, compiled, limit, filt, sort, passages_per_hit)
+            except RevsearchError:
+                raise
+            except Exception as e:  # a segment file missing or corrupt
+                error = e
+        raise damaged(self.path, error) from error
+
+    def _run(self, query: str, compiled: CompiledQuery, limit: int, filt, sort: str, passages_per_hit: int) -> Results:
+        with self._ix.searcher(weighting=weighting()) as s:
+            if sort == "date":
+                ranked, total = _by_date(s, compiled.loose, limit, filt)
+            else:
+                ranked, total = _tiered(s, compiled, limit, filt)
+            hits = [self._hit(s.stored_fields(doc), score, compiled.terms, passages_per_hit) for doc, score in ranked]
         return Results(query, hits, total)
 
     def _hit(self, stored: dict, score: float, terms: dict, top: int) -> Hit:
