@@ -131,13 +131,14 @@ def test_sigkill_at_any_point_then_a_final_run_leaves_exactly_the_reviews(tmp_pa
     assert check(tmp_path / "ix").problems == []
 
 
-def test_ctrl_c_reports_what_was_committed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_reports_what_was_committed(tmp_path: Path, sig: int) -> None:
     ids = write_reviews(tmp_path / "src", 20, 60)
     proc = revsearch("index", "src", "--index", "ix", "--batch-size", "100", cwd=tmp_path)
     deadline = time.monotonic() + 60
     while not (tmp_path / "ix" / "files.json").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "interrupted:" in err and "committed; run again to finish" in err
