@@ -131,15 +131,17 @@ class Analyzer:
         return next(self.analyze_many([text]))
 
     def analyze_many(self, texts: Iterable[str]) -> Iterator[list[Term]]:
-        """Analyse many texts, yielding one term list per text, in order."""
-        model = self.model()
-        for text in texts:
-            pieces = list(_pieces(text or ""))
-            results = model.tokenize([_clean(p) for _, p in pieces]) if pieces else []
+        """Analyse many texts, yielding one term list per text, in order. All
+        their pieces go to Kiwi in one call, so its threads share the work."""
+        texts = list(texts)
+        cut = [list(_pieces(text or "")) for text in texts]
+        pieces = [_clean(piece) for text_pieces in cut for _, piece in text_pieces]
+        results = iter(self.model().tokenize(pieces)) if pieces else iter(())
+        for text, text_pieces in zip(texts, cut):
             terms: list[Term] = []
             pos = 0
-            for (offset, _), tokens in zip(pieces, results):
-                pos = _Emitter(text, offset, terms, pos).run(tokens)
+            for offset, _ in text_pieces:
+                pos = _Emitter(text, offset, terms, pos).run(next(results))
             yield terms
 
 

@@ -8,7 +8,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from whoosh import index as windex
 from whoosh.collectors import FilterCollector, TopCollector
@@ -414,9 +414,9 @@ class _Writer:
 
     def add_all(self, reviews: Iterable[Review]) -> int:
         count = 0
-        for review in reviews:
-            self.add(review)
-            count += 1
+        for chunk in _chunks(reviews):
+            self.add_many(chunk)
+            count += len(chunk)
         return count
 
     def forget_file(self, file: str) -> None:
@@ -426,13 +426,19 @@ class _Writer:
 
     def add(self, review: Review, file: str | None = None) -> None:
         """Index one review (replacing one with its id); ``file`` is the resolved path it was read from."""
-        review = replace(review, title=_valid_text(review.title), body=_valid_text(review.body))
+        self.add_many([review], file)
+
+    def add_many(self, reviews: list[Review], file: str | None = None) -> None:
+        """Index reviews, analysed in one Kiwi call so that its threads share the work."""
+        reviews = [replace(r, title=_valid_text(r.title), body=_valid_text(r.body)) for r in reviews]
+        terms = self._analyzer.analyze_many([text for r in reviews for text in (r.title, r.body)])
+        for review in reviews:
+            self._write(review, next(terms), next(terms), file)
+
+    def _write(self, review: Review, title_terms: list, body_terms: list, file: str | None) -> None:
         if review.id in self._ids:
-            self.commit()
-            self._w = self._open()
-            self._ids.clear()
+            self.flush()
         self._ids.add(review.id)
-        title_terms, body_terms = self._analyzer.analyze_many([review.title, review.body])
         if not review.keywords:
             derived = derive_keywords(review.title, title_terms, review.body, body_terms)
             review = replace(review, keywords=derived, keywords_derived=bool(derived))
@@ -469,6 +475,21 @@ class _Writer:
         self._w.cancel()
 
 
+#: Reviews analysed together in one Kiwi call.
+CHUNK = 256
+
+
+def _chunks(reviews: Iterable[Review]) -> Iterator[list[Review]]:
+    chunk: list[Review] = []
+    for review in reviews:
+        chunk.append(review)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 class _Batch:
     """One add_paths run: reads files into a writer, commits every
     ``batch_size`` reviews, and records a file in the manifest once all its
@@ -496,22 +517,16 @@ class _Batch:
         if status == "unchanged":
             report.unchanged += 1
             return
-        before, complete = report.reviews_indexed, True
-        try:
-            for item in read_file(path, options):
-                if isinstance(item, ReadError):
-                    report.note(item)
-                    continue
-                if report.reviews_indexed == before:
-                    self.writer.forget_file(key)  # what it held before goes; a file that can't be read keeps it
-                self.writer.add(item, key)
-                report.reviews_indexed += 1
-                self.reviews += 1
-                if self.reviews >= self.batch_size:
-                    self.commit()
-        except ReadError as e:
-            report.note(e)
-            complete = False  # not recorded: read again next run
+        before, failed = report.reviews_indexed, []
+        for chunk in _chunks(self._reviews(path, options, failed)):
+            if report.reviews_indexed == before:
+                self.writer.forget_file(key)  # what it held before goes; a file that can't be read keeps it
+            self.writer.add_many(chunk, key)
+            report.reviews_indexed += len(chunk)
+            self.reviews += len(chunk)
+            if self.reviews >= self.batch_size:
+                self.commit()
+        complete = not failed  # a file that failed part way is not recorded: read again next run
         count = report.reviews_indexed - before
         report.files_read += count > 0
         if complete or count:  # a file that could not be read at all is counted as skipped only
@@ -520,6 +535,19 @@ class _Batch:
             if count == 0:
                 self.writer.forget_file(key)  # read fine, but holds no reviews any more
             self.pending[key] = replace(state, reviews=count)
+
+    def _reviews(self, path: Path, options: ReadOptions | None, failed: list[ReadError]) -> Iterator[Review]:
+        """The reviews of a file. Record problems are noted; a file-level one
+        is noted, appended to ``failed`` and ends the file."""
+        try:
+            for item in read_file(path, options):
+                if isinstance(item, ReadError):
+                    self.report.note(item)
+                else:
+                    yield item
+        except ReadError as e:
+            self.report.note(e)
+            failed.append(e)
 
     def commit(self, final: bool = False) -> None:
         """Commit; the manifest follows. Unless ``final``, writing goes on."""
