@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
 from .errors import RevsearchError
@@ -59,9 +59,10 @@ def main() -> None:
     "--wait", default=0.0, show_default=True, type=click.FloatRange(min=0), metavar="SECONDS",
     help="Wait this long for another process writing the same index, instead of failing at once.",
 )
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary (errors are still reported).")
 def index_cmd(
     paths: tuple[str, ...], index_dir: str, fields: tuple[str, ...], encoding: str | None, strict: bool,
-    user_dict: str | None, rebuild: bool, batch_size: int, wait: float,
+    user_dict: str | None, rebuild: bool, batch_size: int, wait: float, quiet: bool,
 ) -> None:
     """Index review files and folders (default: corpus/). Re-running reads only
     files that changed, and drops the reviews of files that are gone."""
@@ -73,13 +74,19 @@ def index_cmd(
         opener = ReviewIndex.create if rebuild else ReviewIndex.open_or_create
         ix = opener(index_dir, user_dict, wait=wait, on_wait=on_wait)
         with ix, Progress(
-            TextColumn("[progress.description]{task.description}"), BarColumn(),
-            MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True,
+            TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("files · {task.fields[reviews]:,} reviews · {task.fields[rate]:,.0f}/s"),
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            console=err, transient=True, disable=quiet,
         ) as bar:
-            task = bar.add_task("indexing", total=None)
+            task = bar.add_task("indexing", total=None, reviews=0, rate=0.0)
 
-            def progress(done: int, total: int, path: Path) -> None:
-                bar.update(task, completed=done, total=total, description=f"indexing {path.name}")
+            def progress(done: int, total: int, path: Path, reviews: int) -> None:
+                elapsed = bar.tasks[task].elapsed or 0.0
+                bar.update(
+                    task, completed=done, total=total, description=f"indexing {path.name}",
+                    reviews=reviews, rate=reviews / elapsed if elapsed else 0.0,
+                )
 
             report = ix.add_paths(paths or [DEFAULT_CORPUS], progress=progress, options=options, batch_size=batch_size)
             count = len(ix)
@@ -93,7 +100,8 @@ def index_cmd(
         raise click.ClickException(str(e)) from e
     finally:
         signal.signal(signal.SIGTERM, previous)
-    _print_summary(err, report, index_dir, count)
+    if not quiet:
+        _print_summary(err, report, index_dir, count)
     if report.reviews_indexed == 0 and report.skipped:
         raise click.ClickException("nothing was indexed")
     if strict and report.skipped:

@@ -75,8 +75,8 @@ class IndexingInterrupted(RevsearchError):
         self.report = report
 
 
-#: Called after each file with (files done, files in all, the file).
-Progress = Callable[[int, int, Path], None]
+#: Called after each file with (files done, files in all, the file, reviews indexed so far).
+Progress = Callable[[int, int, Path, int], None]
 #: Reviews written between commits: a crash loses at most this many reviews' work.
 BATCH_SIZE = 20_000
 
@@ -241,7 +241,7 @@ class ReviewIndex:
                 for done, path in enumerate(files, 1):
                     batch.read(path, options)
                     if progress:
-                        progress(done, len(files), path)
+                        progress(done, len(files), path, report.reviews_indexed)
                 batch.commit(final=True)
             except KeyboardInterrupt:
                 batch.cancel()

@@ -400,7 +400,7 @@ def test_file_vanishing_mid_run_is_reported_and_the_rest_indexed(tmp_path: Path)
     doomed = src / "d/last.txt"
     calls = []
 
-    def progress(done: int, total: int, path: Path) -> None:
+    def progress(done: int, total: int, path: Path, reviews: int) -> None:
         calls.append((done, total, path))
         if done == 1:
             doomed.unlink()
