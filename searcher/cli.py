@@ -169,6 +169,59 @@ def check_cmd(index_dir: str) -> None:
     )
 
 
+@main.command("shell")
+@index_option
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Most hits to show.")
+def shell_cmd(index_dir: str, limit: int) -> None:
+    """Search interactively: the index and Kiwi load once, then each query
+    answers in milliseconds. Up/down recall earlier queries; an empty line or
+    Ctrl-D quits."""
+    out = Console()
+    try:
+        ix = ReviewIndex.open(index_dir)
+        ix.search("영화", limit=1)  # loads Kiwi now rather than on the first query
+    except RevsearchError as e:
+        raise click.ClickException(str(e)) from e
+    history = _history()
+    out.print(f"[dim]{len(ix)} reviews in {escape(index_dir)}/ · empty line or Ctrl-D to quit[/]")
+    with ix:
+        while True:
+            try:
+                query = input("revsearch> ").strip()
+            except (EOFError, KeyboardInterrupt):
+                break
+            if not query:
+                break
+            try:
+                _render(out, ix.search(query, limit))
+            except RevsearchError as e:
+                out.print(f"[red]{escape(str(e))}[/]", soft_wrap=True)
+    if history:
+        history()
+
+
+def _history():
+    """Line editing and a history file (~/.revsearch_history) where readline
+    exists; returns the function that saves the history, or None."""
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - Windows without pyreadline
+        return None
+    path = Path.home() / ".revsearch_history"
+    try:
+        readline.read_history_file(path)
+    except OSError:
+        pass
+
+    def save() -> None:
+        try:
+            readline.write_history_file(path)
+        except OSError:
+            pass
+
+    return save
+
+
 @main.command("query")
 @click.argument("query")
 @index_option

@@ -111,3 +111,15 @@ def test_index_of_nothing_fails(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["index", str(tmp_path / "missing"), "--index", str(tmp_path / "ix")])
     assert result.exit_code == 1
     assert "no such file or folder" in result.output and "nothing was indexed" in result.output
+
+
+def test_shell_answers_queries_until_an_empty_line(workdir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HOME", str(workdir))  # the history file goes here
+    with _chdir(workdir):
+        result = CliRunner().invoke(main, ["shell"], input="외로움\n\"없는단어조합\"\ndate:지난주\n사만다\n\n")
+    assert result.exit_code == 0, result.output
+    assert "4 reviews in index/" in result.output
+    assert "matching reviews for 외로움" in result.output
+    assert "No reviews match" in result.output
+    assert "cannot read the date" in result.output  # a bad query is reported and the shell goes on
+    assert "matching reviews for 사만다" in result.output
