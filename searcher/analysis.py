@@ -89,11 +89,6 @@ def _load_user_dict(model: Kiwi, text: str) -> None:
         model.load_user_dictionary(str(path))
 
 
-def kiwi() -> Kiwi:
-    """The Kiwi of the default analyzer (no user dictionary)."""
-    return _model("")
-
-
 @dataclass(frozen=True)
 class Analyzer:
     """How text becomes terms: Kiwi with the review words and, optionally, a
@@ -141,7 +136,7 @@ class Analyzer:
             terms: list[Term] = []
             pos = 0
             for offset, _ in text_pieces:
-                pos = _Emitter(text, offset, terms, pos).run(next(results))
+                pos = _Emitter(self, text, offset, terms, pos).run(next(results))
             yield terms
 
 
@@ -217,7 +212,8 @@ class _Emitter:
     name Kiwi splits (하현/우) whole again — so compounds match whether they are
     written with or without spaces, and whichever way Kiwi cut them."""
 
-    def __init__(self, text: str, offset: int, out: list[Term], pos: int):
+    def __init__(self, analyzer: Analyzer, text: str, offset: int, out: list[Term], pos: int):
+        self.analyzer = analyzer
         self.text, self.offset, self.out, self.pos = text, offset, out, pos
         self.compound: list[Term] = []
 
@@ -259,7 +255,7 @@ class _Emitter:
         self.out.append(term)
         self.out.extend(alts)
         if tag == "NNG":
-            lemma = deverbal_lemma(form)
+            lemma = deverbal_lemma(form, self.analyzer)
             if lemma:
                 self.out.append(Term(lemma, self.pos, start, end, "VV"))
         if tag not in COMPOUND_TAGS or (self.compound and self.compound[-1].end != start):
@@ -289,17 +285,16 @@ _JONG_M, _JONG_B = 16, 17  # final ㅁ, final ㅂ
 
 
 @lru_cache(maxsize=65536)
-def deverbal_lemma(noun: str) -> str | None:
+def deverbal_lemma(noun: str, analyzer: Analyzer) -> str | None:
     """The term a noun formed with -음/-ㅁ stands for elsewhere, if Kiwi knows
     the stem: 외로움 → 외롭다, 슬픔 → 슬프다, 믿음 → 믿다, 지루함 → 지루 and
     행복함 → 행복 (what 지루하다 and 행복하다 index as); else None. Asked of
-    the default model whatever the user dictionary, as documents and queries
-    both are."""
+    ``analyzer``'s own model, so a user dictionary loads no second Kiwi."""
     if len(noun) < 2 or noun in _NOT_DEVERBAL:
         return None
     if noun.endswith("함"):
         root = noun[:-1]
-        tokens = kiwi().tokenize(root + "하다")
+        tokens = analyzer.model().tokenize(root + "하다")
         if (
             len(tokens) == 3
             and tokens[0].form == root
@@ -320,7 +315,7 @@ def deverbal_lemma(noun: str) -> str | None:
     if code % _JONG_COUNT == _JONG_M:  # 슬프 + ㅁ
         candidates.append(noun[:-1] + chr(_HANGUL_BASE + code - _JONG_M))
     for stem in candidates:
-        tokens = kiwi().tokenize(stem + "다")
+        tokens = analyzer.model().tokenize(stem + "다")
         if (
             len(tokens) == 2
             and tokens[0].form == stem

@@ -179,7 +179,7 @@ def shell_cmd(index_dir: str, limit: int) -> None:
     out = Console()
     try:
         ix = ReviewIndex.open(index_dir)
-        ix.search("영화", limit=1)  # loads Kiwi now rather than on the first query
+        ix.analyzer.model()  # loads Kiwi now rather than on the first query
     except RevsearchError as e:
         raise click.ClickException(str(e)) from e
     history = _history()

@@ -424,12 +424,10 @@ class _Writer:
         records since removed from it do not linger."""
         self._w.delete_by_term("file", file)
 
-    def add(self, review: Review, file: str | None = None) -> None:
-        """Index one review (replacing one with its id); ``file`` is the resolved path it was read from."""
-        self.add_many([review], file)
-
     def add_many(self, reviews: list[Review], file: str | None = None) -> None:
-        """Index reviews, analysed in one Kiwi call so that its threads share the work."""
+        """Index reviews (each replacing one with its id), analysed in one Kiwi
+        call so that its threads share the work; ``file`` is the resolved path
+        they were read from."""
         reviews = [replace(r, title=_valid_text(r.title), body=_valid_text(r.body)) for r in reviews]
         terms = self._analyzer.analyze_many([text for r in reviews for text in (r.title, r.body)])
         for review in reviews:

@@ -28,7 +28,6 @@ class FileState:
     reviews: int = 0
 
 
-
 def digest(path: Path) -> str:
     """sha1 of the file's content, read in chunks."""
     h = hashlib.sha1()

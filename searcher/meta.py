@@ -25,7 +25,7 @@ SCHEMA_VERSION = 2
 ANALYSIS_VERSION = 2
 META_FILE = "revsearch.json"
 #: Files in an index folder that are revsearch's (or Whoosh's, on its behalf).
-_OURS = re.compile(r"(revsearch\.json|files\.json|revsearch\.lock|MAIN_WRITELOCK|_?MAIN_\w+\.\w+|.+\.tmp|README\.md|\.gitignore)")
+_OURS = re.compile(r"(revsearch|files)\.json(\.tmp)?|revsearch\.lock|MAIN_WRITELOCK|_?MAIN[_.][\w.]+|README\.md|\.gitignore")
 
 
 @dataclass(frozen=True)
