@@ -5,19 +5,21 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from whoosh import index as windex
-from whoosh.collectors import FilterCollector, TopCollector
 from whoosh import query as wq
 from whoosh.index import LockError
+from whoosh.searching import Searcher
 
 from .analysis import DEFAULT, SURROGATES, Analyzed, Analyzer
 from .dates import parse_date
 from .errors import IndexDamagedError, IndexLockedError, IndexNotFoundError, QueryError, ReadError, RevsearchError
+from . import matching
 from .highlight import passages
 from .keywords import derive_keywords
 from .lock import WriteLock
@@ -94,6 +96,8 @@ class ReviewIndex:
         self.wait, self.on_wait = wait, on_wait
         #: The analyzer the index was built with (its user dictionary included).
         self.analyzer: Analyzer = analyzer_of(ix.schema)
+        self._searcher: Searcher | None = None
+        self._searching = threading.Lock()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -162,6 +166,7 @@ class ReviewIndex:
         return self._ix.doc_count()
 
     def close(self) -> None:
+        self._forget_searcher()
         self._ix.close()
 
     def __enter__(self) -> ReviewIndex:
@@ -277,22 +282,40 @@ class ReviewIndex:
         compiled = parse(query, self.analyzer)
         filt = _filter(author, since, until)
         error: Exception | None = None
-        for _ in range(2):  # a second time if a commit replaced the segments as they were opened
-            try:
-                return self._run(query, compiled, limit, filt, sort, passages_per_hit)
-            except RevsearchError:
-                raise
-            except Exception as e:  # a segment file missing or corrupt
-                error = e
+        with self._searching:
+            for _ in range(2):  # a second time if a commit replaced the segments as they were opened
+                try:
+                    return self._run(query, compiled, limit, filt, sort, passages_per_hit)
+                except RevsearchError:
+                    raise
+                except Exception as e:  # a segment file missing or corrupt
+                    error = e
+                    self._forget_searcher()
         raise damaged(self.path, error) from error
 
+    def _current_searcher(self) -> Searcher:
+        """A searcher over the last commit. It is kept between searches, since
+        opening one reads every segment's directories (~100 ms on a large
+        index), and opened anew after a commit. (Whoosh's ``refresh()`` would
+        reuse segment readers, but keeps removed segments and stale deletions.)"""
+        if self._searcher is not None and not self._searcher.up_to_date():
+            self._forget_searcher()
+        if self._searcher is None:
+            self._searcher = self._ix.searcher(weighting=weighting())
+        return self._searcher
+
+    def _forget_searcher(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
     def _run(self, query: str, compiled: CompiledQuery, limit: int, filt, sort: str, passages_per_hit: int) -> Results:
-        with self._ix.searcher(weighting=weighting()) as s:
-            if sort == "date":
-                ranked, total = _by_date(s, compiled.loose, limit, filt)
-            else:
-                ranked, total = _tiered(s, compiled, limit, filt)
-            hits = [self._hit(s.stored_fields(doc), score, compiled.terms, passages_per_hit) for doc, score in ranked]
+        s = self._current_searcher()
+        if sort == "date":
+            ranked, total = matching.newest(s, compiled.loose, limit, filt, "date")
+        else:
+            ranked, total = _tiered(s, compiled, limit, filt)
+        hits = [self._hit(s.stored_fields(doc), score, compiled.terms, passages_per_hit) for doc, score in ranked]
         return Results(query, hits, total)
 
     def _hit(self, stored: dict, score: float, terms: dict, top: int) -> Hit:
@@ -330,37 +353,15 @@ def _tiered(s, compiled: CompiledQuery, limit: int, filt) -> tuple[list[tuple[in
     """Reviews matching ``compiled.strict`` first, then the rest of ``compiled.loose``,
     each tier's best re-ranked by coverage; and how many matched ``loose``."""
     depth = max(limit, RERANK_DEPTH)
-    first, total = _top(s, compiled.strict, depth, filt)
+    first, total = matching.top(s, compiled.strict, depth, filt)
     first = rerank(s, first, compiled)[:limit]
     if compiled.strict == compiled.loose:
         return first, total
     seen = {doc for doc, _ in first}
-    rest, total = _top(s, compiled.loose, depth + len(first), filt)
+    rest, total = matching.top(s, compiled.loose, depth + len(first), filt)
     if len(first) < limit:
         first += rerank(s, [hit for hit in rest if hit[0] not in seen], compiled)[: limit - len(first)]
     return first, total
-
-
-def _top(s, q: wq.Query, limit: int, filt) -> tuple[list[tuple[int, float]], int]:
-    """The best ``limit`` (docnum, score) for ``q`` and how many reviews match.
-    Every match is visited: no block skipping, which would leave the count
-    unknown, and no matcher replacement, which in Whoosh loses matches of
-    proximity (span) queries."""
-    collector = TopCollector(limit=limit, usequality=False, replace=0)
-    if filt is not None:
-        collector = FilterCollector(collector, allow=filt)
-    s.search_with_collector(q, collector)
-    results = collector.results()
-    return [(h.docnum, h.score) for h in results], len(results)
-
-
-def _by_date(s, loose: wq.Query, limit: int, filt) -> tuple[list[tuple[int, float]], int]:
-    """The newest ``limit`` reviews matching ``loose``, with their relevance scores
-    (a date-sorted Whoosh search reports the sort key as the score)."""
-    found = s.search(loose, limit=limit, filter=filt, sortedby="date", reverse=True)
-    docs = [h.docnum for h in found]
-    scores = {h.docnum: h.score for h in s.search(loose, limit=len(docs), filter=set(docs))} if docs else {}
-    return [(doc, scores.get(doc, 0.0)) for doc in docs], len(found)
 
 
 def _date_bound(value: str | _dt.date | None, name: str) -> str | None:

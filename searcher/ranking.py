@@ -30,6 +30,7 @@ import re
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
+from .matching import holding
 from .query import CompiledQuery
 
 #: How many candidates of each tier are re-ranked.
@@ -96,7 +97,7 @@ def _coverage(s: Searcher, docs: list[int], words, pairs: dict[int, set[str]]) -
         for name in fields:
             for term in alts:
                 if (name, term) in reader:
-                    found |= _holding(s.postings(name, term), ascending)
+                    found.update(holding(s.postings(name, term), ascending))
         word_pairs = char_pairs(max(alts, key=len))
         for doc in docs:
             if doc in found:
@@ -106,16 +107,3 @@ def _coverage(s: Searcher, docs: list[int], words, pairs: dict[int, set[str]]) -
                 if share >= FUZZY_MIN:
                     held[doc] += weight * share
     return {doc: h / total for doc, h in held.items()}
-
-
-def _holding(matcher, docs: list[int]) -> set[int]:
-    """Which of ``docs`` (ascending) a posting list holds."""
-    out = set()
-    for doc in docs:
-        if not matcher.is_active():
-            break
-        if matcher.id() < doc:
-            matcher.skip_to(doc)
-        if matcher.is_active() and matcher.id() == doc:
-            out.add(doc)
-    return out

@@ -1,0 +1,479 @@
+"""Query evaluation with numpy: which reviews match a compiled query and how
+they score, computed over whole posting lists at once.
+
+Whoosh's matchers walk postings one at a time in Python: a query with a word
+found in 100,000 reviews (영화) took half a second. Here every posting list of
+a term is read block by block into arrays, scored with the same BM25F
+formula and statistics Whoosh uses (so the scores are Whoosh's), and
+combined with array set operations: And, Or, AndMaybe and AndNot of terms,
+and ranges over sortable columns. Whatever else a query holds (phrases) is
+evaluated with Whoosh's own matcher, posting by posting.
+
+Proximity (span) queries only ever add to a score here: they are not
+evaluated for every candidate but taken as *maybe* bonuses, bounded above by
+the scores of their two words, and confirmed with Whoosh's span matcher only
+for the few candidates whose bound could still put them in the top ``limit``.
+The ranking is the one Whoosh gives, ties in document order.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.query.spans import SpanNear, SpanQuery
+from whoosh.reading import IndexReader
+from whoosh.scoring import BM25F
+from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
+
+#: Whoosh stores field lengths as one byte each; this decodes them.
+_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+_NO_IDS = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class _Maybe:
+    """A bonus the documents ``ids`` get if ``query`` (a span query) matches
+    them; ``bound`` is its most, ``boost`` what encloses it multiplies."""
+
+    query: wq.Query
+    ids: np.ndarray
+    bound: np.ndarray
+    boost: float = 1.0
+
+    def within(self, ids: np.ndarray) -> _Maybe:
+        keep = np.isin(self.ids, ids, assume_unique=True)
+        return _Maybe(self.query, self.ids[keep], self.bound[keep], self.boost)
+
+
+@dataclass
+class _Matches:
+    """Matching documents of one segment (ascending) with their scores, and
+    bonuses still to be confirmed (their ids are always among ``ids``)."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    maybe: list[_Maybe] = field(default_factory=list)
+
+    @classmethod
+    def none(cls) -> _Matches:
+        return cls(_NO_IDS, np.zeros(0))
+
+    def boosted(self, boost: float) -> _Matches:
+        if boost == 1.0:
+            return self
+        return _Matches(self.ids, self.scores * boost, [_Maybe(m.query, m.ids, m.bound, m.boost * boost) for m in self.maybe])
+
+
+class _SegmentCache:
+    """What is read once per segment: its field lengths and sortable columns.
+    Segments never change, so this lives as long as the segment's reader."""
+
+    def __init__(self, reader: IndexReader):
+        self.reader = reader
+        self.lengths: dict[str, np.ndarray] = {}
+        self.columns: dict[str, np.ndarray] = {}
+
+    def length(self, fieldname: str) -> np.ndarray:
+        if fieldname not in self.lengths:
+            doccount = self.reader.doc_count_all()
+            lengths = self.reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            if lengths is None:
+                self.lengths[fieldname] = np.ones(doccount)
+            else:
+                self.lengths[fieldname] = _LENGTHS[np.fromiter(lengths, dtype=np.uint8, count=doccount)]
+        return self.lengths[fieldname]
+
+    def column(self, fieldname: str) -> np.ndarray:
+        if fieldname not in self.columns:
+            values = list(self.reader.column_reader(fieldname))
+            width = max((len(v) for v in values), default=1) or 1
+            self.columns[fieldname] = np.array(values, dtype=f"S{width}")
+        return self.columns[fieldname]
+
+
+_caches: weakref.WeakKeyDictionary[IndexReader, _SegmentCache] = weakref.WeakKeyDictionary()
+
+
+class _Segment:
+    """Evaluates queries on one segment of a searcher."""
+
+    def __init__(self, leaf: Searcher, parent: Searcher):
+        self.leaf, self.parent = leaf, parent
+        self.reader = leaf.reader()
+        cache = _caches.get(self.reader)
+        if cache is None:
+            cache = _caches[self.reader] = _SegmentCache(self.reader)
+        self.cache = cache
+        self.deleted = np.fromiter(self.reader.deleted_docs_set, dtype=np.int64)
+        self.deleted.sort()
+
+    def evaluate(self, q: wq.Query) -> _Matches:
+        """The matches of ``q`` in this segment. Span queries come back as
+        bonuses only (no ids); every other query's bonuses are all on its own
+        ids."""
+        if isinstance(q, wq.CompoundQuery) and len(q.subqueries) == 1:
+            return self.evaluate(q.subqueries[0])  # as Whoosh does: the boost of a lone child's compound is ignored
+        if isinstance(q, wq.Term):
+            return self._term(q)
+        if isinstance(q, wq.Or):
+            return self.settled(_union([self.evaluate(c) for c in q.subqueries])).boosted(q.boost)
+        if isinstance(q, wq.And):
+            return _intersection([self.settled(self.evaluate(c)) for c in q.subqueries]).boosted(q.boost)
+        if isinstance(q, wq.AndMaybe):
+            return _and_maybe(self.settled(self.evaluate(q.a)), self.settled(self.evaluate(q.b))).boosted(q.boost)
+        if isinstance(q, wq.AndNot):
+            return _and_not(self.settled(self.evaluate(q.a)), self.settled(self.evaluate(q.b))).boosted(q.boost)
+        if isinstance(q, wq.TermRange) and self._has_column(q.fieldname):
+            return self._column_range(q)
+        if isinstance(q, SpanQuery) and isinstance(getattr(q, "q", None), wq.Query):
+            return self._span(q)
+        return self._whoosh(q)
+
+    def settled(self, m: _Matches) -> _Matches:
+        """``m`` with the documents only a bonus brings confirmed (and added
+        to its ids, scored by the bonus), so that its ids are exact. Within an
+        Or, the other words' documents cover the span's, and nothing is confirmed."""
+        extra = [(b, np.setdiff1d(b.ids, m.ids, assume_unique=True)) for b in m.maybe]
+        if not any(len(ids) for _, ids in extra):
+            return m
+        added = [_Matches(*self.confirmed(b, ids)) for b, ids in extra if len(ids)]
+        kept = [b.within(m.ids) for b in m.maybe]
+        return _union([_Matches(m.ids, m.scores)] + added + [_Matches(m.ids, np.zeros(len(m.ids)), kept)])
+
+    # ---------------------------------------------------------------- leaves
+
+    def _term(self, q: wq.Term) -> _Matches:
+        field = self.leaf.schema[q.fieldname] if q.fieldname in self.leaf.schema else None
+        if field is None:
+            return _Matches.none()
+        try:
+            text = field.to_bytes(q.text)
+        except ValueError:
+            return _Matches.none()
+        if (q.fieldname, text) not in self.reader:
+            return _Matches.none()
+        postings = _postings.get(self.reader, q.fieldname, text)
+        ids, weights = self._live(postings.ids, postings.weights)
+        weighting = self.parent.weighting
+        if not isinstance(weighting, BM25F):
+            return self._whoosh(q)
+        if not field.scorable:  # Whoosh scores these by the weight alone
+            return _Matches(ids, weights * q.boost)
+        idf = self.parent.idf(q.fieldname, text)
+        avgfl = self.parent.avg_field_length(q.fieldname) or 1
+        B, K1 = weighting._field_B.get(q.fieldname, weighting.B), weighting.K1
+        lengths = self.cache.length(q.fieldname)[ids]
+        scores = idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * lengths / avgfl)))
+        return _Matches(ids, scores * q.boost)
+
+    def _has_column(self, fieldname: str) -> bool:
+        schema = self.leaf.schema
+        return fieldname in schema and schema[fieldname].column_type is not None and not schema[fieldname].scorable
+
+    def _column_range(self, q: wq.TermRange) -> _Matches:
+        """A range over an exact field with one value per review, compared on
+        its sortable column; each match scores 1, as in Whoosh."""
+        values = self.cache.column(q.fieldname)
+        keep = values != b""
+        field = self.leaf.schema[q.fieldname]
+        if q.start is not None:
+            low = field.to_bytes(q.start)
+            keep &= (values > low) if q.startexcl else (values >= low)
+        if q.end is not None:
+            high = field.to_bytes(q.end)
+            keep &= (values < high) if q.endexcl else (values <= high)
+        ids = np.flatnonzero(keep).astype(np.int64)
+        ids, _ = self._live(ids, None)
+        return _Matches(ids, np.full(len(ids), float(q.boost)))
+
+    def _span(self, q: SpanQuery) -> _Matches:
+        """A proximity query as a bonus to confirm: its candidates are the
+        documents of the query it narrows (its words all together), its
+        bound their score there."""
+        inner = self.settled(self.evaluate(q.q))
+        return _Matches(_NO_IDS, np.zeros(0), [_Maybe(q, inner.ids, inner.scores)])
+
+    def _whoosh(self, q: wq.Query) -> _Matches:
+        """Any other query, through Whoosh's matcher."""
+        matcher = q.matcher(self.leaf, self.leaf.context(weighting=self.parent.weighting))
+        ids, scores = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            scores.append(matcher.score())
+            matcher.next()
+        return _Matches(np.array(ids, dtype=np.int64), np.array(scores, dtype=np.float64))
+
+    def _live(self, ids: np.ndarray, weights: np.ndarray | None):
+        if not len(self.deleted):
+            return ids, weights
+        keep = ~np.isin(ids, self.deleted, assume_unique=True)
+        return ids[keep], (weights[keep] if weights is not None else None)
+
+    # ----------------------------------------------------------- confirming
+
+    def confirmed(self, maybe: _Maybe, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Of ``ids`` (ascending, among ``maybe.ids``), those the span query
+        matches, and the bonus each gets."""
+        q = maybe.query
+        if isinstance(q, SpanNear) and _pair(q) and self.leaf.schema[q.a.fieldname].format.supports("positions"):
+            near = self._near(q, ids)
+            found = ids[near]
+        else:
+            found = self._spans(q, ids)
+        bonus = maybe.bound[np.searchsorted(maybe.ids, found)] * maybe.boost
+        return found, bonus
+
+    def _near(self, q: SpanNear, ids: np.ndarray) -> np.ndarray:
+        """Which of ``ids`` (all holding both words) have the two words of
+        ``q`` within its slop, as Whoosh's SpanNear decides, read from the
+        cached postings' positions."""
+        format_ = self.leaf.schema[q.a.fieldname].format
+        lists = [_postings.get(self.reader, t.fieldname, self.leaf.schema[t.fieldname].to_bytes(t.text)) for t in (q.a, q.b)]
+        at = [np.searchsorted(p.ids, ids) for p in lists]
+        near = np.zeros(len(ids), dtype=bool)
+        for i in range(len(ids)):
+            first = lists[0].positions(int(at[0][i]), format_)
+            second = lists[1].positions(int(at[1][i]), format_)
+            near[i] = any(
+                q.mindist <= abs(b - a) <= q.slop and (not q.ordered or b >= a) for a in first for b in second
+            )
+        return near
+
+    def _spans(self, q: wq.Query, ids: np.ndarray) -> np.ndarray:
+        """Which of ``ids`` (ascending) any other span query matches, by Whoosh's matcher."""
+        matcher = q.matcher(self.leaf, self.leaf.context(weighting=self.parent.weighting))
+        return np.array(holding(matcher, ids.tolist()), dtype=np.int64)
+
+
+def holding(matcher, docs: list[int]) -> list[int]:
+    """Which of ``docs`` (ascending) a Whoosh matcher matches, skipping between them."""
+    found = []
+    for doc in docs:
+        if not matcher.is_active():
+            break
+        if matcher.id() < doc:
+            matcher.skip_to(doc)
+        if matcher.is_active() and matcher.id() == doc:
+            found.append(doc)
+    return found
+
+
+def _pair(q: SpanNear) -> bool:
+    """A span query of two plain words of one field."""
+    return isinstance(q.a, wq.Term) and isinstance(q.b, wq.Term) and q.a.fieldname == q.b.fieldname
+
+
+@dataclass
+class _Postings:
+    """A term's postings in one segment: documents (ascending, deleted ones
+    included), weights, and each posting's encoded positions (None for
+    fields without positions)."""
+
+    ids: np.ndarray
+    weights: np.ndarray
+    values: list | None
+
+    def positions(self, index: int, format_) -> list[int]:
+        return format_.decode_positions(self.values[index])
+
+
+class _PostingCache:
+    """Recently read posting lists, up to ``budget`` postings in all: a word
+    asked again (by the next tier of a search, its proximity check, or the
+    next search) is not read again. Keyed by segment id, since segments
+    never change; deletions are applied after."""
+
+    def __init__(self, budget: int):
+        self.budget, self.size = budget, 0
+        self.lists: OrderedDict[tuple, _Postings] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, reader: IndexReader, fieldname: str, text: bytes) -> _Postings:
+        key = (reader.segment().segment_id(), fieldname, text)
+        with self.lock:
+            found = self.lists.get(key)
+            if found is not None:
+                self.lists.move_to_end(key)
+                return found
+        found = _read_postings(reader, fieldname, text)
+        with self.lock:
+            if key not in self.lists:
+                self.lists[key] = found
+                self.size += len(found.ids)
+            while self.size > self.budget and len(self.lists) > 1:
+                _, dropped = self.lists.popitem(last=False)
+                self.size -= len(dropped.ids)
+        return found
+
+
+#: Postings kept between searches (about 30 bytes each with their positions).
+POSTINGS_CACHED = 2_000_000
+_postings = _PostingCache(POSTINGS_CACHED)
+
+
+def _read_postings(reader: IndexReader, fieldname: str, text: bytes) -> _Postings:
+    matcher = reader.postings(fieldname, text)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    positional = reader.schema[fieldname].format.supports("positions")
+    if not isinstance(matcher, W3LeafMatcher) or matcher._byteids:
+        ids, weights, values = [], [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            if positional:
+                values.append(matcher.value())
+            matcher.next()
+        return _Postings(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64), values if positional else None)
+    ids, weights, values = [], [], []
+    while matcher.is_active():
+        # One block: delta-encoded ids, weights (None: all 1, a number: all that), values.
+        matcher._read_data()
+        deltas, block_weights, block_values = matcher._data
+        n = matcher._blocklength
+        ids.append(np.cumsum(np.array(deltas, dtype=np.int64)))
+        if block_weights is None:
+            weights.append(np.ones(n))
+        elif isinstance(block_weights, float):
+            weights.append(np.full(n, block_weights))
+        else:
+            weights.append(np.array(block_weights, dtype=np.float64))
+        if positional:
+            values.extend(block_values)
+        matcher._next_block()
+    if not ids:
+        return _Postings(_NO_IDS, np.zeros(0), [] if positional else None)
+    return _Postings(np.concatenate(ids), np.concatenate(weights), values if positional else None)
+
+
+def _union(parts: list[_Matches]) -> _Matches:
+    parts = [p for p in parts if len(p.ids) or p.maybe]
+    if not parts:
+        return _Matches.none()
+    if len(parts) == 1:
+        return parts[0]
+    ids = np.concatenate([p.ids for p in parts])
+    scores = np.concatenate([p.scores for p in parts])
+    unique, inverse = np.unique(ids, return_inverse=True)
+    summed = np.bincount(inverse, weights=scores, minlength=len(unique)) if len(ids) else np.zeros(0)
+    maybe = [b for p in parts for b in p.maybe]
+    return _Matches(unique, summed, maybe)
+
+
+def _intersection(parts: list[_Matches]) -> _Matches:
+    if not parts:
+        return _Matches.none()
+    ids, scores = parts[0].ids, parts[0].scores
+    for p in parts[1:]:
+        ids, left, right = np.intersect1d(ids, p.ids, assume_unique=True, return_indices=True)
+        scores = scores[left] + p.scores[right]
+    maybe = [b.within(ids) for p in parts for b in p.maybe]
+    return _Matches(ids, scores, maybe)
+
+
+def _and_maybe(required: _Matches, optional: _Matches) -> _Matches:
+    both, left, right = np.intersect1d(required.ids, optional.ids, assume_unique=True, return_indices=True)
+    scores = required.scores.copy()
+    scores[left] += optional.scores[right]
+    maybe = required.maybe + [b.within(required.ids) for b in optional.maybe]
+    return _Matches(required.ids, scores, maybe)
+
+
+def _and_not(positive: _Matches, negative: _Matches) -> _Matches:
+    keep = ~np.isin(positive.ids, negative.ids, assume_unique=True)
+    ids = positive.ids[keep]
+    return _Matches(ids, positive.scores[keep], [b.within(ids) for b in positive.maybe])
+
+
+# ------------------------------------------------------------------ ranking
+
+#: Candidates whose span bonuses are confirmed together, best bound first.
+CONFIRM_CHUNK = 64
+
+
+def top(s: Searcher, q: wq.Query, limit: int, allow: wq.Query | None = None) -> tuple[list[tuple[int, float]], int]:
+    """The best ``limit`` (docnum, score) for ``q`` among the documents ``allow``
+    matches (all if None), best first and ties in document order, as
+    Whoosh's TopCollector ranks them; and how many documents match."""
+    found = _matches(s, q, allow)
+    total = sum(len(m.ids) for _, _, m in found)
+    if not found:
+        return [], 0
+    ids = np.concatenate([m.ids + offset for _, offset, m in found])
+    scores = np.concatenate([m.scores for _, _, m in found])
+    bound = scores.copy()
+    bonuses: dict[int, list[tuple[_Segment, int, _Maybe]]] = {}
+    for segment, offset, m in found:
+        for b in m.maybe:
+            np.add.at(bound, np.searchsorted(ids, b.ids + offset), b.bound * b.boost)
+            for doc in b.ids.tolist():
+                bonuses.setdefault(doc + offset, []).append((segment, doc, b))
+    # Only documents whose bound reaches the limit-th surest score can be in the top.
+    floor = np.partition(scores, len(scores) - limit)[len(scores) - limit] if len(scores) > limit else -np.inf
+    candidates = np.flatnonzero(bound >= floor)
+    candidates = candidates[np.lexsort((ids[candidates], -bound[candidates]))]
+    best: list[tuple[float, int]] = []
+    for start in range(0, len(candidates), CONFIRM_CHUNK):
+        chunk = candidates[start : start + CONFIRM_CHUNK]
+        if len(best) == limit and bound[chunk[0]] < best[-1][0]:
+            break
+        exact = _confirm([int(ids[i]) for i in chunk], scores[chunk], bonuses)
+        best = sorted(best + list(zip(exact, ids[chunk].tolist())), key=lambda hit: (-hit[0], hit[1]))[:limit]
+    return [(doc, score) for score, doc in best], total
+
+
+def _confirm(docs: list[int], scores: np.ndarray, bonuses: dict) -> list[float]:
+    """The scores of ``docs`` with the span bonuses that hold added: each span
+    query is confirmed once per segment, sweeping its documents in order."""
+    exact = scores.tolist()
+    asked: dict[int, tuple[_Segment, _Maybe, list[tuple[int, int]]]] = {}
+    for i, doc in enumerate(docs):
+        for segment, local, b in bonuses.get(doc, ()):
+            asked.setdefault(id(b), (segment, b, []))[2].append((local, i))
+    for segment, b, wanted in asked.values():
+        wanted.sort()
+        found, bonus = segment.confirmed(b, np.array([local for local, _ in wanted], dtype=np.int64))
+        gained = dict(zip(found.tolist(), bonus.tolist()))
+        for local, i in wanted:
+            exact[i] += gained.get(local, 0.0)
+    return exact
+
+
+def newest(s: Searcher, q: wq.Query, limit: int, allow: wq.Query | None, datefield: str) -> tuple[list[tuple[int, float]], int]:
+    """The ``limit`` newest documents matching ``q`` by the sortable column
+    ``datefield`` (undated last; on one date, the best first), with their
+    scores (span bonuses left out), and how many match."""
+    found = _matches(s, q, allow)
+    if not found:
+        return [], 0
+    ids = np.concatenate([m.ids + offset for _, offset, m in found])
+    scores = np.concatenate([m.scores for _, _, m in found])
+    dates = np.concatenate([segment.cache.column(datefield)[m.ids] for segment, _, m in found])
+    _, date_rank = np.unique(dates, return_inverse=True)
+    order = np.lexsort((ids, -scores, -date_rank))[:limit]
+    return [(int(ids[i]), float(scores[i])) for i in order], len(ids)
+
+
+def _matches(s: Searcher, q: wq.Query, allow: wq.Query | None) -> list[tuple[_Segment, int, _Matches]]:
+    """Per segment with matches: the segment, its first docnum, its matches."""
+    found = []
+    for leaf, offset in s.leaf_searchers():
+        if not leaf.doc_count_all():
+            continue  # an empty index has one empty reader
+        segment = _Segment(leaf, s)
+        m = segment.settled(segment.evaluate(q))
+        if allow is not None and len(m.ids):
+            keep = np.isin(m.ids, segment.settled(segment.evaluate(allow)).ids, assume_unique=True)
+            ids = m.ids[keep]
+            m = _Matches(ids, m.scores[keep], [b.within(ids) for b in m.maybe])
+        if len(m.ids):
+            found.append((segment, offset, m))
+    return found
