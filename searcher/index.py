@@ -312,7 +312,7 @@ class ReviewIndex:
     def _run(self, query: str, compiled: CompiledQuery, limit: int, filt, sort: str, passages_per_hit: int) -> Results:
         s = self._current_searcher()
         if sort == "date":
-            ranked, total = matching.newest(s, compiled.loose, limit, filt, "date")
+            ranked, total = matching.Evaluation(s, filt).newest(compiled.loose, limit, "date")
         else:
             ranked, total = _tiered(s, compiled, limit, filt)
         hits = [self._hit(s.stored_fields(doc), score, compiled.terms, passages_per_hit) for doc, score in ranked]
@@ -352,15 +352,17 @@ def damaged(folder: Path, error: Exception) -> IndexDamagedError:
 def _tiered(s, compiled: CompiledQuery, limit: int, filt) -> tuple[list[tuple[int, float]], int]:
     """Reviews matching ``compiled.strict`` first, then the rest of ``compiled.loose``,
     each tier's best re-ranked by coverage; and how many matched ``loose``."""
+    evaluation = matching.Evaluation(s, filt)
     depth = max(limit, RERANK_DEPTH)
-    first, total = matching.top(s, compiled.strict, depth, filt)
+    first, total = evaluation.top(compiled.strict, depth)
     first = rerank(s, first, compiled)[:limit]
     if compiled.strict == compiled.loose:
         return first, total
+    if len(first) == limit:  # the second tier is only counted
+        return first, evaluation.count(compiled.loose)
     seen = {doc for doc, _ in first}
-    rest, total = matching.top(s, compiled.loose, depth + len(first), filt)
-    if len(first) < limit:
-        first += rerank(s, [hit for hit in rest if hit[0] not in seen], compiled)[: limit - len(first)]
+    rest, total = evaluation.top(compiled.loose, depth + len(first))
+    first += rerank(s, [hit for hit in rest if hit[0] not in seen], compiled)[: limit - len(first)]
     return first, total
 
 

@@ -114,6 +114,14 @@ class _Segment:
         self.cache = cache
         self.deleted = np.fromiter(self.reader.deleted_docs_set, dtype=np.int64)
         self.deleted.sort()
+        self._terms: dict[tuple, _Matches] = {}  # words asked again (by another tier) are scored once
+        self._allowed: np.ndarray | None = None
+
+    def allowed(self, allow: wq.Query) -> np.ndarray:
+        """The documents of this segment a filter lets through."""
+        if self._allowed is None:
+            self._allowed = self.settled(self.evaluate(allow)).ids
+        return self._allowed
 
     def evaluate(self, q: wq.Query) -> _Matches:
         """The matches of ``q`` in this segment. Span queries come back as
@@ -122,13 +130,17 @@ class _Segment:
         if isinstance(q, wq.CompoundQuery) and len(q.subqueries) == 1:
             return self.evaluate(q.subqueries[0])  # as Whoosh does: the boost of a lone child's compound is ignored
         if isinstance(q, wq.Term):
-            return self._term(q)
+            key = (q.fieldname, q.text, q.boost)
+            if key not in self._terms:
+                self._terms[key] = self._term(q)
+            return self._terms[key]
         if isinstance(q, wq.Or):
             return self.settled(_union([self.evaluate(c) for c in q.subqueries])).boosted(q.boost)
         if isinstance(q, wq.And):
             return _intersection([self.settled(self.evaluate(c)) for c in q.subqueries]).boosted(q.boost)
         if isinstance(q, wq.AndMaybe):
-            return _and_maybe(self.settled(self.evaluate(q.a)), self.settled(self.evaluate(q.b))).boosted(q.boost)
+            # the optional side only adds to the required side's documents: its bonuses need no settling
+            return _and_maybe(self.settled(self.evaluate(q.a)), self.evaluate(q.b)).boosted(q.boost)
         if isinstance(q, wq.AndNot):
             return _and_not(self.settled(self.evaluate(q.a)), self.settled(self.evaluate(q.b))).boosted(q.boost)
         if isinstance(q, wq.TermRange) and self._has_column(q.fieldname):
@@ -158,9 +170,9 @@ class _Segment:
             text = field.to_bytes(q.text)
         except ValueError:
             return _Matches.none()
-        if (q.fieldname, text) not in self.reader:
-            return _Matches.none()
         postings = _postings.get(self.reader, q.fieldname, text)
+        if not len(postings.ids):
+            return _Matches.none()
         ids, weights = self._live(postings.ids, postings.weights)
         weighting = self.parent.weighting
         if not isinstance(weighting, BM25F):
@@ -168,7 +180,7 @@ class _Segment:
         if not field.scorable:  # Whoosh scores these by the weight alone
             return _Matches(ids, weights * q.boost)
         idf = self.parent.idf(q.fieldname, text)
-        avgfl = self.parent.avg_field_length(q.fieldname) or 1
+        avgfl = _average_length(self.parent, q.fieldname)
         B, K1 = weighting._field_B.get(q.fieldname, weighting.B), weighting.K1
         lengths = self.cache.length(q.fieldname)[ids]
         scores = idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * lengths / avgfl)))
@@ -250,19 +262,28 @@ class _Segment:
     def _spans(self, q: wq.Query, ids: np.ndarray) -> np.ndarray:
         """Which of ``ids`` (ascending) any other span query matches, by Whoosh's matcher."""
         matcher = q.matcher(self.leaf, self.leaf.context(weighting=self.parent.weighting))
-        return np.array(holding(matcher, ids.tolist()), dtype=np.int64)
+        found = []
+        for doc in ids.tolist():
+            if not matcher.is_active():
+                break
+            if matcher.id() < doc:
+                matcher.skip_to(doc)
+            if matcher.is_active() and matcher.id() == doc:
+                found.append(doc)
+        return np.array(found, dtype=np.int64)
 
 
-def holding(matcher, docs: list[int]) -> list[int]:
-    """Which of ``docs`` (ascending) a Whoosh matcher matches, skipping between them."""
-    found = []
-    for doc in docs:
-        if not matcher.is_active():
-            break
-        if matcher.id() < doc:
-            matcher.skip_to(doc)
-        if matcher.is_active() and matcher.id() == doc:
-            found.append(doc)
+def holding(s: Searcher, fieldname: str, text: str, docs: list[int]) -> set[int]:
+    """Which of the (live) documents ``docs`` hold the term, from the cached postings."""
+    wanted = np.array(docs, dtype=np.int64)
+    found: set[int] = set()
+    if fieldname not in s.schema:
+        return found
+    btext = s.schema[fieldname].to_bytes(text)
+    for leaf, offset in s.leaf_searchers():
+        if leaf.doc_count_all():
+            ids = _postings.get(leaf.reader(), fieldname, btext).ids + offset
+            found.update(wanted[np.isin(wanted, ids)].tolist())
     return found
 
 
@@ -307,10 +328,10 @@ class _PostingCache:
         with self.lock:
             if key not in self.lists:
                 self.lists[key] = found
-                self.size += len(found.ids)
+                self.size += len(found.ids) + 1
             while self.size > self.budget and len(self.lists) > 1:
                 _, dropped = self.lists.popitem(last=False)
-                self.size -= len(dropped.ids)
+                self.size -= len(dropped.ids) + 1
         return found
 
 
@@ -319,7 +340,21 @@ POSTINGS_CACHED = 2_000_000
 _postings = _PostingCache(POSTINGS_CACHED)
 
 
+_averages: weakref.WeakKeyDictionary[Searcher, dict[str, float]] = weakref.WeakKeyDictionary()
+
+
+def _average_length(s: Searcher, fieldname: str) -> float:
+    """A field's average length over the index, as BM25F takes it (summing
+    over segments each time cost more than scoring a common word)."""
+    averages = _averages.setdefault(s, {})
+    if fieldname not in averages:
+        averages[fieldname] = s.avg_field_length(fieldname) or 1
+    return averages[fieldname]
+
+
 def _read_postings(reader: IndexReader, fieldname: str, text: bytes) -> _Postings:
+    if (fieldname, text) not in reader:
+        return _Postings(_NO_IDS, np.zeros(0), [])
     matcher = reader.postings(fieldname, text)
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child
@@ -399,81 +434,77 @@ def _and_not(positive: _Matches, negative: _Matches) -> _Matches:
 CONFIRM_CHUNK = 64
 
 
-def top(s: Searcher, q: wq.Query, limit: int, allow: wq.Query | None = None) -> tuple[list[tuple[int, float]], int]:
-    """The best ``limit`` (docnum, score) for ``q`` among the documents ``allow``
-    matches (all if None), best first and ties in document order, as
-    Whoosh's TopCollector ranks them; and how many documents match."""
-    found = _matches(s, q, allow)
-    total = sum(len(m.ids) for _, _, m in found)
-    if not found:
-        return [], 0
-    ids = np.concatenate([m.ids + offset for _, offset, m in found])
-    scores = np.concatenate([m.scores for _, _, m in found])
-    bound = scores.copy()
-    bonuses: dict[int, list[tuple[_Segment, int, _Maybe]]] = {}
-    for segment, offset, m in found:
-        for b in m.maybe:
-            np.add.at(bound, np.searchsorted(ids, b.ids + offset), b.bound * b.boost)
-            for doc in b.ids.tolist():
-                bonuses.setdefault(doc + offset, []).append((segment, doc, b))
-    # Only documents whose bound reaches the limit-th surest score can be in the top.
-    floor = np.partition(scores, len(scores) - limit)[len(scores) - limit] if len(scores) > limit else -np.inf
-    candidates = np.flatnonzero(bound >= floor)
-    candidates = candidates[np.lexsort((ids[candidates], -bound[candidates]))]
-    best: list[tuple[float, int]] = []
-    for start in range(0, len(candidates), CONFIRM_CHUNK):
-        chunk = candidates[start : start + CONFIRM_CHUNK]
-        if len(best) == limit and bound[chunk[0]] < best[-1][0]:
-            break
-        exact = _confirm([int(ids[i]) for i in chunk], scores[chunk], bonuses)
-        best = sorted(best + list(zip(exact, ids[chunk].tolist())), key=lambda hit: (-hit[0], hit[1]))[:limit]
-    return [(doc, score) for score, doc in best], total
+class Evaluation:
+    """Queries evaluated over one searcher, among the documents ``allow``
+    matches (all if None). The queries of one search (its tiers, its count)
+    share one Evaluation, so each word is read and scored once."""
 
+    def __init__(self, s: Searcher, allow: wq.Query | None = None):
+        self.allow = allow
+        self.segments = [(_Segment(leaf, s), offset) for leaf, offset in s.leaf_searchers() if leaf.doc_count_all()]
 
-def _confirm(docs: list[int], scores: np.ndarray, bonuses: dict) -> list[float]:
-    """The scores of ``docs`` with the span bonuses that hold added: each span
-    query is confirmed once per segment, sweeping its documents in order."""
-    exact = scores.tolist()
-    asked: dict[int, tuple[_Segment, _Maybe, list[tuple[int, int]]]] = {}
-    for i, doc in enumerate(docs):
-        for segment, local, b in bonuses.get(doc, ()):
-            asked.setdefault(id(b), (segment, b, []))[2].append((local, i))
-    for segment, b, wanted in asked.values():
-        wanted.sort()
-        found, bonus = segment.confirmed(b, np.array([local for local, _ in wanted], dtype=np.int64))
-        gained = dict(zip(found.tolist(), bonus.tolist()))
-        for local, i in wanted:
-            exact[i] += gained.get(local, 0.0)
-    return exact
+    def top(self, q: wq.Query, limit: int) -> tuple[list[tuple[int, float]], int]:
+        """The best ``limit`` (docnum, score) for ``q``, best first and ties in
+        document order, as Whoosh's TopCollector ranks them; and how many
+        documents match."""
+        found = self._matches(q)
+        total = sum(len(m.ids) for _, _, m in found)
+        if not found:
+            return [], 0
+        ids = np.concatenate([m.ids + offset for _, offset, m in found])
+        scores = np.concatenate([m.scores for _, _, m in found])
+        bound = scores.copy()
+        maybes = []  # (segment, its first docnum, a bonus)
+        for segment, offset, m in found:
+            for b in m.maybe:
+                np.add.at(bound, np.searchsorted(ids, b.ids + offset), b.bound * b.boost)
+                maybes.append((segment, offset, b))
+        # Only documents whose bound reaches the limit-th surest score can be in the top.
+        floor = np.partition(scores, len(scores) - limit)[len(scores) - limit] if len(scores) > limit else -np.inf
+        candidates = np.flatnonzero(bound >= floor)
+        candidates = candidates[np.lexsort((ids[candidates], -bound[candidates]))]
+        best: list[tuple[float, int]] = []
+        for start in range(0, len(candidates), CONFIRM_CHUNK):
+            first = candidates[start]
+            if len(best) == limit and (bound[first], -ids[first]) < (best[-1][0], -best[-1][1]):
+                break  # neither a higher score nor a tie won by document order is left
+            chunk = np.sort(candidates[start : start + CONFIRM_CHUNK])
+            docs, exact = ids[chunk], scores[chunk].copy()  # docs ascending, as chunk is
+            for segment, offset, b in maybes:
+                asked = b.ids[np.isin(b.ids + offset, docs)]
+                if len(asked):
+                    confirmed, bonus = segment.confirmed(b, asked)
+                    exact[np.searchsorted(docs, confirmed + offset)] += bonus
+            best = sorted(best + list(zip(exact.tolist(), docs.tolist())), key=lambda hit: (-hit[0], hit[1]))[:limit]
+        return [(doc, score) for score, doc in best], total
 
+    def count(self, q: wq.Query) -> int:
+        """How many documents match ``q`` (nothing ranked, no bonus confirmed)."""
+        return sum(len(m.ids) for _, _, m in self._matches(q))
 
-def newest(s: Searcher, q: wq.Query, limit: int, allow: wq.Query | None, datefield: str) -> tuple[list[tuple[int, float]], int]:
-    """The ``limit`` newest documents matching ``q`` by the sortable column
-    ``datefield`` (undated last; on one date, the best first), with their
-    scores (span bonuses left out), and how many match."""
-    found = _matches(s, q, allow)
-    if not found:
-        return [], 0
-    ids = np.concatenate([m.ids + offset for _, offset, m in found])
-    scores = np.concatenate([m.scores for _, _, m in found])
-    dates = np.concatenate([segment.cache.column(datefield)[m.ids] for segment, _, m in found])
-    _, date_rank = np.unique(dates, return_inverse=True)
-    order = np.lexsort((ids, -scores, -date_rank))[:limit]
-    return [(int(ids[i]), float(scores[i])) for i in order], len(ids)
+    def newest(self, q: wq.Query, limit: int, datefield: str) -> tuple[list[tuple[int, float]], int]:
+        """The ``limit`` newest documents matching ``q`` by the sortable column
+        ``datefield`` (undated last; on one date, the best first), with their
+        scores (span bonuses left out), and how many match."""
+        found = self._matches(q)
+        if not found:
+            return [], 0
+        ids = np.concatenate([m.ids + offset for _, offset, m in found])
+        scores = np.concatenate([m.scores for _, _, m in found])
+        dates = np.concatenate([segment.cache.column(datefield)[m.ids] for segment, _, m in found])
+        _, date_rank = np.unique(dates, return_inverse=True)
+        order = np.lexsort((ids, -scores, -date_rank))[:limit]
+        return [(int(ids[i]), float(scores[i])) for i in order], len(ids)
 
-
-def _matches(s: Searcher, q: wq.Query, allow: wq.Query | None) -> list[tuple[_Segment, int, _Matches]]:
-    """Per segment with matches: the segment, its first docnum, its matches."""
-    found = []
-    for leaf, offset in s.leaf_searchers():
-        if not leaf.doc_count_all():
-            continue  # an empty index has one empty reader
-        segment = _Segment(leaf, s)
-        m = segment.settled(segment.evaluate(q))
-        if allow is not None and len(m.ids):
-            keep = np.isin(m.ids, segment.settled(segment.evaluate(allow)).ids, assume_unique=True)
-            ids = m.ids[keep]
-            m = _Matches(ids, m.scores[keep], [b.within(ids) for b in m.maybe])
-        if len(m.ids):
-            found.append((segment, offset, m))
-    return found
+    def _matches(self, q: wq.Query) -> list[tuple[_Segment, int, _Matches]]:
+        """Per segment with matches: the segment, its first docnum, its matches."""
+        found = []
+        for segment, offset in self.segments:
+            m = segment.settled(segment.evaluate(q))
+            if self.allow is not None and len(m.ids):
+                keep = np.isin(m.ids, segment.allowed(self.allow), assume_unique=True)
+                ids = m.ids[keep]
+                m = _Matches(ids, m.scores[keep], [b.within(ids) for b in m.maybe])
+            if len(m.ids):
+                found.append((segment, offset, m))
+        return found

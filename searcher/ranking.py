@@ -86,9 +86,7 @@ def _coverage(s: Searcher, docs: list[int], words, pairs: dict[int, set[str]]) -
     highest IDF of its terms in the body (or its first field)."""
     if not words:
         return {doc: 1.0 for doc in docs}
-    reader = s.reader()
     held = {doc: 0.0 for doc in docs}
-    ascending = sorted(held)
     total = 0.0
     for fields, alts in words:
         weight = max(s.idf("body" if "body" in fields else fields[0], t) for t in alts)
@@ -96,8 +94,7 @@ def _coverage(s: Searcher, docs: list[int], words, pairs: dict[int, set[str]]) -
         found: set[int] = set()
         for name in fields:
             for term in alts:
-                if (name, term) in reader:
-                    found.update(holding(s.postings(name, term), ascending))
+                found |= holding(s, name, term, docs)
         word_pairs = char_pairs(max(alts, key=len))
         for doc in docs:
             if doc in found:

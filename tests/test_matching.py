@@ -51,7 +51,7 @@ def test_matches_and_scores_are_whooshs(index: ReviewIndex, query: str) -> None:
     for q in (compiled.strict, compiled.loose):
         for allow in (None, _filter(None, "2014-01-01", None)):
             expected, expected_total = _whoosh_top(s, q, 30, allow)
-            found, total = matching.top(s, q, 30, allow)
+            found, total = matching.Evaluation(s, allow).top(q, 30)
             assert total == expected_total
             assert [score for _, score in found] == pytest.approx([score for _, score in expected], rel=1e-9)
             # documents agree, but for ties at the cut (scores equal to the last bit or not)
@@ -62,8 +62,8 @@ def test_matches_and_scores_are_whooshs(index: ReviewIndex, query: str) -> None:
 def test_proximity_bonus_is_confirmed_review_by_review(index: ReviewIndex) -> None:
     s = index._current_searcher()
     strict = parse("영화 보다", index.analyzer).strict  # AndMaybe(both words, the two near each other)
-    with_bonus = dict(matching.top(s, strict, 100, None)[0])
-    plain = dict(matching.top(s, strict.a, 100, None)[0])
+    with_bonus = dict(matching.Evaluation(s, None).top(strict, 100)[0])
+    plain = dict(matching.Evaluation(s, None).top(strict.a, 100)[0])
     gained = {doc for doc in plain if with_bonus[doc] > plain[doc] * (1 + 1e-9)}
     assert gained and gained != set(plain)  # some reviews have the words near each other, not all
     assert with_bonus == pytest.approx(dict(_whoosh_top(s, strict, 100, None)[0]), rel=1e-9)
@@ -74,7 +74,7 @@ def test_not_drops_every_review_holding_the_word(index: ReviewIndex) -> None:
     # when it is the first of its segment; this evaluation does not.
     results = index.search("연기 -배우", limit=100, passages_per_hit=0)
     s = index._current_searcher()
-    both = matching.top(s, parse("연기 배우", index.analyzer).strict, 1, None)[1]
+    both = matching.Evaluation(s, None).top(parse("연기 배우", index.analyzer).strict, 1)[1]
     assert results.total == index.search("연기", limit=1).total - both
     assert results.hits and not any("배우" in hit.review.body for hit in results.hits)
 
