@@ -91,6 +91,14 @@ class _SegmentCache:
                 self.lengths[fieldname] = _LENGTHS[np.fromiter(lengths, dtype=np.uint8, count=doccount)]
         return self.lengths[fieldname]
 
+    def numbers(self, fieldname: str) -> np.ndarray:
+        """A numeric field's values by document; NaN where a review has none
+        (the schema's column default, 0, reads back as NaN)."""
+        if fieldname not in self.columns:
+            column = self.reader.column_reader(fieldname)
+            self.columns[fieldname] = np.fromiter(column, dtype=np.float64, count=self.reader.doc_count_all())
+        return self.columns[fieldname]
+
     def column(self, fieldname: str) -> np.ndarray:
         if fieldname not in self.columns:
             values = list(self.reader.column_reader(fieldname))
@@ -145,6 +153,8 @@ class _Segment:
             return _and_not(self.settled(self.evaluate(q.a)), self.settled(self.evaluate(q.b))).boosted(q.boost)
         if isinstance(q, wq.TermRange) and self._has_column(q.fieldname):
             return self._column_range(q)
+        if isinstance(q, wq.NumericRange) and self._has_column(q.fieldname):
+            return self._numeric_range(q)
         if isinstance(q, SpanQuery) and isinstance(getattr(q, "q", None), wq.Query):
             return self._span(q)
         return self._whoosh(q)
@@ -204,6 +214,18 @@ class _Segment:
             keep &= (values < high) if q.endexcl else (values <= high)
         ids = np.flatnonzero(keep).astype(np.int64)
         ids, _ = self._live(ids, None)
+        return _Matches(ids, np.full(len(ids), float(q.boost)))
+
+    def _numeric_range(self, q: wq.NumericRange) -> _Matches:
+        """A range over a numeric field with one value per review, compared on
+        its sortable column; each match scores 1, as in Whoosh."""
+        values = self.cache.numbers(q.fieldname)  # NaN: no value
+        keep = ~np.isnan(values)
+        if q.start is not None:
+            keep &= (values > q.start) if q.startexcl else (values >= q.start)
+        if q.end is not None:
+            keep &= (values < q.end) if q.endexcl else (values <= q.end)
+        ids, _ = self._live(np.flatnonzero(keep).astype(np.int64), None)
         return _Matches(ids, np.full(len(ids), float(q.boost)))
 
     def _span(self, q: SpanQuery) -> _Matches:

@@ -1,0 +1,533 @@
+"""Performance on NSMC raw reviews: ingest against a bare-Kiwi floor, query latency, index size.
+
+One run measures everything side by side, so that the ratios hold on a noisy
+machine:
+
+- ingest: ``revsearch index RAW --index IX --rebuild --quiet`` as a subprocess,
+  its wall time and the peak RSS of its process tree (polled from /proc);
+- Kiwi floor: in a fresh process, ``Kiwi(num_workers=2).tokenize`` over the same
+  review texts (model load timed apart), and the ratio ingest / floor;
+- warm queries: ``ReviewIndex.search`` (limit 10, passages on) in this process,
+  each query's median over its repeats; p50, p95, max and the slowest queries;
+- cold query: ``revsearch query Q --json`` end to end in a fresh process,
+  against ``python -c "import whoosh"``;
+- the index's size on disk.
+
+    python bench/perf.py [--work DIR] [--sample N] [--repeat K] [--query-repeat R] [--cold-repeat C]
+                         [--skip-ingest --index PATH [--floor]] [--json PATH]
+
+Progress goes to stderr, figures to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "nsmc" / "nsmc-raw-even.tar.gz"
+#: Issue targets.
+MAX_RATIO = 1.4
+MAX_PEAK_BYTES = 2.5e9
+MAX_COLD_S = 1.0
+MAX_P95_S = 0.020
+MAX_WARM_S = 0.060
+#: Seconds between two reads of the process tree's memory.
+POLL_S = 0.1
+LIMIT = 10
+SLOWEST = 5
+#: Realistic NSMC queries, one to three words, common and rare, then the query
+#: language's phrase, date and rating filters.
+QUERIES: tuple[str, ...] = (
+    "연기", "배우 연기", "스토리 지루", "결말 반전", "감동 눈물", "액션 최고", "영화", "최고의 영화",
+    "시간 아깝다", "돈 아깝다", "노잼", "꿀잼", "강추", "비추", "ost 좋다", "음악 좋다", "영상미", "연출",
+    "각본", "원작 소설", "실화", "공포 무섭다", "코미디 웃기다", "가족 영화", "아이들", "애니메이션",
+    "디즈니", "마블", "히어로", "로맨스 설렘", "멜로", "주인공", "악역", "반전 대박", "졸작", "명작",
+    "인생 영화", "재밌다", "지루하다", "슬프다", "눈물 펑펑", "다시 보고 싶다", "기대 이하", "평점 알바",
+    "감독 연출", "배우들 연기력", "송강호", "하정우", "디카프리오", "톰 크루즈", "봉준호", "크리스토퍼 놀란",
+    "해리포터", "반지의 제왕", "스타워즈",
+    '"배우 연기"', "연기 date:[2010-01-01 TO 2012-12-31]", "감동 rating:[9 TO 10]",
+)
+#: Queries with the library's filters: (query, keyword arguments of ``search``).
+FILTERED: tuple[tuple[str, dict[str, str]], ...] = (
+    ("연기", {"since": "2015-01-01"}),
+    ("감동", {"sort": "date"}),
+)
+#: Queries of the cold runs, taken in turn.
+COLD_QUERIES: tuple[str, ...] = ("배우 연기", "스토리 지루", "송강호")
+#: The Kiwi floor, run in a fresh process over the raw files in the folder argv[1];
+#: it writes {"reviews", "load_s", "tokenize_s"} as JSON to the file argv[2].
+FLOOR_PROGRAM = """
+import json, sys, time
+from pathlib import Path
+texts = [r["review"] for f in sorted(Path(sys.argv[1]).glob("*.json"))
+         for r in json.loads(f.read_text(encoding="utf-8"))]
+start = time.perf_counter()
+from kiwipiepy import Kiwi
+k = Kiwi(num_workers=2)
+k.tokenize("배우들 연기가 정말 좋았어요")
+loaded = time.perf_counter()
+for _ in k.tokenize(texts):
+    pass
+done = time.perf_counter()
+figures = {"reviews": len(texts), "load_s": loaded - start, "tokenize_s": done - loaded}
+Path(sys.argv[2]).write_text(json.dumps(figures))
+"""
+
+
+#: A line of the closing table: figure, value, target, pass (None: no target).
+Row = tuple[str, str, str, bool | None]
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A finished subprocess: wall time, the peak of its process tree's summed
+    RSS (polled every POLL_S) and the kernel's peak RSS of its largest process."""
+
+    wall_s: float
+    peak_tree_bytes: int
+    peak_process_bytes: int
+
+
+@dataclass(frozen=True)
+class Floor:
+    """One Kiwi floor run: model load and tokenize loop (timed by the child), peak memory."""
+
+    load_s: float
+    tokenize_s: float
+    peak_tree_bytes: int
+
+
+@dataclass(frozen=True)
+class Latency:
+    """One warm query: its median over the repeats and how many reviews matched."""
+
+    query: str
+    median_s: float
+    total: int
+
+
+@dataclass(frozen=True)
+class Warm:
+    """The warm searches: opening the index, the first search (Kiwi loads), every
+    query answered, and the error of every query that raised one."""
+
+    open_s: float
+    first_search_s: float
+    reviews: int
+    latencies: list[Latency]
+    errors: dict[str, str]
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ data
+
+
+@contextmanager
+def work_folder(work: Path | None) -> Iterator[Path]:
+    """``work``, created if needed and kept; or a temporary folder removed at the end."""
+    if work is not None:
+        work.mkdir(parents=True, exist_ok=True)
+        yield work
+        return
+    with tempfile.TemporaryDirectory(prefix="revsearch-perf-") as folder:
+        yield Path(folder)
+
+
+def prepare(data: Path, work: Path, sample: int | None) -> Path:
+    """The folder of raw files to index: ``work/raw`` (extracted from ``data``
+    unless already there), or ``work/sample-N`` holding links to its first N files."""
+    raw = work / "raw"
+    if raw.is_dir():
+        log(f"reusing the extraction in {raw}")
+    else:
+        log(f"extracting {data} into {work}")
+        with tarfile.open(data) as tar:
+            tar.extractall(work, filter="data")
+    if sample is None:
+        return raw
+    folder = work / f"sample-{sample}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    for f in sorted(raw.glob("*.json"))[:sample]:
+        os.link(f, folder / f.name)
+    return folder
+
+
+def count_reviews(folder: Path) -> tuple[int, int]:
+    """Files and reviews (records) in the raw JSON files of ``folder``."""
+    files = sorted(folder.glob("*.json"))
+    return len(files), sum(len(json.loads(f.read_text(encoding="utf-8"))) for f in files)
+
+
+# --------------------------------------------------------------- measuring
+
+
+def tree_rss(root: int) -> int:
+    """Summed VmRSS in bytes of ``root`` and all its descendants (0 once it is gone)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, ()))
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total
+
+
+def run_measured(cmd: list[str]) -> Measured:
+    """Run ``cmd`` to the end, polling its process tree's memory every POLL_S;
+    its stderr passes through. SystemExit if it fails."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    peak = 0
+    stop = threading.Event()
+
+    def poll() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, tree_rss(proc.pid))
+            if stop.wait(POLL_S):
+                return
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    _, status, usage = os.wait4(proc.pid, 0)  # the child's own rusage, which Popen.wait does not give
+    wall = time.perf_counter() - start
+    stop.set()
+    poller.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed (exit {proc.returncode})")
+    return Measured(wall, peak, usage.ru_maxrss * 1024)
+
+
+def revsearch_command() -> list[str]:
+    """The ``revsearch`` console script beside this interpreter, or the module."""
+    script = Path(sys.executable).parent / "revsearch"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "searcher.cli"]
+
+
+def ingest(corpus: Path, index: Path) -> Measured:
+    """``revsearch index CORPUS --index INDEX --rebuild --quiet``, measured."""
+    return run_measured([*revsearch_command(), "index", str(corpus), "--index", str(index), "--rebuild", "--quiet"])
+
+
+def kiwi_floor(corpus: Path) -> Floor:
+    """Bare Kiwi over the same review texts, in a fresh process."""
+    with tempfile.TemporaryDirectory(prefix="revsearch-floor-") as folder:
+        out = Path(folder, "floor.json")
+        run = run_measured([sys.executable, "-c", FLOOR_PROGRAM, str(corpus), str(out)])
+        figures = json.loads(out.read_text())
+    return Floor(figures["load_s"], figures["tokenize_s"], run.peak_tree_bytes)
+
+
+def ingest_and_floor(corpus: Path, index: Path, repeat: int, ingesting: bool) -> tuple[list[Measured], list[Floor]]:
+    """Ingest (unless not ``ingesting``) and the Kiwi floor, alternately, ``repeat`` times."""
+    ingests: list[Measured] = []
+    floors: list[Floor] = []
+    for k in range(repeat):
+        if ingesting:
+            log(f"ingest {k + 1}/{repeat}: revsearch index --rebuild --quiet")
+            ingests.append(ingest(corpus, index))
+            log(f"  {ingests[-1].wall_s:.1f} s, peak {mb(ingests[-1].peak_tree_bytes)}")
+        log(f"Kiwi floor {k + 1}/{repeat}")
+        floors.append(kiwi_floor(corpus))
+        log(f"  {floors[-1].tokenize_s:.1f} s (model load {floors[-1].load_s:.1f} s)")
+    return ingests, floors
+
+
+def warm(index: Path, repeat: int) -> Warm:
+    """Open the index in this process, search once (Kiwi loads), then time every
+    query of QUERIES and FILTERED ``repeat`` times, in passes over the whole list.
+    A query that raises RevsearchError is recorded and not run again."""
+    from searcher import ReviewIndex, RevsearchError
+
+    queries: list[tuple[str, str, dict[str, str]]] = [(q, q, {}) for q in QUERIES]
+    queries += [(f"{q} ({', '.join(f'{k}={v}' for k, v in kw.items())})", q, kw) for q, kw in FILTERED]
+    times: dict[str, list[float]] = {label: [] for label, _, _ in queries}
+    totals: dict[str, int] = {}
+    errors: dict[str, str] = {}
+    start = time.perf_counter()
+    with ReviewIndex.open(index) as ix:
+        opened = time.perf_counter()
+        ix.search(QUERIES[0], limit=LIMIT)
+        first = time.perf_counter() - opened
+        for r in range(repeat):
+            log(f"warm queries: pass {r + 1}/{repeat}")
+            for label, q, kw in queries:
+                if label in errors:
+                    continue
+                start_q = time.perf_counter()
+                try:
+                    results = ix.search(q, limit=LIMIT, **kw)
+                except RevsearchError as e:
+                    errors[label] = f"{type(e).__name__}: {e}"
+                    log(f"  {label}: {errors[label]}")
+                    continue
+                times[label].append(time.perf_counter() - start_q)
+                totals[label] = results.total
+        reviews = len(ix)
+    latencies = [
+        Latency(label, statistics.median(t), totals[label]) for label, t in times.items() if label not in errors
+    ]
+    return Warm(opened - start, first, reviews, latencies, errors)
+
+
+def cold(index: Path, repeat: int) -> tuple[list[float], list[float]]:
+    """Wall times of ``revsearch query Q --index INDEX --json`` (Q in turn from
+    COLD_QUERIES) and of ``python -c "import whoosh"``, alternating, after one
+    untimed run of each to warm the page cache."""
+
+    def query(q: str) -> float:
+        return timed([*revsearch_command(), "query", q, "--index", str(index), "--json"])
+
+    def baseline() -> float:
+        return timed([sys.executable, "-c", "import whoosh"])
+
+    for q in COLD_QUERIES:
+        query(q)
+    baseline()
+    queries, baselines = [], []
+    for i in range(repeat):
+        log(f"cold query {i + 1}/{repeat}")
+        queries.append(query(COLD_QUERIES[i % len(COLD_QUERIES)]))
+        baselines.append(baseline())
+    return queries, baselines
+
+
+def timed(cmd: list[str]) -> float:
+    """Wall time of ``cmd`` run to the end; SystemExit if it fails."""
+    start = time.perf_counter()
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed (exit {done.returncode}): {done.stderr.strip()}")
+    return elapsed
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
+# ------------------------------------------------------------------ figures
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def show(values: list[float], unit: str = "s", digits: int = 2) -> str:
+    """The median of ``values``, with their min–max when there are several."""
+    s = spread(values)
+    text = f"{s['median']:,.{digits}f} {unit}"
+    return text if len(values) == 1 else f"{text} (min–max {s['min']:,.{digits}f}–{s['max']:,.{digits}f})"
+
+
+def mb(n: float) -> str:
+    return f"{n / 1e6:,.0f} MB"
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)]
+
+
+def print_ingest(ingests: list[Measured], reviews: int, report: dict) -> list[Row]:
+    walls = [m.wall_s for m in ingests]
+    rates = [reviews / w for w in walls]
+    peak = max(m.peak_tree_bytes for m in ingests)
+    largest = max(m.peak_process_bytes for m in ingests)
+    print(f"\ningest (revsearch index --rebuild --quiet), {len(ingests)} run(s)")
+    print(f"  wall                  {show(walls)}")
+    print(f"  rate                  {show(rates, 'reviews/s', 0)}")
+    print(f"  peak RSS, tree sum    {mb(peak)} (largest process, kernel: {mb(largest)})")
+    report["ingest"] = {
+        "runs": [asdict(m) for m in ingests], "wall_s": spread(walls), "reviews_per_s": spread(rates),
+        "peak_tree_bytes": peak,
+    }
+    return [
+        ("ingest wall", f"{statistics.median(walls):.1f} s", "", None),
+        ("ingest rate", f"{statistics.median(rates):,.0f}/s", "", None),
+        ("ingest peak RSS (tree)", mb(peak), f"<= {MAX_PEAK_BYTES / 1e9:g} GB", peak <= MAX_PEAK_BYTES),
+    ]
+
+
+def print_floor(floors: list[Floor], ingests: list[Measured], reviews: int, report: dict) -> list[Row]:
+    tokenize = [f.tokenize_s for f in floors]
+    rates = [reviews / t for t in tokenize]
+    print(f"\nKiwi floor (Kiwi(num_workers=2).tokenize, fresh process), {len(floors)} run(s)")
+    print(f"  model load            {show([f.load_s for f in floors])} (not counted)")
+    print(f"  tokenize              {show(tokenize)}")
+    print(f"  rate                  {show(rates, 'reviews/s', 0)}")
+    print(f"  peak RSS, tree sum    {mb(max(f.peak_tree_bytes for f in floors))}")
+    report["kiwi_floor"] = {
+        "runs": [asdict(f) for f in floors], "tokenize_s": spread(tokenize), "reviews_per_s": spread(rates),
+    }
+    rows: list[Row] = [("Kiwi floor tokenize", f"{statistics.median(tokenize):.1f} s", "", None)]
+    if ingests:
+        ratios = [m.wall_s / f.tokenize_s for m, f in zip(ingests, floors)]
+        ratio = statistics.median(ratios)
+        print(f"  ratio ingest / floor  {show(ratios, 'x')}")
+        report["ratio_ingest_floor"] = spread(ratios)
+        rows.append(("ratio ingest / floor", f"{ratio:.2f}x", f"<= {MAX_RATIO}x", ratio <= MAX_RATIO))
+    return rows
+
+
+def print_warm(w: Warm, repeat: int, report: dict) -> list[Row]:
+    print(
+        f"\nwarm queries: {len(w.latencies)} queries x {repeat} repeats (median of each), limit {LIMIT}, passages on;"
+        f" {w.reviews:,} reviews in the index"
+    )
+    print(f"  open {w.open_s * 1000:.0f} ms, first search (loads Kiwi) {w.first_search_s:.2f} s")
+    rows: list[Row] = []
+    if w.errors:
+        print(f"  queries failed: {len(w.errors)}")
+        for label, message in w.errors.items():
+            print(f"    {label}: {message}")
+        rows.append(("warm queries failed", f"{len(w.errors)}", "0", False))
+    report["warm"] = asdict(w)
+    if not w.latencies:
+        return rows
+    medians = [lat.median_s for lat in w.latencies]
+    p50, p95, worst = statistics.median(medians), percentile(medians, 95), max(medians)
+    print(f"  p50 {p50 * 1000:.1f} ms   p95 {p95 * 1000:.1f} ms   max {worst * 1000:.1f} ms")
+    print(f"  the {SLOWEST} slowest:")
+    for lat in sorted(w.latencies, key=lambda lat: -lat.median_s)[:SLOWEST]:
+        print(f"    {lat.median_s * 1000:8.1f} ms {lat.total:>9,} matches  {lat.query}")
+    report["warm"] |= {"p50_s": p50, "p95_s": p95, "max_s": worst}
+    return rows + [
+        ("warm query p50", f"{p50 * 1000:.1f} ms", "", None),
+        ("warm query p95", f"{p95 * 1000:.1f} ms", f"<= {MAX_P95_S * 1000:g} ms", p95 <= MAX_P95_S),
+        ("warm query max", f"{worst * 1000:.1f} ms", f"<= {MAX_WARM_S * 1000:g} ms", worst <= MAX_WARM_S),
+    ]
+
+
+def print_cold(queries: list[float], baselines: list[float], report: dict) -> list[Row]:
+    median = statistics.median(queries)
+    difference = median - statistics.median(baselines)
+    print(f"\ncold query (revsearch query Q --json, fresh process), {len(queries)} runs: {show(queries)}")
+    print(f"  python -c \"import whoosh\": {show(baselines)}; difference of medians {difference:.2f} s")
+    report["cold"] = {"query_s": spread(queries), "import_whoosh_s": spread(baselines), "difference_s": difference}
+    return [
+        ("cold query median", f"{median:.2f} s", f"<= {MAX_COLD_S:g} s", median <= MAX_COLD_S),
+        ("  minus import whoosh", f"{difference:.2f} s", "", None),
+    ]
+
+
+def print_size(index: Path, size: int, reviews: int, report: dict) -> list[Row]:
+    per_review = size / reviews if reviews else 0.0
+    print(f"\nindex on disk: {size / 1e6:.1f} MB, {per_review:,.0f} bytes/review ({index})")
+    report["index"] = {"path": str(index), "bytes": size, "reviews": reviews, "bytes_per_review": per_review}
+    return [("index size", f"{size / 1e6:.1f} MB", "", None), ("index bytes/review", f"{per_review:,.0f}", "", None)]
+
+
+def table(rows: list[Row]) -> str:
+    """Figure, value, target and pass/fail, one a line."""
+    lines = [f"{'figure':<24} {'value':>12}  target"]
+    for name, value, target, ok in rows:
+        verdict = "" if ok is None else "pass" if ok else "FAIL"
+        lines.append(f"{name:<24} {value:>12}  {target:<10} {verdict}".rstrip())
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------- main
+
+
+def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
+    """The command line, checked."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="nsmc-raw-even.tar.gz (raw/<movie_id>.json)")
+    parser.add_argument(
+        "--work", type=Path, metavar="DIR", help="extract and index here, reusing DIR/raw (default: a temporary folder)"
+    )
+    parser.add_argument("--sample", type=int, metavar="N", help="only the first N files, in sorted order")
+    parser.add_argument(
+        "--repeat", type=int, default=1, metavar="K", help="run ingest and Kiwi floor K times each, alternately"
+    )
+    parser.add_argument("--query-repeat", type=int, default=5, metavar="R", help="runs of each warm query")
+    parser.add_argument("--cold-repeat", type=int, default=5, metavar="C", help="cold query runs (and baseline runs)")
+    parser.add_argument("--index", type=Path, metavar="PATH", help="the index (default: WORK/ix)")
+    parser.add_argument(
+        "--skip-ingest", action="store_true", help="measure the existing index at --index; no ingest, no Kiwi floor"
+    )
+    parser.add_argument("--floor", action="store_true", help="with --skip-ingest, run the Kiwi floor all the same")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write all figures to PATH")
+    args = parser.parse_args(argv)
+    for name in ("sample", "repeat", "query_repeat", "cold_repeat"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.floor and not args.skip_ingest:
+        parser.error("--floor goes with --skip-ingest: without it the floor always runs")
+    if args.skip_ingest and args.index is None and args.work is None:
+        parser.error("--skip-ingest measures an existing index: give --index PATH (or --work DIR holding ix/)")
+    extracted = args.work is not None and (args.work / "raw").is_dir()
+    if (not args.skip_ingest or args.floor) and not extracted and not args.data.is_file():
+        parser.error(f"no NSMC archive at {args.data}; give its path with --data")
+    return args
+
+
+def main(argv: Iterable[str] | None = None) -> None:
+    args = parse_args(argv)
+    ingesting, flooring = not args.skip_ingest, not args.skip_ingest or args.floor
+    report: dict[str, object] = {"cores": os.cpu_count(), "sample_files": args.sample}
+    rows: list[Row] = []
+    print(f"revsearch performance on NSMC raw reviews, {os.cpu_count()} cores")
+    with work_folder(args.work) as work:
+        index = args.index or work / "ix"
+        if args.skip_ingest and not index.is_dir():
+            raise SystemExit(f"no index at {index}")
+        if flooring:
+            corpus = prepare(args.data, work, args.sample)
+            files, reviews = count_reviews(corpus)
+            log(f"{files} files, {reviews} reviews in {corpus}")
+            print(f"corpus: {files:,} files, {reviews:,} reviews ({corpus})")
+            report |= {"corpus": str(corpus), "files": files, "reviews": reviews}
+            ingests, floors = ingest_and_floor(corpus, index, args.repeat, ingesting)
+            if ingests:
+                rows += print_ingest(ingests, reviews, report)
+            rows += print_floor(floors, ingests, reviews, report)
+        log(f"warm queries on {index}")
+        warmed = warm(index, args.query_repeat)
+        rows += print_warm(warmed, args.query_repeat, report)
+        rows += print_cold(*cold(index, args.cold_repeat), report)
+        rows += print_size(index, folder_bytes(index), warmed.reviews, report)
+    print()
+    print(table(rows))
+    if args.json:
+        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        log(f"figures written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
