@@ -412,17 +412,20 @@ def _read_postings(reader: IndexReader, fieldname: str, text: bytes) -> _Posting
 
 
 def _union(parts: list[_Matches]) -> _Matches:
+    """Documents of any part, scores summed. Counted per document number
+    (bincount) rather than sorted: linear in the segment's size."""
     parts = [p for p in parts if len(p.ids) or p.maybe]
     if not parts:
         return _Matches.none()
     if len(parts) == 1:
         return parts[0]
     ids = np.concatenate([p.ids for p in parts])
-    scores = np.concatenate([p.scores for p in parts])
-    unique, inverse = np.unique(ids, return_inverse=True)
-    summed = np.bincount(inverse, weights=scores, minlength=len(unique)) if len(ids) else np.zeros(0)
     maybe = [b for p in parts for b in p.maybe]
-    return _Matches(unique, summed, maybe)
+    if not len(ids):
+        return _Matches(_NO_IDS, np.zeros(0), maybe)
+    scores = np.concatenate([p.scores for p in parts])
+    unique = np.flatnonzero(np.bincount(ids))
+    return _Matches(unique, np.bincount(ids, weights=scores)[unique], maybe)
 
 
 def _intersection(parts: list[_Matches]) -> _Matches:
