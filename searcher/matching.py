@@ -11,9 +11,10 @@ evaluated with Whoosh's own matcher, posting by posting.
 
 Proximity (span) queries only ever add to a score here: they are not
 evaluated for every candidate but taken as *maybe* bonuses, bounded above by
-the scores of their two words, and confirmed with Whoosh's span matcher only
-for the few candidates whose bound could still put them in the top ``limit``.
-The ranking is the one Whoosh gives, ties in document order.
+the scores of their two words, and confirmed (from the cached postings'
+positions, as Whoosh's SpanNear decides) only for the few candidates whose
+bound could still put them in the top ``limit``. The ranking is the one
+Whoosh gives, ties in document order.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class _SegmentCache:
         self.reader = reader
         self.lengths: dict[str, np.ndarray] = {}
         self.columns: dict[str, np.ndarray] = {}
+        self.numeric: dict[str, np.ndarray] = {}
 
     def length(self, fieldname: str) -> np.ndarray:
         if fieldname not in self.lengths:
@@ -94,10 +96,10 @@ class _SegmentCache:
     def numbers(self, fieldname: str) -> np.ndarray:
         """A numeric field's values by document; NaN where a review has none
         (the schema's column default, 0, reads back as NaN)."""
-        if fieldname not in self.columns:
+        if fieldname not in self.numeric:
             column = self.reader.column_reader(fieldname)
-            self.columns[fieldname] = np.fromiter(column, dtype=np.float64, count=self.reader.doc_count_all())
-        return self.columns[fieldname]
+            self.numeric[fieldname] = np.fromiter(column, dtype=np.float64, count=self.reader.doc_count_all())
+        return self.numeric[fieldname]
 
     def column(self, fieldname: str) -> np.ndarray:
         if fieldname not in self.columns:
@@ -173,9 +175,12 @@ class _Segment:
     # ---------------------------------------------------------------- leaves
 
     def _term(self, q: wq.Term) -> _Matches:
-        field = self.leaf.schema[q.fieldname] if q.fieldname in self.leaf.schema else None
-        if field is None:
+        weighting = self.parent.weighting
+        if not isinstance(weighting, BM25F):
+            return self._whoosh(q)
+        if q.fieldname not in self.leaf.schema:
             return _Matches.none()
+        field = self.leaf.schema[q.fieldname]
         try:
             text = field.to_bytes(q.text)
         except ValueError:
@@ -184,9 +189,6 @@ class _Segment:
         if not len(postings.ids):
             return _Matches.none()
         ids, weights = self._live(postings.ids, postings.weights)
-        weighting = self.parent.weighting
-        if not isinstance(weighting, BM25F):
-            return self._whoosh(q)
         if not field.scorable:  # Whoosh scores these by the weight alone
             return _Matches(ids, weights * q.boost)
         idf = self.parent.idf(q.fieldname, text)
@@ -375,39 +377,38 @@ def _average_length(s: Searcher, fieldname: str) -> float:
 
 
 def _read_postings(reader: IndexReader, fieldname: str, text: bytes) -> _Postings:
-    if (fieldname, text) not in reader:
-        return _Postings(_NO_IDS, np.zeros(0), [])
-    matcher = reader.postings(fieldname, text)
+    positional = reader.schema[fieldname].format.supports("positions")
+    ids, weights, values = [], [], []  # arrays per block; values: each posting's
+    matcher = reader.postings(fieldname, text) if (fieldname, text) in reader else None
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child
-    positional = reader.schema[fieldname].format.supports("positions")
-    if not isinstance(matcher, W3LeafMatcher) or matcher._byteids:
-        ids, weights, values = [], [], []
+    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
         while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
+            # One block: delta-encoded ids, weights (None: all 1, a number: all that), values.
+            matcher._read_data()
+            deltas, block_weights, block_values = matcher._data
+            n = matcher._blocklength
+            ids.append(np.cumsum(np.array(deltas, dtype=np.int64)))
+            if block_weights is None:
+                weights.append(np.ones(n))
+            elif isinstance(block_weights, float):
+                weights.append(np.full(n, block_weights))
+            else:
+                weights.append(np.array(block_weights, dtype=np.float64))
+            if positional:
+                values.extend(block_values)
+            matcher._next_block()
+    elif matcher is not None:  # another posting format: walked one by one
+        one = []
+        while matcher.is_active():
+            one.append((matcher.id(), matcher.weight()))
             if positional:
                 values.append(matcher.value())
             matcher.next()
-        return _Postings(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64), values if positional else None)
-    ids, weights, values = [], [], []
-    while matcher.is_active():
-        # One block: delta-encoded ids, weights (None: all 1, a number: all that), values.
-        matcher._read_data()
-        deltas, block_weights, block_values = matcher._data
-        n = matcher._blocklength
-        ids.append(np.cumsum(np.array(deltas, dtype=np.int64)))
-        if block_weights is None:
-            weights.append(np.ones(n))
-        elif isinstance(block_weights, float):
-            weights.append(np.full(n, block_weights))
-        else:
-            weights.append(np.array(block_weights, dtype=np.float64))
-        if positional:
-            values.extend(block_values)
-        matcher._next_block()
+        ids.append(np.array([doc for doc, _ in one], dtype=np.int64))
+        weights.append(np.array([w for _, w in one], dtype=np.float64))
     if not ids:
-        return _Postings(_NO_IDS, np.zeros(0), [] if positional else None)
+        return _Postings(_NO_IDS, np.zeros(0), values if positional else None)
     return _Postings(np.concatenate(ids), np.concatenate(weights), values if positional else None)
 
 
