@@ -3,15 +3,15 @@
 A text is analysed with the same analyzer as the index, so a query for 외롭다
 marks 외로운 and 외로움; spans come from the terms' character offsets and are
 always slices of the original text, never re-spelled token forms.
+:class:`Passage` lives in :mod:`searcher.results`, which needs no analysis.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from .analysis import DEFAULT, Analyzer
+from .results import Passage
 
 #: Longest passage; a longer sentence is cut to a window around its matches.
 MAX_CHARS = 200
@@ -23,23 +23,6 @@ SCAN_CHARS = 50_000
 
 _SENTENCE = re.compile(r"[^\n.!?。…]*(?:[.!?。…]+|\n|$)")
 _WORDS = re.compile(r"\W+")
-
-
-@dataclass
-class Passage:
-    """A piece of a review's ``field`` (``body`` or ``title``), starting at
-    character ``start`` of that field, with ``highlights`` as ``(start, end)``
-    offsets into ``text`` of the matched words."""
-
-    text: str
-    highlights: list[tuple[int, int]] = field(default_factory=list)
-    field: str = "body"
-    start: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["highlights"] = [list(span) for span in self.highlights]
-        return data
 
 
 def match_spans(text: str, terms: set[str], analyzer: Analyzer = DEFAULT) -> list[tuple[int, int, str]]:

@@ -1,12 +1,37 @@
-"""What a search returns: hits carrying the stored Review and its best passages."""
+"""What a search returns: hits carrying the stored Review and its best passages.
+
+Light to import (no Whoosh, no Kiwi): the command line rebuilds results sent by
+the resident query server with :meth:`Results.from_dict`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator
 
-from .highlight import Passage
 from .review import Review
+
+
+@dataclass
+class Passage:
+    """A piece of a review's ``field`` (``body`` or ``title``), starting at
+    character ``start`` of that field, with ``highlights`` as ``(start, end)``
+    offsets into ``text`` of the matched words."""
+
+    text: str
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+    field: str = "body"
+    start: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["highlights"] = [list(span) for span in self.highlights]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Passage:
+        """Inverse of :meth:`to_dict`."""
+        return cls(data["text"], [(a, b) for a, b in data["highlights"]], data["field"], data["start"])
 
 
 @dataclass
@@ -26,6 +51,12 @@ class Hit:
             "review": self.review.to_dict(),
             "passages": [p.to_dict() for p in self.passages],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Hit:
+        """Inverse of :meth:`to_dict` (the score as rounded there)."""
+        passages = [Passage.from_dict(p) for p in data["passages"]]
+        return cls(data["id"], data["score"], Review.from_dict(data["review"]), passages)
 
 
 @dataclass
@@ -47,3 +78,8 @@ class Results:
 
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "total": self.total, "hits": [h.to_dict() for h in self.hits]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Results:
+        """Inverse of :meth:`to_dict`."""
+        return cls(data["query"], [Hit.from_dict(h) for h in data["hits"]], data["total"])
