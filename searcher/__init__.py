@@ -5,25 +5,43 @@
     ix.add_paths(["corpus/"])
     for hit in ix.search("외로움 AND 사만다"):
         print(hit.review.title, [p.text for p in hit.passages])
+
+The names below are imported on first use (PEP 562), so that importing a light
+submodule (the command line, the resident query client) does not load Whoosh,
+Kiwi and numpy.
 """
 
-from .errors import IndexLockedError, IndexNotFoundError, QueryError, ReadError, RevsearchError
-from .highlight import Passage
-from .index import IngestReport, ReviewIndex
-from .results import Hit, Results
-from .review import Review
+from __future__ import annotations
 
-__all__ = [
-    "Hit",
-    "IndexLockedError",
-    "IndexNotFoundError",
-    "IngestReport",
-    "Passage",
-    "QueryError",
-    "ReadError",
-    "Results",
-    "Review",
-    "ReviewIndex",
-    "RevsearchError",
-]
+import importlib
+from typing import Any
+
+#: Each public name and the submodule that defines it.
+_EXPORTS = {
+    "Hit": "results",
+    "IndexLockedError": "errors",
+    "IndexNotFoundError": "errors",
+    "IngestReport": "index",
+    "Passage": "results",
+    "QueryError": "errors",
+    "ReadError": "errors",
+    "Results": "results",
+    "Review": "review",
+    "ReviewIndex": "index",
+    "RevsearchError": "errors",
+}
+__all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,4 +1,7 @@
-"""The `revsearch` command: a thin click layer over the library; rendering with rich lives here only."""
+"""The `revsearch` command: a thin click layer over the library; rendering with rich lives here only.
+
+The library's heavy modules (Whoosh, Kiwi, numpy) are imported inside the commands
+that use them: importing the command line loads none of them."""
 
 from __future__ import annotations
 
@@ -6,19 +9,20 @@ import codecs
 import json
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
 from .errors import RevsearchError
-from .highlight import Passage
-from .check import check
-from .index import BATCH_SIZE, SORTS, IndexingInterrupted, IngestReport, ReviewIndex
-from .readers import ReadOptions
-from .results import Hit, Results
+from .options import BATCH_SIZE, SORTS
+from .results import Hit, Passage, Results
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .index import IngestReport
+    from .readers import ReadOptions
 
 DEFAULT_INDEX = "index"
 DEFAULT_CORPUS = "corpus"
@@ -66,6 +70,12 @@ def index_cmd(
 ) -> None:
     """Index review files and folders (default: corpus/). Re-running reads only
     files that changed, and drops the reviews of files that are gone."""
+    from rich.progress import (
+        BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+    )
+
+    from .index import IndexingInterrupted, ReviewIndex
+
     options = _read_options(fields, encoding)
     err = Console(stderr=True)
     on_wait = lambda message: err.print(escape(message), soft_wrap=True)  # noqa: E731
@@ -109,6 +119,8 @@ def index_cmd(
 
 
 def _read_options(fields: tuple[str, ...], encoding: str | None) -> ReadOptions:
+    from .readers import ReadOptions
+
     mapping = {}
     for spec in fields:
         name, sep, column = spec.partition("=")
@@ -154,6 +166,8 @@ def _print_summary(console: Console, report: IngestReport, index_dir: str, count
 @index_option
 def check_cmd(index_dir: str) -> None:
     """Read the whole index and report anything missing or damaged."""
+    from .check import check
+
     report = check(index_dir)
     out = Console()
     if report.problems:
@@ -176,6 +190,8 @@ def shell_cmd(index_dir: str, limit: int) -> None:
     """Search interactively: the index and Kiwi load once, then each query
     answers in milliseconds. Up/down recall earlier queries; an empty line or
     Ctrl-D quits."""
+    from .index import ReviewIndex
+
     out = Console()
     try:
         ix = ReviewIndex.open(index_dir)
@@ -233,6 +249,8 @@ def _history():
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (highlights as character offsets).")
 def query_cmd(query: str, index_dir: str, limit: int, author, since, until, sort: str, as_json: bool) -> None:
     """Search the index. See the README for the query syntax."""
+    from .index import ReviewIndex
+
     try:
         with ReviewIndex.open(index_dir) as ix:
             results = ix.search(query, limit, author=author, since=since, until=until, sort=sort)
