@@ -1,7 +1,8 @@
 """The `revsearch` command: a thin click layer over the library; rendering with rich lives here only.
 
 The library's heavy modules (Whoosh, Kiwi, numpy) are imported inside the commands
-that use them: importing the command line loads none of them."""
+that use them: a `revsearch query` answered by the resident query server loads none
+of them and starts in a fraction of a second."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from . import resident
 from .errors import RevsearchError
 from .options import BATCH_SIZE, SORTS
 from .results import Hit, Passage, Results
@@ -247,19 +249,74 @@ def _history():
 @click.option("--until", help="Only reviews written on or before this date.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (highlights as character offsets).")
-def query_cmd(query: str, index_dir: str, limit: int, author, since, until, sort: str, as_json: bool) -> None:
-    """Search the index. See the README for the query syntax."""
-    from .index import ReviewIndex
+@click.option(
+    "--no-resident", is_flag=True,
+    help="Search in this process instead of through the resident query server (also: REVSEARCH_RESIDENT=0).",
+)
+def query_cmd(
+    query: str, index_dir: str, limit: int, author, since, until, sort: str, as_json: bool, no_resident: bool,
+) -> None:
+    """Search the index. See the README for the query syntax.
 
+    The first query starts a resident server that keeps the index and Kiwi
+    loaded, so the next ones answer in a fraction of a second (see
+    `revsearch resident --help`)."""
     try:
-        with ReviewIndex.open(index_dir) as ix:
-            results = ix.search(query, limit, author=author, since=since, until=until, sort=sort)
+        found = resident.search(
+            index_dir, query, limit, author=author, since=since, until=until, sort=sort, resident=not no_resident,
+        )
     except RevsearchError as e:
         raise click.ClickException(str(e)) from e
     if as_json:
-        click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
     else:
-        _render(Console(), results)
+        _render(Console(), Results.from_dict(found))
+
+
+@main.group("resident")
+def resident_group() -> None:
+    """The resident query servers: one per index, started by `revsearch query`,
+    keeping the index and Kiwi loaded until 10 minutes pass without a query
+    (REVSEARCH_RESIDENT_IDLE seconds). REVSEARCH_RESIDENT=0 turns them off."""
+
+
+@resident_group.command("status")
+def resident_status_cmd() -> None:
+    """List the running resident servers of this user."""
+    try:
+        running = resident.servers()
+    except RevsearchError as e:
+        raise click.ClickException(str(e)) from e
+    out = Console(highlight=False)
+    if not resident.enabled():
+        out.print("resident mode is off (REVSEARCH_RESIDENT)")
+    if not running:
+        out.print("no resident server is running")
+    for server in running:
+        out.print(
+            f"pid {server['pid']}  {escape(server['index'])}  up {server['up_s']:.0f} s, "
+            f"last query {server['idle_s']:.0f} s ago, exits in {server['exits_in_s']:.0f} s",
+            soft_wrap=True,
+        )
+
+
+@resident_group.command("stop")
+@index_option
+@click.option("--all", "every", is_flag=True, help="Stop the servers of every index.")
+def resident_stop_cmd(index_dir: str, every: bool) -> None:
+    """Stop the resident server of an index (it restarts with the next query)."""
+    try:
+        if every:
+            stopped = resident.stop_all()
+        else:
+            pid = resident.stop(index_dir)
+            stopped = [] if pid is None else [pid]
+    except RevsearchError as e:
+        raise click.ClickException(str(e)) from e
+    if not stopped:
+        click.echo("no resident server was running" + ("" if every else f" for {index_dir}"))
+    for pid in stopped:
+        click.echo(f"stopped the resident server with pid {pid}")
 
 
 def _render(console: Console, results: Results) -> None:

@@ -54,3 +54,7 @@ class IncompatibleIndexError(RevsearchError):
 
 class IndexDamagedError(RevsearchError):
     """Files of the index are missing or corrupt."""
+
+
+class ResidentUnavailable(RevsearchError):
+    """No resident query server can be used here: no Unix sockets, or no private folder for them."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,10 @@ from searcher import ReviewIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+
+# Searches run in the test process (and in the revsearch processes tests start):
+# only tests/test_resident.py turns resident query servers on.
+os.environ["REVSEARCH_RESIDENT"] = "0"
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,516 @@
+"""The resident query server: a process that keeps an index and Kiwi loaded and
+answers the searches of later `revsearch query` processes over a Unix domain
+socket, so that each of them does not pay Kiwi's load (~2.5 s).
+
+The client side (:func:`search`, :func:`ask`, :func:`servers`, :func:`stop`)
+imports only light modules; the server (:func:`serve`, started detached as
+``python -m searcher.resident INDEX``) imports the index and Kiwi.
+
+There is one server per index and revsearch build. Its socket lies in a private
+folder of the user (``$REVSEARCH_RUNTIME_DIR``, else ``$XDG_RUNTIME_DIR/revsearch``,
+else ``/tmp/revsearch-UID``), named by a hash of the index's resolved path, the
+revsearch version, the Python environment and interpreter, and the modification
+times of revsearch's source files, so that an upgrade or an edit never talks to
+an old server. A server reopens the index when a commit or a rebuild changed it, and
+exits after ``$REVSEARCH_RESIDENT_IDLE`` seconds (600) without a search, or as
+soon as no client can find it any more (its socket file removed, or revsearch's
+code changed), so that an old server never holds Kiwi's memory for long.
+``REVSEARCH_RESIDENT=0`` turns the client off: searches run in the calling process.
+
+Protocol: one request per connection, a JSON line each way. ``{"op": "search",
+"query", "limit", "author", "since", "until", "sort"}`` is answered by
+``{"results": Results.to_dict()}``, ``{"error": {"kind", "message"}}`` (a
+RevsearchError) or ``{"failed": traceback}``; ``{"op": "status"}`` by the
+server's status; ``{"op": "stop"}`` by ``{"stopped": pid}``.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import select
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from . import __version__
+from .errors import QueryError, ResidentUnavailable, RevsearchError
+from .meta import META_FILE, has_index
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .index import ReviewIndex
+
+#: Seconds a server waits for a search before exiting, unless REVSEARCH_RESIDENT_IDLE says otherwise.
+IDLE_S = 600.0
+#: Seconds a new server has to bind its socket (it binds before loading anything heavy).
+SPAWN_TIMEOUT_S = 10.0
+#: Seconds a client waits for an answer: a new server's first one includes loading Kiwi.
+ANSWER_TIMEOUT_S = 60.0
+#: Seconds a server waits for a connected client to send its request.
+REQUEST_TIMEOUT_S = 5.0
+#: Seconds between an idle server's checks that clients can still find it.
+CHECK_S = 1.0
+#: Seconds `stop` waits for a stopped server's process to end.
+STOP_TIMEOUT_S = 5.0
+#: Longest socket path AF_UNIX takes, in bytes.
+MAX_SOCKET_PATH = 107
+
+
+@dataclass(frozen=True)
+class Place:
+    """The server of the index at ``index`` (resolved): its socket, the lock
+    clients take to start it, and the log of its stderr."""
+
+    index: Path
+    socket: Path
+    lock: Path
+    log: Path
+
+
+# ------------------------------------------------------------------ client
+
+
+def enabled() -> bool:
+    """Whether searches may go through a resident server (REVSEARCH_RESIDENT is not 0/no/false/off)."""
+    return os.environ.get("REVSEARCH_RESIDENT", "1").strip().lower() not in ("0", "no", "false", "off")
+
+
+def search(
+    index_dir: str | os.PathLike,
+    query: str,
+    limit: int = 10,
+    *,
+    author: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    sort: str = "relevance",
+    resident: bool = True,
+) -> dict[str, Any]:
+    """``Results.to_dict()`` of a search of the index at ``index_dir``: answered by
+    its resident server (started if needed) when ``resident`` and :func:`enabled`,
+    else, or if no server can answer, searched in this process. Raises the
+    RevsearchError, with its message, that a search in this process raises."""
+    request = search_request(query, limit, author=author, since=since, until=until, sort=sort)
+    answer = ask(index_dir, request) if resident else None
+    if answer is not None:
+        return answer
+    from .index import ReviewIndex
+
+    with ReviewIndex.open(index_dir) as ix:
+        return _results(ix, request)
+
+
+def search_request(
+    query: str, limit: int = 10, *, author: str | None = None, since: str | None = None, until: str | None = None,
+    sort: str = "relevance",
+) -> dict[str, Any]:
+    """The request, for :func:`ask`, of a search with ``ReviewIndex.search``'s arguments."""
+    return {"op": "search", "query": query, "limit": limit, "author": author, "since": since, "until": until, "sort": sort}
+
+
+def ask(index_dir: str | os.PathLike, request: dict[str, Any]) -> dict[str, Any] | None:
+    """The results (``Results.to_dict()``) of a search ``request`` answered by the
+    resident server of the index at ``index_dir``, which is started, detached, if
+    none is running. Raises the QueryError the server's search raised. None when
+    resident mode is off or unavailable, there is no index at ``index_dir``, no
+    server answered, or the server could not use the index (missing, damaged,
+    incompatible): the caller then searches in its own process, which words any
+    error exactly as it always does (the index's path as the caller gave it)."""
+    if not enabled() or not has_index(Path(index_dir)):
+        return None
+    try:
+        where = place(index_dir)
+    except ResidentUnavailable:
+        return None
+    conn = _connect(where.socket) or _start(where)
+    answer = _exchange(conn, request) if conn else None
+    if answer is None:
+        return None
+    if isinstance(answer.get("results"), dict):
+        return answer["results"]
+    error = answer.get("error")
+    if isinstance(error, dict) and error.get("kind") == QueryError.__name__:
+        raise QueryError(str(error.get("message")))
+    return None
+
+
+def servers() -> list[dict[str, Any]]:
+    """The status of each running resident server of this user (pid, index,
+    version, seconds up, seconds since its last search, seconds until it exits)."""
+    found = []
+    for path in sorted(runtime_dir().glob("*.sock")):
+        conn = _connect(path)
+        answer = _exchange(conn, {"op": "status"}) if conn else None
+        if answer is not None:
+            found.append(answer)
+    return found
+
+
+def stop(index_dir: str | os.PathLike) -> int | None:
+    """Stop the resident server of the index at ``index_dir`` and wait for it to
+    exit; its pid, or None if none was running."""
+    return _stop(place(index_dir).socket)
+
+
+def stop_all() -> list[int]:
+    """Stop every resident server of this user (of any index or revsearch build); their pids."""
+    return [pid for path in sorted(runtime_dir().glob("*.sock")) if (pid := _stop(path)) is not None]
+
+
+def runtime_dir() -> Path:
+    """This user's private folder of server sockets, created if needed.
+    ResidentUnavailable if there are no Unix sockets, or the folder is not a
+    directory of this user that only they can read (mode 0700)."""
+    if not hasattr(socket, "AF_UNIX"):
+        raise ResidentUnavailable("this system has no Unix domain sockets")
+    configured, xdg = os.environ.get("REVSEARCH_RUNTIME_DIR"), os.environ.get("XDG_RUNTIME_DIR")
+    folder = Path(configured) if configured else Path(xdg, "revsearch") if xdg else Path(f"/tmp/revsearch-{os.getuid()}")
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.lstat()
+    except OSError as e:
+        raise ResidentUnavailable(f"cannot create {folder}: {e.strerror or e}") from e
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise ResidentUnavailable(f"{folder} is not a folder of this user's alone (mode 0700): not used")
+    return folder
+
+
+def place(index_dir: str | os.PathLike) -> Place:
+    """Where the server of the index at ``index_dir`` listens; ResidentUnavailable
+    if the runtime folder cannot be used or its path is too long for a socket."""
+    root = Path(index_dir).resolve()
+    folder = runtime_dir()
+    key = _key(root)
+    path = folder / f"{key}.sock"
+    if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+        raise ResidentUnavailable(f"the socket path {path} is longer than {MAX_SOCKET_PATH} bytes")
+    return Place(root, path, folder / f"{key}.lock", folder / f"{key}.log")
+
+
+def _key(root: Path) -> str:
+    """16 hex digits naming the server of ``root`` for this revsearch build."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    parts = [str(root), __version__, sys.prefix, os.path.realpath(sys.executable)]  # python or python3: the same
+    parts += [f"{p.relative_to(package)}:{p.stat().st_mtime_ns}" for p in sorted(package.rglob("*.py"))]
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _connect(path: Path) -> socket.socket | None:
+    """A connection to the server listening at ``path``; None if there is none
+    (no socket file, or a stale one: see :func:`_start`)."""
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.settimeout(ANSWER_TIMEOUT_S)
+    try:
+        conn.connect(str(path))
+    except OSError:
+        conn.close()
+        return None
+    return conn
+
+
+def _exchange(conn: socket.socket, request: dict[str, Any]) -> dict[str, Any] | None:
+    """Send ``request`` and read the answer; None if the server closed, timed
+    out or answered something that is not a JSON object."""
+    with conn:
+        try:
+            conn.sendall(json.dumps(request, ensure_ascii=False).encode("utf-8") + b"\n")
+            with conn.makefile("rb") as reader:
+                answer = json.loads(reader.readline())
+        except (OSError, ValueError):
+            return None
+    return answer if isinstance(answer, dict) else None
+
+
+def _start(where: Place) -> socket.socket | None:
+    """Start the server of ``where`` and connect to it; None if it did not start.
+    Clients take turns (a lock file), so two of them never start two servers; the
+    one whose turn comes after a server started connects to that one. A socket
+    file nobody answers on is a dead server's, removed before starting anew."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    with open(where.lock, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        conn = _connect(where.socket)
+        if conn is None:
+            where.socket.unlink(missing_ok=True)
+            conn = _connect(where.socket) if _spawn(where) else None
+    return conn
+
+
+def _spawn(where: Place) -> bool:
+    """Start ``python -m searcher.resident INDEX`` detached (its own session,
+    stdin and stdout closed, stderr to the log, running this very package) and
+    wait for it to bind its socket; True once a server listens there."""
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+    with open(where.log, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "searcher.resident", str(where.index)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, cwd="/", env=env, start_new_session=True,
+        )
+    with server.stdout:
+        said = server.stdout.readline() if select.select([server.stdout], [], [], SPAWN_TIMEOUT_S)[0] else b""
+    if not said and server.poll() is None:
+        server.kill()  # it could not bind in time: not to be left waiting
+    threading.Thread(target=server.wait, daemon=True).start()  # reaps it if it exits while this process lives
+    return said.strip() in (b"ready", b"taken")
+
+
+def _stop(path: Path) -> int | None:
+    conn = _connect(path)
+    answer = _exchange(conn, {"op": "stop"}) if conn else None
+    pid = answer.get("stopped") if answer else None
+    if not isinstance(pid, int):
+        return None
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return pid
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, exited but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+# ------------------------------------------------------------------ server
+
+
+def idle_seconds() -> float:
+    """REVSEARCH_RESIDENT_IDLE (seconds, from 0 to a year), or IDLE_S."""
+    try:
+        idle = float(os.environ.get("REVSEARCH_RESIDENT_IDLE", IDLE_S))
+    except ValueError:
+        return IDLE_S
+    return idle if 0 <= idle <= 365 * 86400 else IDLE_S
+
+
+def serve(index_dir: str | os.PathLike, *, idle: float | None = None, ready: Callable[[bool], None] | None = None) -> None:
+    """Answer searches of the index at ``index_dir`` on its socket, one at a time,
+    until ``idle`` seconds (default :func:`idle_seconds`) pass without a search or
+    a client asks it to stop. Returns at once if another server holds the socket.
+    ``ready`` is told whether this server listens as soon as the socket is bound:
+    the index and Kiwi load after that, while the first clients wait for their answer."""
+    where = place(index_dir)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(str(where.socket))
+    except OSError as e:
+        listener.close()
+        if e.errno != errno.EADDRINUSE:
+            raise
+        if ready:
+            ready(False)
+        return
+    listener.listen(64)
+    if ready:
+        ready(True)
+    _Server(where, listener, idle_seconds() if idle is None else idle).run()
+
+
+def _index_stamp(folder: Path) -> tuple:
+    """What changes when a commit or a rebuild changes the index in ``folder``:
+    the identity, time and size of its tables of contents and of its record."""
+    stamp = []
+    for path in sorted(folder.glob("_MAIN_*.toc")) + [folder / META_FILE]:
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        stamp.append((path.name, info.st_ino, info.st_mtime_ns, info.st_size))
+    return tuple(stamp)
+
+
+class _Server:
+    """A bound server's loop: the index (reopened when it changed), the time of
+    the last search, and the socket file it owns (removed when it exits)."""
+
+    def __init__(self, where: Place, listener: socket.socket, idle: float):
+        self.where, self.listener, self.idle = where, listener, idle
+        self.inode = where.socket.stat().st_ino
+        self.ix: ReviewIndex | None = None
+        self.stamp: tuple = ()
+        self.started = self.last_search = time.monotonic()
+
+    def run(self) -> None:
+        _log(f"pid {os.getpid()} serving {self.where.index} on {self.where.socket}; idle exit after {self.idle:g} s")
+        try:
+            try:
+                self._index()  # Kiwi now: the client that started this server is waiting
+            except RevsearchError as e:
+                _log(f"cannot open the index yet: {e}")
+            self.last_search = time.monotonic()
+            while (conn := self._next()) is not None:
+                with conn:
+                    if not self._serve(conn):
+                        break
+        finally:
+            self._close()
+
+    def _next(self) -> socket.socket | None:
+        """The next connection; None once the idle time has passed without a
+        search, or the server is orphaned (checked every CHECK_S)."""
+        while True:
+            remaining = self.last_search + self.idle - time.monotonic()
+            if remaining <= 0:
+                _log(f"no search for {self.idle:g} s: exiting")
+                return None
+            self.listener.settimeout(min(remaining, CHECK_S))
+            try:
+                return self.listener.accept()[0]
+            except TimeoutError:
+                if self._orphaned():
+                    _log("the socket file is gone or revsearch's code changed: exiting")
+                    return None
+
+    def _orphaned(self) -> bool:
+        """Whether clients no longer look for this server: its socket file is gone
+        or another's, or revsearch's code changed (they look for another socket)."""
+        return not self._owns_socket() or _key(self.where.index) != self.where.socket.stem
+
+    def _owns_socket(self) -> bool:
+        try:
+            return self.where.socket.stat().st_ino == self.inode
+        except OSError:
+            return False
+
+    def _serve(self, conn: socket.socket) -> bool:
+        """Answer one request; False if it asked the server to stop."""
+        conn.settimeout(REQUEST_TIMEOUT_S)
+        try:
+            with conn.makefile("rb") as reader:
+                request = json.loads(reader.readline())
+            op = request.get("op")
+        except (OSError, ValueError, AttributeError):
+            return True
+        if op == "search":
+            answer = self._search(request)
+            self.last_search = time.monotonic()
+        elif op == "status":
+            answer = self._status()
+        elif op == "stop":
+            self._unlink()  # from now on clients start a new server
+            answer = {"stopped": os.getpid()}
+            _log("asked to stop")
+        else:
+            answer = {"failed": f"unknown request {op!r}"}
+        try:
+            conn.sendall(json.dumps(answer, ensure_ascii=False).encode("utf-8") + b"\n")
+        except OSError:
+            pass  # the client left
+        return op != "stop"
+
+    def _search(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return {"results": _results(self._index(), request)}
+        except RevsearchError as e:
+            return {"error": {"kind": type(e).__name__, "message": str(e)}}
+        except Exception:
+            failure = traceback.format_exc()
+            _log(failure)
+            return {"failed": failure}
+
+    def _index(self) -> ReviewIndex:
+        """The index, reopened (with its analyzer's Kiwi, cached per user
+        dictionary) if a commit or a rebuild changed it since it was opened."""
+        stamp = _index_stamp(self.where.index)
+        if self.ix is None or stamp != self.stamp:
+            from .index import ReviewIndex
+
+            self._forget()
+            ix = ReviewIndex.open(self.where.index)
+            ix.analyzer.model()
+            self.ix, self.stamp = ix, stamp
+            _log(f"opened the index: {len(ix)} reviews")
+        return self.ix
+
+    def _status(self) -> dict[str, Any]:
+        now = time.monotonic()
+        return {
+            "pid": os.getpid(), "index": str(self.where.index), "version": __version__,
+            "up_s": round(now - self.started, 1), "idle_s": round(now - self.last_search, 1),
+            "exits_in_s": round(max(self.last_search + self.idle - now, 0), 1),
+        }
+
+    def _close(self) -> None:
+        """Remove the socket file, answer the connections already waiting, close."""
+        self._unlink()
+        self.listener.setblocking(False)
+        while True:
+            try:
+                conn = self.listener.accept()[0]
+            except OSError:
+                break
+            with conn:
+                self._serve(conn)
+        self.listener.close()
+        self._forget()
+
+    def _unlink(self) -> None:
+        """Remove the socket file if it is still this server's."""
+        if self._owns_socket():
+            self.where.socket.unlink(missing_ok=True)
+
+    def _forget(self) -> None:
+        if self.ix is not None:
+            self.ix.close()
+            self.ix = None
+
+
+def _results(ix: ReviewIndex, request: dict[str, Any]) -> dict[str, Any]:
+    """``Results.to_dict()`` of a search request."""
+    results = ix.search(
+        request["query"], request["limit"], author=request["author"], since=request["since"],
+        until=request["until"], sort=request["sort"],
+    )
+    return results.to_dict()
+
+
+def _log(message: str) -> None:
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+def _main(argv: list[str]) -> None:
+    """``python -m searcher.resident INDEX``, as the client starts it: prints
+    ``ready`` (or ``taken``, when another server holds the socket) on stdout once
+    bound, closes stdout, and serves. SIGTERM stops it cleanly."""
+    if len(argv) != 1:
+        raise SystemExit("usage: python -m searcher.resident INDEX")
+
+    def ready(listening: bool) -> None:
+        print("ready" if listening else "taken", flush=True)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    serve(argv[0], ready=ready)
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])

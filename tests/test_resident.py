@@ -1,0 +1,223 @@
+"""The resident query server: `revsearch query` answered by a process that keeps
+the index and Kiwi loaded, exactly as a search in the querying process answers.
+
+Servers load Kiwi, so they are few: the tests of the shared index come first and
+the one that stops its server after them. Every server started is stopped at the end."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+from click.testing import CliRunner
+
+from searcher import QueryError, Review, ReviewIndex, resident
+from searcher.cli import main
+
+from .conftest import CORPUS
+
+pytestmark = pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix domain sockets")
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory) -> Iterator[Path]:
+    """Resident mode on, with sockets in a folder of this module; every server is stopped at the end."""
+    folder = tmp_path_factory.mktemp("resident") / "run"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REVSEARCH_RESIDENT", "1")
+        patch.setenv("REVSEARCH_RUNTIME_DIR", str(folder))
+        patch.delenv("REVSEARCH_RESIDENT_IDLE", raising=False)
+        yield folder
+        resident.stop_all()
+
+
+@pytest.fixture(scope="module")
+def served(runtime, tmp_path_factory) -> Path:
+    """An index of the seed reviews whose server the tests share."""
+    folder = tmp_path_factory.mktemp("served") / "ix"
+    with ReviewIndex.create(folder) as ix:
+        ix.add_paths([CORPUS])
+    return folder
+
+
+@pytest.fixture
+def fresh(runtime, tmp_path) -> Iterator[Path]:
+    """A one-review index with no server yet; its server is stopped at the end."""
+    folder = tmp_path / "ix"
+    with ReviewIndex.create(folder) as ix:
+        ix.add([Review(id="r1", title="연기 최고", body="배우들 연기가 정말 좋았어요")])
+    yield folder
+    resident.stop(folder)
+
+
+def query(index: Path, *args: str):
+    return CliRunner().invoke(main, ["query", *args, "--index", str(index)])
+
+
+def served_search(index: Path, text: str, **options) -> dict:
+    """The server's answer to a search (never one made in this process)."""
+    answer = resident.ask(index, resident.search_request(text, **options))
+    assert answer is not None, "the server did not answer"
+    return answer
+
+
+def ids(results: dict) -> list[str]:
+    return [hit["id"] for hit in results["hits"]]
+
+
+def server_processes(index: Path) -> list[int]:
+    """Pids of the running resident servers of ``index``."""
+    wanted = [sys.executable, "-m", "searcher.resident", str(index.resolve())]
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            running = entry.name.isdigit() and (entry / "cmdline").read_bytes().split(b"\0")[:-1]
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if running and [arg.decode() for arg in running] == wanted and state != "Z":
+            pids.append(int(entry.name))
+    return pids
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_answers_as_a_search_in_the_process(served: Path) -> None:
+    with ReviewIndex.open(served) as ix:
+        expected = ix.search("사만다와의 이별", 3).to_dict()
+    assert served_search(served, "사만다와의 이별", limit=3) == expected
+    for args in (
+        ["사만다와의 이별", "--json", "--limit", "3"],
+        ["외롭다", "--limit", "2"],  # rendered with highlights
+        ["사만다", "--json", "--since", "2025-04-01", "--until", "2025-04-30", "--sort", "date"],
+        ["김치찌개"],
+    ):
+        through, here = query(served, *args), query(served, *args, "--no-resident")
+        assert through.exit_code == here.exit_code == 0, through.output
+        assert through.output == here.output
+    assert str(served.resolve()) in [server["index"] for server in resident.servers()]
+
+
+def test_a_query_error_reads_as_in_the_process(served: Path) -> None:
+    with pytest.raises(QueryError, match="cannot read the date 'notadate' given to since"):
+        served_search(served, "사만다", since="notadate")
+    for args in (["사만다", "--since", "notadate"], ["date:[2025-01-01 TO"]):
+        through, here = query(served, *args), query(served, *args, "--no-resident")
+        assert through.exit_code == here.exit_code == 1
+        assert through.output == here.output and through.output.startswith("Error: ")
+
+
+def test_an_index_the_server_cannot_use_reads_as_in_the_process(served: Path) -> None:
+    meta_file = served / "revsearch.json"
+    meta = meta_file.read_text()
+    meta_file.write_text(json.dumps(dict(json.loads(meta), schema=999)))  # from a newer revsearch
+    try:
+        through, here = query(served, "사만다"), query(served, "사만다", "--no-resident")
+        assert through.exit_code == here.exit_code == 1
+        assert through.output == here.output and "--rebuild" in through.output
+    finally:
+        meta_file.write_text(meta)
+    assert served_search(served, "사만다")["total"] == 4
+
+
+def test_a_query_answered_by_the_server_loads_no_search_engine(served: Path) -> None:
+    served_search(served, "사만다")  # the server runs
+    program = (
+        "import sys; from searcher.cli import main; main(sys.argv[1:], standalone_mode=False); "
+        "print(sorted({'whoosh', 'kiwipiepy', 'numpy'} & set(sys.modules)), file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, "query", "사만다", "--index", str(served), "--json"],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["query"] == "사만다" and done.stderr.strip() == "[]"
+
+
+def test_the_server_sees_a_commit(served: Path) -> None:
+    assert served_search(served, "우주선")["total"] == 0
+    with ReviewIndex.open(served) as ix:
+        ix.add([Review(id="space", title="우주 영화", body="우주선 발사 장면이 압권이다")])
+    assert ids(served_search(served, "우주선")) == ["space"]
+    with ReviewIndex.open(served) as ix:
+        ix.delete(["space"])
+    assert served_search(served, "우주선")["total"] == 0
+
+
+def test_the_server_searches_a_rebuilt_index(served: Path) -> None:
+    assert served_search(served, "사만다")["total"] == 4
+    try:
+        with ReviewIndex.create(served) as ix:  # what `revsearch index --rebuild` does
+            ix.add([Review(id="sub", body="잠수함 영화는 언제나 긴장감이 넘친다")])
+        assert ids(served_search(served, "잠수함")) == ["sub"]
+        assert served_search(served, "사만다")["total"] == 0
+    finally:
+        with ReviewIndex.create(served) as ix:
+            ix.add_paths([CORPUS])
+    assert served_search(served, "사만다")["total"] == 4
+
+
+@pytest.mark.parametrize(("setting", "flags"), [("0", []), ("1", ["--no-resident"])], ids=["env", "flag"])
+def test_turned_off_no_server_starts(served: Path, setting: str, flags: list[str], tmp_path: Path, monkeypatch) -> None:
+    runtime = tmp_path / "run"
+    monkeypatch.setenv("REVSEARCH_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv("REVSEARCH_RESIDENT", setting)
+    result = query(served, "사만다", "--json", *flags)
+    assert result.exit_code == 0 and json.loads(result.output)["total"] == 4
+    assert not runtime.exists()
+
+
+def test_stop_ends_the_server(served: Path) -> None:
+    served_search(served, "사만다")
+    [pid] = server_processes(served)
+    assert f"pid {pid}  {served.resolve()}" in CliRunner().invoke(main, ["resident", "status"]).output
+    stopped = CliRunner().invoke(main, ["resident", "stop", "--index", str(served)])
+    assert stopped.exit_code == 0 and f"stopped the resident server with pid {pid}" in stopped.output
+    assert not resident.place(served).socket.exists() and wait_until(lambda: server_processes(served) == [])
+    assert f"pid {pid}" not in CliRunner().invoke(main, ["resident", "status"]).output
+    again = CliRunner().invoke(main, ["resident", "stop", "--index", str(served)])
+    assert f"no resident server was running for {served}" in again.output
+
+
+def test_a_stale_socket_is_replaced_and_a_server_without_its_socket_exits(fresh: Path) -> None:
+    sock = resident.place(fresh).socket
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(sock))  # a server that died without removing its socket
+    dead.close()
+    assert sock.exists() and server_processes(fresh) == []
+    assert ids(served_search(fresh, "연기")) == ["r1"]
+    assert len(server_processes(fresh)) == 1
+    sock.unlink()  # as when a cleaner empties the folder: the next query would start another server
+    assert wait_until(lambda: server_processes(fresh) == [])
+
+
+def test_concurrent_first_queries_start_one_server_which_exits_when_idle(fresh: Path, monkeypatch) -> None:
+    monkeypatch.setenv("REVSEARCH_RESIDENT_IDLE", "0.5")
+    answers: list[dict | None] = []
+    clients = [
+        threading.Thread(target=lambda: answers.append(resident.ask(fresh, resident.search_request("연기"))))
+        for _ in range(3)
+    ]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    assert [answer and ids(answer) for answer in answers] == [["r1"]] * 3  # None: a client searched itself
+    assert len(server_processes(fresh)) == 1
+    sock = resident.place(fresh).socket
+    assert wait_until(lambda: not sock.exists() and server_processes(fresh) == [])
+
