@@ -17,6 +17,7 @@ from whoosh.reading import SegmentReader
 from .errors import RevsearchError
 from .manifest import Manifest
 from .meta import IndexMeta, has_index
+from .schema import stored_reviews
 
 
 @dataclass
@@ -62,9 +63,11 @@ def check(path: str | os.PathLike) -> CheckReport:
 def _read_segment(ix, segment) -> int:
     """Read one segment whole; returns its live review count."""
     with SegmentReader(ix.storage, ix.schema, segment) as reader:
-        live = sum(1 for _ in reader.all_stored_fields())
-        if live != reader.doc_count():
-            raise ValueError(f"{live} stored reviews for {reader.doc_count()} documents")
+        stored = stored_reviews(reader)
+        live = 0
+        for doc in reader.all_doc_ids():
+            stored(doc)
+            live += 1
         for fieldname, term in reader.all_terms():
             for _ in reader.postings(fieldname, term).all_ids():
                 pass

@@ -3,84 +3,32 @@
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import threading
-from collections import defaultdict
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from whoosh import index as windex
 from whoosh import query as wq
-from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from .analysis import DEFAULT, SURROGATES, Analyzed, Analyzer
+from .analysis import DEFAULT, Analyzer
 from .dates import parse_date
-from .errors import IndexDamagedError, IndexLockedError, IndexNotFoundError, QueryError, ReadError, RevsearchError
+from .errors import IndexDamagedError, IndexNotFoundError, QueryError, ReadError, RevsearchError
 from . import matching
 from .highlight import passages
-from .keywords import derive_keywords
 from .lock import WriteLock
 from .manifest import Manifest
 from .meta import IndexMeta, foreign_files, has_index, index_files
 from .query import CompiledQuery, parse
-from .readers import ReadOptions, iter_source_files, read_file
+from .readers import ReadOptions, iter_source_files
 from .results import Hit, Results
 from .review import Review
 from .ranking import RERANK_DEPTH, rerank, weighting
-from .schema import analyzer_of, build_schema
+from .schema import analyzer_of, build_schema, stored_reviews
+from .writing import BATCH_SIZE, IndexingInterrupted, Ingest, IngestReport, Progress, ReviewWriter
 
 SORTS = ("relevance", "date")
-
-
-@dataclass
-class IngestReport:
-    """What an :meth:`ReviewIndex.add_paths` run did: ``skipped`` files and records
-    were not indexed; ``warnings`` were indexed with something left out. Files
-    are counted as ``unchanged`` (not read), ``changed``, ``new`` and ``removed``
-    (their reviews deleted); ``reviews_committed`` is what the last commit holds
-    of this run, all of it unless the run was interrupted."""
-
-    files_read: int = 0
-    reviews_indexed: int = 0
-    skipped: list[ReadError] = field(default_factory=list)
-    warnings: list[ReadError] = field(default_factory=list)
-    unchanged: int = 0
-    changed: int = 0
-    new: int = 0
-    removed: int = 0
-    reviews_committed: int = 0
-    files_committed: int = 0
-
-    def note(self, error: ReadError) -> None:
-        (self.skipped if error.skipped else self.warnings).append(error)
-
-    @staticmethod
-    def by_kind(skips: list[ReadError]) -> dict[str, list[ReadError]]:
-        """Problems grouped by :attr:`ReadError.kind`, the largest group first."""
-        groups: dict[str, list[ReadError]] = defaultdict(list)
-        for s in skips:
-            groups[s.kind].append(s)
-        return dict(sorted(groups.items(), key=lambda kv: -len(kv[1])))
-
-
-class IndexingInterrupted(RevsearchError):
-    """Indexing was stopped (Ctrl-C, SIGTERM) part way; ``report`` says what was committed."""
-
-    def __init__(self, report: IngestReport):
-        super().__init__(
-            f"interrupted: {report.reviews_committed} reviews from {report.files_committed} files committed; "
-            "run again to finish"
-        )
-        self.report = report
-
-
-#: Called after each file with (files done, files in all, the file, reviews indexed so far).
-Progress = Callable[[int, int, Path, int], None]
-#: Reviews written between commits: a crash loses at most this many reviews' work.
-BATCH_SIZE = 20_000
 
 
 class ReviewIndex:
@@ -165,6 +113,13 @@ class ReviewIndex:
     def __len__(self) -> int:
         return self._ix.doc_count()
 
+    def reviews(self) -> Iterator[Review]:
+        """Every review in the index, as stored (keywords derived, if any, included)."""
+        with self._ix.reader() as reader:
+            stored = stored_reviews(reader)
+            for doc in reader.all_doc_ids():
+                yield Review.from_dict(stored(doc))
+
     def close(self) -> None:
         self._forget_searcher()
         self._ix.close()
@@ -183,9 +138,9 @@ class ReviewIndex:
     def add(self, reviews: Iterable[Review]) -> int:
         """Index reviews, replacing any with the same id. Returns how many were indexed."""
         with self._lock():
-            writer = _Writer(self._ix, self.analyzer)
+            writer = ReviewWriter(self._ix)
             try:
-                count = writer.add_all(reviews)
+                count = writer.add_all(reviews, self.analyzer)
             except BaseException:
                 writer.cancel()
                 raise
@@ -199,7 +154,7 @@ class ReviewIndex:
     def delete(self, ids: Iterable[str]) -> int:
         """Delete the reviews with these ids; returns how many there were."""
         with self._lock():
-            writer = _Writer(self._ix, self.analyzer)
+            writer = ReviewWriter(self._ix)
             try:
                 count = sum(writer.delete(i) for i in ids)
             except BaseException:
@@ -239,20 +194,16 @@ class ReviewIndex:
             files = [f for f in files if own not in f.resolve().parents]  # never the index's own files
             seen = {str(f.resolve()) for f in files}
             gone = [f for f in manifest.under([r.resolve() for r in roots]) if f not in seen]
-            batch = _Batch(self._ix, self.analyzer, manifest, report, batch_size)
+            ingest = Ingest(self._ix, manifest, report, batch_size)
             try:
                 for key in gone:
-                    batch.remove(key)
-                for done, path in enumerate(files, 1):
-                    batch.read(path, options)
-                    if progress:
-                        progress(done, len(files), path, report.reviews_indexed)
-                batch.commit(final=True)
+                    ingest.remove(key)
+                ingest.run(files, self.analyzer, options, progress)
             except KeyboardInterrupt:
-                batch.cancel()
+                ingest.cancel()
                 raise IndexingInterrupted(report) from None
             except BaseException:
-                batch.cancel()
+                ingest.cancel()
                 raise
         return report
 
@@ -315,11 +266,12 @@ class ReviewIndex:
             ranked, total = matching.Evaluation(s, filt).newest(compiled.loose, limit, "date")
         else:
             ranked, total = _tiered(s, compiled, limit, filt)
-        hits = [self._hit(s.stored_fields(doc), score, compiled.terms, passages_per_hit) for doc, score in ranked]
+        stored = stored_reviews(s.reader())
+        hits = [self._hit(stored(doc), score, compiled.terms, passages_per_hit) for doc, score in ranked]
         return Results(query, hits, total)
 
     def _hit(self, stored: dict, score: float, terms: dict, top: int) -> Hit:
-        review = Review.from_dict(json.loads(stored["review"]))
+        review = Review.from_dict(stored)
         if top < 1:
             return Hit(review.id, score, review)
         any_field = terms.get(None, set())
@@ -385,187 +337,3 @@ def _filter(author: str | None, since, until) -> wq.Query | None:
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else wq.And(clauses)
-
-
-def _valid_text(text: str) -> str:
-    """Text that can be written out: lone surrogates (from JSON escapes such as
-    ``"\\ud800"``) become U+FFFD."""
-    return SURROGATES.sub("\ufffd", text) if text else text
-
-
-class _Writer:
-    """One Whoosh writer: analyses each review once, derives missing keywords
-    and stores the whole review. A review id repeated within one writer
-    commits first, so the later copy replaces the earlier."""
-
-    def __init__(self, ix: windex.Index, analyzer: Analyzer):
-        self._ix, self._analyzer = ix, analyzer
-        self._w = self._open()
-        self._ids: set[str] = set()
-
-    def _open(self):
-        try:
-            return self._ix.writer(limitmb=256)
-        except LockError as e:
-            raise IndexLockedError(
-                f"the index in {self._ix.storage.folder} is being written by another process"
-            ) from e
-
-    def delete(self, review_id: str) -> int:
-        """Delete the review with this id; 1 if there was one."""
-        return self._w.delete_by_term("id", review_id)
-
-    def add_all(self, reviews: Iterable[Review]) -> int:
-        count = 0
-        for chunk in _chunks(reviews):
-            self.add_many(chunk)
-            count += len(chunk)
-        return count
-
-    def forget_file(self, file: str) -> None:
-        """Delete the reviews indexed from ``file`` (a resolved path) before, so
-        records since removed from it do not linger."""
-        self._w.delete_by_term("file", file)
-
-    def add_many(self, reviews: list[Review], file: str | None = None) -> None:
-        """Index reviews (each replacing one with its id), analysed in one Kiwi
-        call so that its threads share the work; ``file`` is the resolved path
-        they were read from."""
-        reviews = [replace(r, title=_valid_text(r.title), body=_valid_text(r.body)) for r in reviews]
-        terms = self._analyzer.analyze_many([text for r in reviews for text in (r.title, r.body)])
-        for review in reviews:
-            self._write(review, next(terms), next(terms), file)
-
-    def _write(self, review: Review, title_terms: list, body_terms: list, file: str | None) -> None:
-        if review.id in self._ids:
-            self.flush()
-        self._ids.add(review.id)
-        if not review.keywords:
-            derived = derive_keywords(review.title, title_terms, review.body, body_terms)
-            review = replace(review, keywords=derived, keywords_derived=bool(derived))
-        fields = dict(
-            id=review.id,
-            title=Analyzed(review.title, title_terms),
-            body=Analyzed(review.body, body_terms),
-            # derived keywords are the body's own nouns: indexing them again would count them twice
-            keywords="" if review.keywords_derived else "\n".join(review.keywords),
-            category=review.category or "",
-            review=json.dumps(review.to_dict(), ensure_ascii=False),
-        )
-        if file:
-            fields["file"] = file
-        for name in ("author", "source", "item"):
-            if getattr(review, name):
-                fields[name] = getattr(review, name)
-        if review.date:
-            fields["date"] = review.date.isoformat()
-        if review.rating is not None:
-            fields["rating"] = review.rating
-        self._w.update_document(**fields)
-
-    def commit(self) -> None:
-        self._w.commit()
-
-    def flush(self) -> None:
-        """Commit what was written and go on with a new Whoosh writer (the run's lock is kept)."""
-        self.commit()
-        self._w = self._open()
-        self._ids.clear()
-
-    def cancel(self) -> None:
-        self._w.cancel()
-
-
-#: Reviews analysed together in one Kiwi call.
-CHUNK = 256
-
-
-def _chunks(reviews: Iterable[Review]) -> Iterator[list[Review]]:
-    chunk: list[Review] = []
-    for review in reviews:
-        chunk.append(review)
-        if len(chunk) == CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-class _Batch:
-    """One add_paths run: reads files into a writer, commits every
-    ``batch_size`` reviews, and records a file in the manifest once all its
-    reviews are committed (a file cut by a commit is read again if the run dies)."""
-
-    def __init__(self, ix: windex.Index, analyzer: Analyzer, manifest: Manifest, report: IngestReport, batch_size: int):
-        self.writer = _Writer(ix, analyzer)
-        self.manifest, self.report, self.batch_size = manifest, report, max(1, batch_size)
-        self.pending: dict = {}  # file -> FileState (None: remove), done but not committed
-        self.reviews = 0  # reviews written since the last commit
-
-    def remove(self, key: str) -> None:
-        self.writer.forget_file(key)
-        self.pending[key] = None
-        self.report.removed += 1
-
-    def read(self, path: Path, options: ReadOptions | None) -> None:
-        key = str(path.resolve())
-        report = self.report
-        try:
-            status, state = self.manifest.status(key, path)
-        except OSError as e:
-            report.note(ReadError(path, f"cannot read file: {e.strerror or e}"))
-            return
-        if status == "unchanged":
-            report.unchanged += 1
-            return
-        before, failed = report.reviews_indexed, []
-        for chunk in _chunks(self._reviews(path, options, failed)):
-            if report.reviews_indexed == before:
-                self.writer.forget_file(key)  # what it held before goes; a file that can't be read keeps it
-            self.writer.add_many(chunk, key)
-            report.reviews_indexed += len(chunk)
-            self.reviews += len(chunk)
-            if self.reviews >= self.batch_size:
-                self.commit()
-        complete = not failed  # a file that failed part way is not recorded: read again next run
-        count = report.reviews_indexed - before
-        report.files_read += count > 0
-        if complete or count:  # a file that could not be read at all is counted as skipped only
-            setattr(report, status, getattr(report, status) + 1)
-        if complete:
-            if count == 0:
-                self.writer.forget_file(key)  # read fine, but holds no reviews any more
-            self.pending[key] = replace(state, reviews=count)
-
-    def _reviews(self, path: Path, options: ReadOptions | None, failed: list[ReadError]) -> Iterator[Review]:
-        """The reviews of a file. Record problems are noted; a file-level one
-        is noted, appended to ``failed`` and ends the file."""
-        try:
-            for item in read_file(path, options):
-                if isinstance(item, ReadError):
-                    self.report.note(item)
-                else:
-                    yield item
-        except ReadError as e:
-            self.report.note(e)
-            failed.append(e)
-
-    def commit(self, final: bool = False) -> None:
-        """Commit; the manifest follows. Unless ``final``, writing goes on."""
-        if final:
-            self.writer.commit()
-        else:
-            self.writer.flush()
-        self.report.reviews_committed += self.reviews
-        self.reviews = 0
-        for key, state in self.pending.items():
-            if state is None:
-                self.manifest.files.pop(key, None)
-            else:
-                self.manifest.files[key] = state
-                self.report.files_committed += 1
-        self.pending.clear()
-        self.manifest.save()
-
-    def cancel(self) -> None:
-        self.writer.cancel()

@@ -20,7 +20,7 @@ from pathlib import Path
 from .errors import IncompatibleIndexError, RevsearchError
 
 #: The layout of the fields and what they hold.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: How text becomes terms (analysis.py) and queries become Whoosh queries.
 ANALYSIS_VERSION = 2
 META_FILE = "revsearch.json"

@@ -24,7 +24,6 @@ character-pair credit and the surface likeness +0.49 more.
 
 from __future__ import annotations
 
-import json
 import re
 
 from whoosh.scoring import BM25F
@@ -32,6 +31,7 @@ from whoosh.searching import Searcher
 
 from .matching import holding
 from .query import CompiledQuery
+from .schema import stored_reviews
 
 #: How many candidates of each tier are re-ranked.
 RERANK_DEPTH = 30
@@ -65,7 +65,8 @@ def rerank(s: Searcher, hits: list[tuple[int, float]], query: CompiledQuery) -> 
     if len(hits) < 2:
         return hits
     docs = [doc for doc, _ in hits]
-    pairs = {doc: char_pairs(_text(s.stored_fields(doc))) for doc in docs}
+    stored = stored_reviews(s.reader())
+    pairs = {doc: char_pairs(_text(stored(doc))) for doc in docs}
     coverage = _coverage(s, docs, query.words, pairs)
     asked = char_pairs(query.text)
     rescored = []
@@ -75,8 +76,7 @@ def rerank(s: Searcher, hits: list[tuple[int, float]], query: CompiledQuery) -> 
     return sorted(rescored, key=lambda hit: -hit[1])
 
 
-def _text(stored: dict) -> str:
-    review = json.loads(stored["review"])
+def _text(review: dict) -> str:
     return f"{review.get('title') or ''}\n{review.get('body') or ''}"[:TEXT_CHARS]
 
 

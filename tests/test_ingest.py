@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searcher import IngestReport, ReviewIndex
+from searcher import IngestReport, ReviewIndex, writing
 from searcher.analysis import analyze
 from searcher.cli import main
 from searcher.dates import parse_date
@@ -387,7 +387,7 @@ def test_reindexing_a_file_with_a_record_removed_does_not_duplicate(tmp_path: Pa
 # ---------------------------------------------------------- a file that vanishes
 
 
-def test_file_vanishing_mid_run_is_reported_and_the_rest_indexed(tmp_path: Path) -> None:
+def test_file_vanishing_mid_run_is_reported_and_the_rest_indexed(tmp_path: Path, monkeypatch) -> None:
     src = tmp_path / "src"
     files = {
         "a/first.json": ('[{"review": "청포도 에이드가 상큼했다"}]', "청포도"),
@@ -402,9 +402,14 @@ def test_file_vanishing_mid_run_is_reported_and_the_rest_indexed(tmp_path: Path)
 
     def progress(done: int, total: int, path: Path, reviews: int) -> None:
         calls.append((done, total, path))
-        if done == 1:
-            doomed.unlink()
 
+    def read_file(path: Path, options=None):
+        if path.name == "first.json":  # files are listed, then read: this one goes in between
+            doomed.unlink()
+        return real_read_file(path, options)
+
+    real_read_file = writing.read_file
+    monkeypatch.setattr(writing, "read_file", read_file)
     ix = ReviewIndex.create(tmp_path / "ix")
     report = ix.add_paths([src], progress=progress)
     assert [(done, total) for done, total, _ in calls] == [(n, len(files)) for n in range(1, len(files) + 1)]

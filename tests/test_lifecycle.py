@@ -48,8 +48,7 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def all_ids(folder: Path) -> list[str]:
     with ReviewIndex.open(folder) as ix:
-        with ix._ix.searcher() as s:
-            return [fields["id"] for fields in s.all_stored_fields()]
+        return [review.id for review in ix.reviews()]
 
 
 # ------------------------------------------------------------------ incremental

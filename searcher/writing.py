@@ -1,0 +1,381 @@
+"""Writing reviews into the index: Kiwi analysis in a thread beside the Whoosh writer.
+
+Kiwi releases the GIL while it analyses, so a background thread reads files and
+analyses the next chunk of reviews while the calling thread writes the current
+one into Whoosh; both cores stay busy (see :func:`ahead`)."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, TypeVar
+
+from whoosh import index as windex
+from whoosh.index import LockError
+from whoosh.writing import SegmentWriter
+
+from .analysis import SURROGATES, Analyzed, Analyzer, Term
+from .errors import IndexLockedError, ReadError, RevsearchError
+from .keywords import derive_keywords
+from .manifest import FileState, Manifest
+from .readers import ReadOptions, read_file
+from .review import Review
+from .schema import review_bytes
+
+#: Reviews written between commits: a crash loses at most this many reviews' work.
+BATCH_SIZE = 20_000
+#: Reviews analysed together in one Kiwi call.
+CHUNK = 256
+#: Chunks the analysis thread may run ahead of the writer (bounds memory).
+DEPTH = 4
+
+#: Called after each file with (files done, files in all, the file, reviews indexed so far).
+Progress = Callable[[int, int, Path, int], None]
+
+T = TypeVar("T")
+
+
+@dataclass
+class IngestReport:
+    """What an :meth:`ReviewIndex.add_paths` run did: ``skipped`` files and records
+    were not indexed; ``warnings`` were indexed with something left out. Files
+    are counted as ``unchanged`` (not read), ``changed``, ``new`` and ``removed``
+    (their reviews deleted); ``reviews_committed`` is what the last commit holds
+    of this run, all of it unless the run was interrupted."""
+
+    files_read: int = 0
+    reviews_indexed: int = 0
+    skipped: list[ReadError] = field(default_factory=list)
+    warnings: list[ReadError] = field(default_factory=list)
+    unchanged: int = 0
+    changed: int = 0
+    new: int = 0
+    removed: int = 0
+    reviews_committed: int = 0
+    files_committed: int = 0
+
+    def note(self, error: ReadError) -> None:
+        (self.skipped if error.skipped else self.warnings).append(error)
+
+    @staticmethod
+    def by_kind(skips: list[ReadError]) -> dict[str, list[ReadError]]:
+        """Problems grouped by :attr:`ReadError.kind`, the largest group first."""
+        groups: dict[str, list[ReadError]] = defaultdict(list)
+        for s in skips:
+            groups[s.kind].append(s)
+        return dict(sorted(groups.items(), key=lambda kv: -len(kv[1])))
+
+
+class IndexingInterrupted(RevsearchError):
+    """Indexing was stopped (Ctrl-C, SIGTERM) part way; ``report`` says what was committed."""
+
+    def __init__(self, report: IngestReport):
+        super().__init__(
+            f"interrupted: {report.reviews_committed} reviews from {report.files_committed} files committed; "
+            "run again to finish"
+        )
+        self.report = report
+
+
+# ------------------------------------------------------------------ the thread
+
+
+_END = object()
+
+
+def ahead(items: Iterable[T], depth: int = DEPTH) -> Iterator[T]:
+    """``items``, produced in a background thread up to ``depth`` ahead of the
+    consumer. An exception in the thread is raised here; when the consumer
+    stops early (an error, Ctrl-C) the thread stops after its current item."""
+    handoff: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((_END, None))
+        except BaseException as e:  # handed to the consumer, which raises it
+            put((_END, e))
+
+    thread = threading.Thread(target=produce, name="revsearch-analysis", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = handoff.get()
+            if item is _END:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _analysed(events: Iterable[tuple], analyzer: Analyzer) -> Iterator[list[tuple]]:
+    """Lists of ``events`` in order, each ``("review", review)`` event turned
+    into ``("review", review, title_terms, body_terms)``: about CHUNK reviews
+    at a time, across file boundaries, go to Kiwi in one call."""
+    held: list[tuple] = []
+    reviews: list[Review] = []
+
+    def release() -> list[tuple]:
+        terms = analyzer.analyze_many([text for r in reviews for text in (r.title, r.body)])
+        out = [(*e, next(terms), next(terms)) if e[0] == "review" else e for e in held]
+        held.clear()
+        reviews.clear()
+        return out
+
+    for event in events:
+        if event[0] == "review":
+            event = ("review", _valid(event[1]))
+            reviews.append(event[1])
+        held.append(event)
+        if len(reviews) >= CHUNK:
+            yield release()
+    if held:
+        yield release()
+
+
+def _valid(review: Review) -> Review:
+    """The review with lone surrogates (from JSON escapes such as ``"\\ud800"``)
+    in its text made U+FFFD, so that it can be written out."""
+    title, body = (SURROGATES.sub("\ufffd", t) if t else t for t in (review.title, review.body))
+    return review if (title, body) == (review.title, review.body) else replace(review, title=title, body=body)
+
+
+# ------------------------------------------------------------------ the writer
+
+
+class _SegmentWriter(SegmentWriter):
+    """Whoosh's segment writer, with the per-document reader it reads lengths
+    from while flushing remembering which length columns exist: Whoosh asks the
+    disk again for every posting of a field without one (id, author, date…)."""
+
+    def per_document_reader(self):
+        reader = super().per_document_reader()
+        reader.has_column = lru_cache(maxsize=None)(reader.has_column)  # the segment is complete: it cannot change
+        return reader
+
+
+class ReviewWriter:
+    """One Whoosh writer: writes analysed reviews, derives missing keywords and
+    stores the whole review. A review id repeated within one writer commits
+    first, so the later copy replaces the earlier."""
+
+    def __init__(self, ix: windex.Index):
+        self._ix = ix
+        self._w = self._open()
+        self._ids: set[str] = set()
+
+    def _open(self) -> SegmentWriter:
+        try:
+            return _SegmentWriter(self._ix, limitmb=256)
+        except LockError as e:
+            raise IndexLockedError(
+                f"the index in {self._ix.storage.folder} is being written by another process"
+            ) from e
+
+    def delete(self, review_id: str) -> int:
+        """Delete the review with this id; 1 if there was one."""
+        return self._w.delete_by_term("id", review_id)
+
+    def forget_file(self, file: str) -> None:
+        """Delete the reviews indexed from ``file`` (a resolved path) before, so
+        records since removed from it do not linger."""
+        self._w.delete_by_term("file", file)
+
+    def add_all(self, reviews: Iterable[Review], analyzer: Analyzer) -> int:
+        """Index reviews (each replacing one with its id), analysed by
+        ``analyzer`` in a thread while they are written; returns how many."""
+        count = 0
+        for events in ahead(_analysed((("review", r) for r in reviews), analyzer)):
+            for _, review, title_terms, body_terms in events:
+                self.write(review, title_terms, body_terms)
+                count += 1
+        return count
+
+    def write(self, review: Review, title_terms: list[Term], body_terms: list[Term], file: str | None = None) -> None:
+        """Index one analysed review, replacing the one with its id; ``file`` is
+        the resolved path it was read from."""
+        if review.id in self._ids:
+            self.flush()
+        self._ids.add(review.id)
+        if not review.keywords:
+            derived = derive_keywords(review.title, title_terms, review.body, body_terms)
+            review = replace(review, keywords=derived, keywords_derived=bool(derived))
+        fields = dict(
+            id=review.id,
+            title=Analyzed(review.title, title_terms),
+            body=Analyzed(review.body, body_terms),
+            review=review_bytes(review.to_dict()),
+        )
+        if review.keywords and not review.keywords_derived:
+            # derived keywords are the body's own nouns: indexing them again would count them twice
+            fields["keywords"] = "\n".join(review.keywords)
+        if file:
+            fields["file"] = file
+        for name in ("category", "author", "source", "item"):
+            if getattr(review, name):
+                fields[name] = getattr(review, name)
+        if review.date:
+            fields["date"] = review.date.isoformat()
+        if review.rating is not None:
+            fields["rating"] = review.rating
+        self._w.update_document(**fields)
+
+    def commit(self) -> None:
+        self._w.commit()
+
+    def flush(self) -> None:
+        """Commit what was written and go on with a new Whoosh writer (the run's lock is kept)."""
+        self.commit()
+        self._w = self._open()
+        self._ids.clear()
+
+    def cancel(self) -> None:
+        self._w.cancel()
+
+
+# ------------------------------------------------------------------ a run over files
+
+
+def _events(files: list[Path], manifest: Manifest, options: ReadOptions | None) -> Iterator[tuple]:
+    """What reading ``files`` finds, in order: per file ``("file", path, key,
+    status, state)`` (status "unchanged": nothing follows), its ``("review",
+    review)`` and ``("note", error)`` events, ``("failed", error)`` if it ends
+    early, then ``("end",)``; ``("unreadable", path, error)`` for a file that
+    cannot even be checked."""
+    for path in files:
+        key = str(path.resolve())
+        try:
+            status, state = manifest.status(key, path)
+        except OSError as e:
+            yield ("unreadable", path, ReadError(path, f"cannot read file: {e.strerror or e}"))
+            continue
+        yield ("file", path, key, status, state)
+        if status == "unchanged":
+            continue
+        try:
+            for item in read_file(path, options):
+                yield ("note", item) if isinstance(item, ReadError) else ("review", item)
+        except ReadError as e:
+            yield ("failed", e)
+        yield ("end",)
+
+
+@dataclass
+class _File:
+    """A file being read in a run: where it is, what the manifest said, and the
+    run's review count when it began."""
+
+    path: Path
+    key: str
+    status: str
+    state: FileState
+    before: int
+    failed: bool = False
+
+
+class Ingest:
+    """One add_paths run: writes what the files hold, commits every
+    ``batch_size`` reviews, and records a file in the manifest once all its
+    reviews are committed (a file cut by a commit is read again if the run dies)."""
+
+    def __init__(self, ix: windex.Index, manifest: Manifest, report: IngestReport, batch_size: int = BATCH_SIZE):
+        self.writer = ReviewWriter(ix)
+        self.manifest, self.report, self.batch_size = manifest, report, max(1, batch_size)
+        self.pending: dict = {}  # file -> FileState (None: remove), done but not committed
+        self.reviews = 0  # reviews written since the last commit
+
+    def remove(self, key: str) -> None:
+        self.writer.forget_file(key)
+        self.pending[key] = None
+        self.report.removed += 1
+
+    def run(self, files: list[Path], analyzer: Analyzer, options: ReadOptions | None, progress: Progress | None) -> None:
+        """Read, analyse and write ``files``; commit at the end."""
+        report, done = self.report, 0
+        file: _File | None = None  # the file being read
+        for events in ahead(_analysed(_events(files, self.manifest, options), analyzer)):
+            for event in events:
+                kind = event[0]
+                if kind == "review":
+                    if report.reviews_indexed == file.before:
+                        self.writer.forget_file(file.key)  # what it held before goes; a file that can't be read keeps it
+                    self.writer.write(event[1], event[2], event[3], file.key)
+                    report.reviews_indexed += 1
+                    self.reviews += 1
+                    if self.reviews >= self.batch_size:
+                        self.commit()
+                    continue
+                if kind == "note":
+                    report.note(event[1])
+                    continue
+                if kind == "failed":
+                    report.note(event[1])
+                    file.failed = True
+                    continue
+                if kind == "file":
+                    file = _File(*event[1:], before=report.reviews_indexed)
+                    if file.status != "unchanged":
+                        continue
+                    report.unchanged += 1
+                    path = file.path
+                elif kind == "end":
+                    self._finish(file)
+                    path = file.path
+                else:  # unreadable
+                    report.note(event[2])
+                    path = event[1]
+                done += 1
+                if progress:
+                    progress(done, len(files), path, report.reviews_indexed)
+        self.commit(final=True)
+
+    def _finish(self, file: _File) -> None:
+        """Count a file read to its end; record it unless it failed part way (it is read again next run)."""
+        report = self.report
+        count = report.reviews_indexed - file.before
+        report.files_read += count > 0
+        if not file.failed or count:  # a file that could not be read at all is counted as skipped only
+            setattr(report, file.status, getattr(report, file.status) + 1)
+        if not file.failed:
+            if count == 0:
+                self.writer.forget_file(file.key)  # read fine, but holds no reviews any more
+            self.pending[file.key] = replace(file.state, reviews=count)
+
+    def commit(self, final: bool = False) -> None:
+        """Commit; the manifest follows. Unless ``final``, writing goes on."""
+        if final:
+            self.writer.commit()
+        else:
+            self.writer.flush()
+        self.report.reviews_committed += self.reviews
+        self.reviews = 0
+        for key, state in self.pending.items():
+            if state is None:
+                self.manifest.files.pop(key, None)
+            else:
+                self.manifest.files[key] = state
+                self.report.files_committed += 1
+        self.pending.clear()
+        self.manifest.save()
+
+    def cancel(self) -> None:
+        self.writer.cancel()
