@@ -275,9 +275,11 @@ def query_cmd(
 
 @main.group("resident")
 def resident_group() -> None:
-    """The resident query servers: one per index, started by `revsearch query`,
-    keeping the index and Kiwi loaded until 10 minutes pass without a query
-    (REVSEARCH_RESIDENT_IDLE seconds). REVSEARCH_RESIDENT=0 turns them off."""
+    """List or stop the resident query servers.
+
+    `revsearch query` starts one per index; it keeps the index and Kiwi loaded
+    until 10 minutes pass without a query (REVSEARCH_RESIDENT_IDLE seconds).
+    REVSEARCH_RESIDENT=0 turns them off."""
 
 
 @resident_group.command("status")
@@ -304,7 +306,7 @@ def resident_status_cmd() -> None:
 @index_option
 @click.option("--all", "every", is_flag=True, help="Stop the servers of every index.")
 def resident_stop_cmd(index_dir: str, every: bool) -> None:
-    """Stop the resident server of an index (it restarts with the next query)."""
+    """Stop the resident server of an index (the next query starts another)."""
     try:
         if every:
             stopped = resident.stop_all()

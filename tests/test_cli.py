@@ -127,7 +127,7 @@ def test_shell_answers_queries_until_an_empty_line(workdir: Path, monkeypatch) -
 
 def test_command_line_offers_what_the_library_takes() -> None:
     """The command line reads its choices from searcher.options, which imports
-    nothing heavy; searcher.index keeps copies of them until it imports them too."""
+    nothing heavy; the library keeps its own copies until it imports them too."""
     from searcher import index, options
 
     assert (options.SORTS, options.BATCH_SIZE) == (index.SORTS, index.BATCH_SIZE)
