@@ -27,7 +27,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple
 
 from whoosh.analysis import Token, Tokenizer
 
@@ -145,10 +145,10 @@ def _kiwi_reason(error: ValueError) -> str:
     return re.sub(r"^\[\w+\]\s*", "", str(error))
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     """One indexed term: its text, its position among the terms of the text,
-    and the character span ``[start, end)`` of the word it came from."""
+    and the character span ``[start, end)`` of the word it came from. A named
+    tuple: large runs send millions of them between processes."""
 
     text: str
     pos: int

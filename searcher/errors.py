@@ -35,6 +35,10 @@ class ReadError(RevsearchError):
         self.skipped = skipped
         super().__init__(f"{self.where}: {reason}")
 
+    def __reduce__(self):
+        # pickled by the analysis process of large runs; the default passes the message as the only argument
+        return (self.__class__, (self.path, self.reason, self.line), {"skipped": self.skipped})
+
     @property
     def where(self) -> str:
         """``path`` or ``path:line``."""

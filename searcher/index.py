@@ -26,9 +26,9 @@ from .results import Hit, Results
 from .review import Review
 from .ranking import RERANK_DEPTH, rerank, weighting
 from .schema import analyzer_of, build_schema, stored_reviews
-from .writing import BATCH_SIZE, IndexingInterrupted, Ingest, IngestReport, Progress, ReviewWriter
+from .options import BATCH_SIZE, SORTS
+from .writing import IndexingInterrupted, Ingest, IngestReport, Progress, ReviewWriter
 
-SORTS = ("relevance", "date")
 
 
 class ReviewIndex:

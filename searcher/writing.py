@@ -1,13 +1,22 @@
-"""Writing reviews into the index: Kiwi analysis in a thread beside the Whoosh writer.
+"""Writing reviews into the index: reading and Kiwi analysis run beside the Whoosh writer.
 
-Kiwi releases the GIL while it analyses, so a background thread reads files and
-analyses the next chunk of reviews while the calling thread writes the current
-one into Whoosh; both cores stay busy (see :func:`ahead`)."""
+Files are read and their reviews analysed ahead of the writer, which takes
+them in order. For small runs that happens in a thread (:func:`ahead`). Kiwi
+holds the GIL for a good part of its work (it builds a Python object per
+token), so a thread leaves the writer waiting: large runs read and analyse
+in a child process instead, which loads its own Kiwi (about 2 s) and hands
+the analysed reviews over a pipe (:func:`_analysed_in_child`)."""
 
 from __future__ import annotations
 
+import os
+import pickle
 import queue
+import signal
+import subprocess
+import sys
 import threading
+import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -22,16 +31,17 @@ from .analysis import SURROGATES, Analyzed, Analyzer, Term
 from .errors import IndexLockedError, ReadError, RevsearchError
 from .keywords import derive_keywords
 from .manifest import FileState, Manifest
+from .options import BATCH_SIZE
 from .readers import ReadOptions, read_file
 from .review import Review
 from .schema import review_bytes
 
-#: Reviews written between commits: a crash loses at most this many reviews' work.
-BATCH_SIZE = 20_000
 #: Reviews analysed together in one Kiwi call.
 CHUNK = 256
 #: Chunks the analysis thread may run ahead of the writer (bounds memory).
 DEPTH = 4
+#: Runs reading more than this many bytes of files analyse in a child process.
+PROCESS_BYTES = 16 << 20
 
 #: Called after each file with (files done, files in all, the file, reviews indexed so far).
 Progress = Callable[[int, int, Path, int], None]
@@ -292,6 +302,74 @@ class _File:
     failed: bool = False
 
 
+def _analysed_events(
+    files: list[Path], manifest: Manifest, options: ReadOptions | None, analyzer: Analyzer
+) -> Iterator[list[tuple]]:
+    """The :func:`_events` of reading ``files``, analysed (see :func:`_analysed`),
+    produced in a thread, or in a child process for runs over PROCESS_BYTES."""
+    size = 0
+    for path in files:
+        try:
+            size += path.stat().st_size
+        except OSError:
+            pass  # reported when the file's turn comes
+    if size > PROCESS_BYTES:
+        return _analysed_in_child(files, manifest, options, analyzer)
+    return ahead(_analysed(_events(files, manifest, options), analyzer))
+
+
+def _analysed_in_child(
+    files: list[Path], manifest: Manifest, options: ReadOptions | None, analyzer: Analyzer
+) -> Iterator[list[tuple]]:
+    """:func:`_analysed` events produced by a child Python process (a plain
+    subprocess, not multiprocessing: that would re-run the caller's main
+    script). Pickles go over its stdout; the pipe's buffer bounds how far it
+    runs ahead. The child is stopped if the caller stops early."""
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")])}
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from searcher.writing import _child; _child()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+    )
+    try:
+        pickle.dump((files, manifest.path.parent, options, analyzer), child.stdin)
+        child.stdin.close()
+        while True:
+            try:
+                item = pickle.load(child.stdout)
+            except EOFError:
+                raise RevsearchError(f"the analysis process stopped unexpectedly (exit code {child.wait()})") from None
+            if item is None:
+                return
+            if isinstance(item, str):
+                raise RevsearchError(f"the analysis process failed: {item}")
+            yield item
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        child.stdout.close()
+
+
+def _child() -> None:
+    """The child process of :func:`_analysed_in_child`: reads the job from
+    stdin, writes pickled lists of events, then None, or the traceback of what
+    went wrong. The manifest of the index is read as the parent read it (the
+    run has not saved it yet). Ctrl-C is the parent's to handle; anything else
+    printing to stdout is sent to stderr, away from the pickles."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    files, folder, options, analyzer = pickle.load(sys.stdin.buffer)
+    try:
+        for events in _analysed(_events(files, Manifest(folder), options), analyzer):
+            pickle.dump(events, out, pickle.HIGHEST_PROTOCOL)
+        pickle.dump(None, out)
+    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
+        pickle.dump(traceback.format_exc(), out)
+    out.close()
+
+
 class Ingest:
     """One add_paths run: writes what the files hold, commits every
     ``batch_size`` reviews, and records a file in the manifest once all its
@@ -312,7 +390,7 @@ class Ingest:
         """Read, analyse and write ``files``; commit at the end."""
         report, done = self.report, 0
         file: _File | None = None  # the file being read
-        for events in ahead(_analysed(_events(files, self.manifest, options), analyzer)):
+        for events in _analysed_events(files, self.manifest, options, analyzer):
             for event in events:
                 kind = event[0]
                 if kind == "review":
@@ -335,6 +413,7 @@ class Ingest:
                     file = _File(*event[1:], before=report.reviews_indexed)
                     if file.status != "unchanged":
                         continue
+                    self.manifest.files[file.key] = file.state  # its digest may be new (touched, same content)
                     report.unchanged += 1
                     path = file.path
                 elif kind == "end":

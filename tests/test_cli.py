@@ -123,12 +123,3 @@ def test_shell_answers_queries_until_an_empty_line(workdir: Path, monkeypatch) -
     assert "No reviews match" in result.output
     assert "cannot read the date" in result.output  # a bad query is reported and the shell goes on
     assert "matching reviews for 사만다" in result.output
-
-
-def test_command_line_offers_what_the_library_takes() -> None:
-    """The command line reads its choices from searcher.options, which imports
-    nothing heavy; the library keeps its own copies until it imports them too."""
-    from searcher import index, options
-
-    assert (options.SORTS, options.BATCH_SIZE) == (index.SORTS, index.BATCH_SIZE)
-

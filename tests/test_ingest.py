@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searcher import IngestReport, ReviewIndex, writing
+from searcher import IngestReport, ReviewIndex, RevsearchError, writing
 from searcher.analysis import analyze
 from searcher.cli import main
 from searcher.dates import parse_date
@@ -646,3 +646,59 @@ def test_cli_summary_survives_brackets_in_a_value(tmp_path: Path) -> None:
     result = invoke("index", tmp_path / "src", "--index", tmp_path / "ix")
     assert result.exit_code == 0, result.output
     assert f"{dates}:2: cannot read date '[/] 지난주'" in result.output
+
+
+# ---------------------------------------------------------- large runs: a child process
+
+
+NSMC_SAMPLE = Path(__file__).parent / "data" / "nsmc-sample"
+
+
+def test_a_large_run_analyses_in_a_child_process_with_the_same_index(tmp_path: Path, monkeypatch) -> None:
+    """Runs over PROCESS_BYTES read and analyse in a child process: the index,
+    the report (a broken file named, with its line) and the user dictionary
+    are as when a thread does it."""
+    src = tmp_path / "src"
+    shutil.copytree(NSMC_SAMPLE, src)
+    write(src / "broken.jsonl", '{"review": "빙수는 팥이 듬뿍"}\n{"review": \n')
+    write(src / "names.txt", "마석도가 나오면 끝이다\n")
+    user_dict = write(tmp_path / "names.tsv", "마석도\tNNP\t0\n")
+
+    def build(folder: str) -> tuple[ReviewIndex, IngestReport]:
+        ix = ReviewIndex.create(tmp_path / folder, user_dict=user_dict)
+        return ix, ix.add_paths([src])
+
+    in_thread, thread_report = build("thread")
+    children = []
+    real = writing._analysed_in_child
+    monkeypatch.setattr(writing, "_analysed_in_child", lambda *a: children.append(a) or real(*a))
+    monkeypatch.setattr(writing, "PROCESS_BYTES", 0)
+    in_child, child_report = build("child")
+    assert len(children) == 1
+
+    def summary(report: IngestReport) -> tuple:
+        problems = [(p.path, p.line, p.reason, p.skipped) for p in report.skipped + report.warnings]
+        return (report.files_read, report.reviews_indexed, report.new, report.reviews_committed, problems)
+
+    assert summary(child_report) == summary(thread_report)
+    assert (child_report.files_read, child_report.reviews_indexed) == (5, 302)
+    (problem,) = child_report.skipped
+    assert (Path(problem.path).name, problem.line) == ("broken.jsonl", 2)
+    assert sorted(r.to_dict().items() for r in in_child.reviews()) == sorted(r.to_dict().items() for r in in_thread.reviews())
+    for query in ("배우 연기", "마석도", "빙수"):
+        assert in_child.search(query).to_dict() == in_thread.search(query).to_dict()
+    assert [hit.review.body for hit in in_child.search("마석도")] == ["마석도가 나오면 끝이다"]
+
+
+def test_a_child_process_that_dies_is_a_clear_error_and_nothing_is_half_written(tmp_path: Path, monkeypatch) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(NSMC_SAMPLE, src)
+    monkeypatch.setattr(writing, "PROCESS_BYTES", 0)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "sabotage"))
+    write(tmp_path / "sabotage" / "sitecustomize.py", "import os\nos._exit(3)\n")
+    ix = ReviewIndex.create(tmp_path / "ix")
+    with pytest.raises(RevsearchError, match=r"the analysis process stopped unexpectedly \(exit code 3\)"):
+        ix.add_paths([src])
+    assert len(ix) == 0
+    monkeypatch.delenv("PYTHONPATH")
+    assert len(ix.add_paths([src], batch_size=100).skipped) == 0 and len(ix) == 300  # once that is gone, the run completes
