@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import weakref
 from typing import Any, Callable
 
 from whoosh.analysis import IDTokenizer, LowercaseFilter
@@ -63,15 +64,20 @@ def review_bytes(review: dict[str, Any]) -> bytes:
     return json.dumps(review, ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
+#: The review column's reader of each open index reader: opening one walks
+#: every segment's lengths in Python (~20 ms for 350K reviews).
+_columns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def stored_reviews(reader: IndexReader) -> Callable[[int], dict[str, Any]]:
     """Reads the review dict of a document number of ``reader``. The column is
-    opened on the first read (an index with no segment has none to open)."""
-    column = None
+    opened on the first read (an index with no segment has none to open) and
+    kept while ``reader`` lives."""
 
     def read(doc: int) -> dict[str, Any]:
-        nonlocal column
+        column = _columns.get(reader)
         if column is None:
-            column = reader.column_reader("review")
+            column = _columns[reader] = reader.column_reader("review")
         return json.loads(column[doc].decode("utf-8", "surrogatepass"))
 
     return read

@@ -191,7 +191,12 @@ class ReviewWriter:
     def __init__(self, ix: windex.Index):
         self._ix = ix
         self._w = self._open()
-        self._ids: set[str] = set()
+        self._ids: set[str] = set()  # written by the current Whoosh writer
+        # When the index was empty to begin with, the ids and files written so far are all it holds:
+        # any other is new, and is added without a look-up in every segment for one to replace.
+        self._fresh = ix.is_empty()
+        self._written: set[str] = set()
+        self._files: set[str] = set()
 
     def _open(self) -> SegmentWriter:
         try:
@@ -208,7 +213,8 @@ class ReviewWriter:
     def forget_file(self, file: str) -> None:
         """Delete the reviews indexed from ``file`` (a resolved path) before, so
         records since removed from it do not linger."""
-        self._w.delete_by_term("file", file)
+        if not self._fresh or file in self._files:
+            self._w.delete_by_term("file", file)
 
     def add_all(self, reviews: Iterable[Review], analyzer: Analyzer) -> int:
         """Index reviews (each replacing one with its id), analysed by
@@ -226,6 +232,11 @@ class ReviewWriter:
         if review.id in self._ids:
             self.flush()
         self._ids.add(review.id)
+        new = self._fresh and review.id not in self._written
+        if self._fresh:
+            self._written.add(review.id)
+            if file:
+                self._files.add(file)
         if not review.keywords:
             derived = derive_keywords(review.title, title_terms, review.body, body_terms)
             review = replace(review, keywords=derived, keywords_derived=bool(derived))
@@ -247,7 +258,10 @@ class ReviewWriter:
             fields["date"] = review.date.isoformat()
         if review.rating is not None:
             fields["rating"] = review.rating
-        self._w.update_document(**fields)
+        if new:
+            self._w.add_document(**fields)
+        else:
+            self._w.update_document(**fields)
 
     def commit(self) -> None:
         self._w.commit()
