@@ -90,7 +90,7 @@ class _SegmentCache:
             if lengths is None:
                 self.lengths[fieldname] = np.ones(doccount)
             else:
-                self.lengths[fieldname] = _LENGTHS[np.fromiter(lengths, dtype=np.uint8, count=doccount)]
+                self.lengths[fieldname] = _LENGTHS[_length_bytes(lengths, doccount)]
         return self.lengths[fieldname]
 
     def numbers(self, fieldname: str) -> np.ndarray:
@@ -107,6 +107,15 @@ class _SegmentCache:
             width = max((len(v) for v in values), default=1) or 1
             self.columns[fieldname] = np.array(values, dtype=f"S{width}")
         return self.columns[fieldname]
+
+
+def _length_bytes(column, doccount: int) -> np.ndarray:
+    """A segment's length bytes (Whoosh's one-byte-per-document lengths
+    column) read in one piece; iterating the column costs 2 µs a document."""
+    stored = np.frombuffer(column._dbfile.get(column._basepos, column._count), dtype=np.uint8)
+    out = np.zeros(doccount, dtype=np.uint8)  # documents past the last written have length 0
+    out[: len(stored)] = stored[:doccount]
+    return out
 
 
 _caches: weakref.WeakKeyDictionary[IndexReader, _SegmentCache] = weakref.WeakKeyDictionary()

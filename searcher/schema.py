@@ -48,7 +48,8 @@ def build_schema(analyzer: Analyzer = DEFAULT) -> Schema:
         # fails; 0 is the lowest sortable value, so unrated reviews sort last.
         rating=NUMERIC(float, shift_step=0, sortable=columns.NumericColumn("Q", default=0)),
         file=ID(),
-        review=COLUMN(columns.VarBytesColumn()),
+        # offsets written at every size: else opening the column sums each segment's lengths in Python
+        review=COLUMN(columns.VarBytesColumn(write_offsets_cutoff=0)),
     )
 
 
