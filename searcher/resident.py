@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import __version__
 from .errors import QueryError, ResidentUnavailable, RevsearchError
 from .meta import META_FILE, has_index
+from .options import child_environment
 
 if TYPE_CHECKING:  # pragma: no cover
     from .index import ReviewIndex
@@ -256,12 +257,11 @@ def _spawn(where: Place) -> bool:
     """Start ``python -m searcher.resident INDEX`` detached (its own session,
     stdin and stdout closed, stderr to the log, running this very package) and
     wait for it to bind its socket; True once a server listens there."""
-    package_root = str(Path(__file__).resolve().parent.parent)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
     with open(where.log, "wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "searcher.resident", str(where.index)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, cwd="/", env=env, start_new_session=True,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, cwd="/", env=child_environment(),
+            start_new_session=True,
         )
     with server.stdout:
         said = server.stdout.readline() if select.select([server.stdout], [], [], SPAWN_TIMEOUT_S)[0] else b""

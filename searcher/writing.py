@@ -31,7 +31,7 @@ from .analysis import SURROGATES, Analyzed, Analyzer, Term
 from .errors import IndexLockedError, ReadError, RevsearchError
 from .keywords import derive_keywords
 from .manifest import FileState, Manifest
-from .options import BATCH_SIZE
+from .options import BATCH_SIZE, child_environment
 from .readers import ReadOptions, read_file
 from .review import Review
 from .schema import review_bytes
@@ -339,11 +339,9 @@ def _analysed_in_child(
     subprocess, not multiprocessing: that would re-run the caller's main
     script). Pickles go over its stdout; the pipe's buffer bounds how far it
     runs ahead. The child is stopped if the caller stops early."""
-    package_root = str(Path(__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")])}
     child = subprocess.Popen(
         [sys.executable, "-c", "from searcher.writing import _child; _child()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_environment(),
     )
     try:
         pickle.dump((files, manifest.path.parent, options, analyzer), child.stdin)
