@@ -9,8 +9,9 @@ always slices of the original text, never re-spelled token forms.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
-from .analysis import DEFAULT, Analyzer
+from .analysis import DEFAULT, Analyzer, Term
 from .results import Passage
 
 #: Longest passage; a longer sentence is cut to a window around its matches.
@@ -25,11 +26,20 @@ _SENTENCE = re.compile(r"[^\n.!?。…]*(?:[.!?。…]+|\n|$)")
 _WORDS = re.compile(r"\W+")
 
 
-def match_spans(text: str, terms: set[str], analyzer: Analyzer = DEFAULT) -> list[tuple[int, int, str]]:
-    """Character spans of the words in ``text`` whose terms are in ``terms``,
-    merged where they overlap, each with the term that matched."""
+class Wanted(NamedTuple):
+    """The passages asked of one text: the ``top`` best for ``terms``, from ``fieldname``."""
+
+    text: str
+    terms: set[str]
+    fieldname: str = "body"
+    top: int = 3
+
+
+def _spans(analysed: list[Term], terms: set[str]) -> list[tuple[int, int, str]]:
+    """Character spans of the words whose terms are in ``terms``, merged
+    where they overlap, each with the term that matched."""
     spans: list[tuple[int, int, str]] = []
-    for term in sorted((t for t in analyzer.analyze(text) if t.text in terms), key=lambda t: t.start):
+    for term in sorted((t for t in analysed if t.text in terms), key=lambda t: t.start):
         if spans and term.start < spans[-1][1]:
             start, end, t = spans[-1]
             spans[-1] = (start, max(end, term.end), t)
@@ -68,16 +78,21 @@ def _window(text: str, start: int, end: int, spans) -> tuple[int, int]:
     return lo, hi
 
 
-def passages(
-    text: str, terms: set[str], fieldname: str = "body", top: int = 3, analyzer: Analyzer = DEFAULT
-) -> list[Passage]:
-    """The ``top`` best passages of ``text`` for ``terms``, best first: a
-    sentence (or a window of it) with the most distinct matched terms, then
-    the most matches. Without any match, the text's opening as one passage.
+def passages(wanted: list[Wanted], analyzer: Analyzer = DEFAULT) -> list[list[Passage]]:
+    """For each of ``wanted``, the ``top`` best passages of its text, best
+    first: a sentence (or a window of it) with the most distinct matched
+    terms, then the most matches; without any match, the text's opening as
+    one passage. All the texts go to Kiwi in one call, so its threads share
+    them (a search's ten hits cost half as much as one call each).
     ``analyzer`` is the index's."""
+    scanned = [w.text[:SCAN_CHARS] if w.terms and w.text.strip() else "" for w in wanted]
+    return [_best(w, _spans(analysed, w.terms)) for w, analysed in zip(wanted, analyzer.analyze_many(scanned))]
+
+
+def _best(wanted: Wanted, spans: list[tuple[int, int, str]]) -> list[Passage]:
+    text, fieldname, top = wanted.text, wanted.fieldname, wanted.top
     if not text.strip():
         return []
-    spans = match_spans(text[:SCAN_CHARS], terms, analyzer) if terms else []
     scored = []
     for s_start, s_end in _sentences(text):
         inside = [sp for sp in spans if s_start <= sp[0] and sp[1] <= s_end]

@@ -16,13 +16,13 @@ from .analysis import DEFAULT, Analyzer
 from .dates import parse_date
 from .errors import IndexDamagedError, IndexNotFoundError, QueryError, ReadError, RevsearchError
 from . import matching
-from .highlight import passages
+from .highlight import Wanted, passages
 from .lock import WriteLock
 from .manifest import Manifest
 from .meta import IndexMeta, foreign_files, has_index, index_files
 from .query import CompiledQuery, parse
 from .readers import ReadOptions, iter_source_files
-from .results import Hit, Results
+from .results import Hit, Passage, Results
 from .review import Review
 from .ranking import RERANK_DEPTH, rerank, weighting
 from .schema import analyzer_of, build_schema, stored_reviews
@@ -267,19 +267,24 @@ class ReviewIndex:
         else:
             ranked, total = _tiered(s, compiled, limit, filt)
         stored = stored_reviews(s.reader())
-        hits = [self._hit(stored(doc), score, compiled.terms, passages_per_hit) for doc, score in ranked]
+        reviews = [Review.from_dict(stored(doc)) for doc, _ in ranked]
+        shown = self._passages(reviews, compiled.terms, passages_per_hit)
+        hits = [Hit(review.id, score, review, p) for review, (_, score), p in zip(reviews, ranked, shown)]
         return Results(query, hits, total)
 
-    def _hit(self, stored: dict, score: float, terms: dict, top: int) -> Hit:
-        review = Review.from_dict(stored)
+    def _passages(self, reviews: list[Review], terms: dict, top: int) -> list[list[Passage]]:
+        """Each review's ``top`` best body passages, then its title if it
+        matched; every text analysed in one call."""
         if top < 1:
-            return Hit(review.id, score, review)
+            return [[] for _ in reviews]
         any_field = terms.get(None, set())
-        shown = passages(review.body, any_field | terms.get("body", set()), "body", top, self.analyzer)
+        body_terms = any_field | terms.get("body", set())
         title_terms = any_field | terms.get("title", set())
-        titled = passages(review.title, title_terms, "title", 1, self.analyzer) if title_terms else []
-        shown.extend(p for p in titled if p.highlights)
-        return Hit(review.id, score, review, shown)
+        wanted = [Wanted(r.body, body_terms, "body", top) for r in reviews]
+        wanted += [Wanted(r.title, title_terms, "title", 1) for r in reviews]
+        found = passages(wanted, self.analyzer)
+        bodies, titles = found[: len(reviews)], found[len(reviews) :]
+        return [body + [p for p in title if p.highlights] for body, title in zip(bodies, titles)]
 
 
 def _refuse_foreign(folder: Path) -> None:

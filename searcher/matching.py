@@ -39,6 +39,26 @@ _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _NO_IDS = np.zeros(0, dtype=np.int64)
 
 
+def _among(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``sorted_ids`` (ascending): binary search,
+    where np.isin sorts both arrays again on every call."""
+    if not len(sorted_ids):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_ids, values), len(sorted_ids) - 1)
+    return sorted_ids[at] == values
+
+
+def _common(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ids in both ascending arrays, with their indices in each (as
+    np.intersect1d returns them), searching the shorter in the longer."""
+    if len(a) > len(b):
+        ids, right, left = _common(b, a)
+        return ids, left, right
+    left = np.flatnonzero(_among(a, b))
+    ids = a[left]
+    return ids, left, np.searchsorted(b, ids)
+
+
 @dataclass
 class _Maybe:
     """A bonus the documents ``ids`` get if ``query`` (a span query) matches
@@ -50,7 +70,7 @@ class _Maybe:
     boost: float = 1.0
 
     def within(self, ids: np.ndarray) -> _Maybe:
-        keep = np.isin(self.ids, ids, assume_unique=True)
+        keep = _among(self.ids, ids)
         return _Maybe(self.query, self.ids[keep], self.bound[keep], self.boost)
 
 
@@ -166,6 +186,8 @@ class _Segment:
             return self._column_range(q)
         if isinstance(q, wq.NumericRange) and self._has_column(q.fieldname):
             return self._numeric_range(q)
+        if isinstance(q, wq.Phrase) and self._positional(q.fieldname):
+            return self._phrase(q)
         if isinstance(q, SpanQuery) and isinstance(getattr(q, "q", None), wq.Query):
             return self._span(q)
         return self._whoosh(q)
@@ -174,7 +196,7 @@ class _Segment:
         """``m`` with the documents only a bonus brings confirmed (and added
         to its ids, scored by the bonus), so that its ids are exact. Within an
         Or, the other words' documents cover the span's, and nothing is confirmed."""
-        extra = [(b, np.setdiff1d(b.ids, m.ids, assume_unique=True)) for b in m.maybe]
+        extra = [(b, b.ids[~_among(b.ids, m.ids)]) for b in m.maybe]
         if not any(len(ids) for _, ids in extra):
             return m
         added = [_Matches(*self.confirmed(b, ids)) for b, ids in extra if len(ids)]
@@ -206,6 +228,10 @@ class _Segment:
         lengths = self.cache.length(q.fieldname)[ids]
         scores = idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * lengths / avgfl)))
         return _Matches(ids, scores * q.boost)
+
+    def _positional(self, fieldname: str) -> bool:
+        schema = self.leaf.schema
+        return fieldname in schema and bool(schema[fieldname].format) and schema[fieldname].format.supports("positions")
 
     def _has_column(self, fieldname: str) -> bool:
         schema = self.leaf.schema
@@ -259,7 +285,7 @@ class _Segment:
     def _live(self, ids: np.ndarray, weights: np.ndarray | None):
         if not len(self.deleted):
             return ids, weights
-        keep = ~np.isin(ids, self.deleted, assume_unique=True)
+        keep = ~_among(ids, self.deleted)
         return ids[keep], (weights[keep] if weights is not None else None)
 
     # ----------------------------------------------------------- confirming
@@ -268,7 +294,7 @@ class _Segment:
         """Of ``ids`` (ascending, among ``maybe.ids``), those the span query
         matches, and the bonus each gets."""
         q = maybe.query
-        if isinstance(q, SpanNear) and _pair(q) and self.leaf.schema[q.a.fieldname].format.supports("positions"):
+        if isinstance(q, SpanNear) and _pair(q) and self._positional(q.a.fieldname):
             near = self._near(q, ids)
             found = ids[near]
         else:
@@ -279,18 +305,49 @@ class _Segment:
     def _near(self, q: SpanNear, ids: np.ndarray) -> np.ndarray:
         """Which of ``ids`` (all holding both words) have the two words of
         ``q`` within its slop, as Whoosh's SpanNear decides, read from the
-        cached postings' positions."""
-        format_ = self.leaf.schema[q.a.fieldname].format
-        lists = [_postings.get(self.reader, t.fieldname, self.leaf.schema[t.fieldname].to_bytes(t.text)) for t in (q.a, q.b)]
-        at = [np.searchsorted(p.ids, ids) for p in lists]
+        cached postings' positions. Few documents are asked at a time, so
+        they are looked at one by one."""
+        lists = [self._postings(t) for t in (q.a, q.b)]
+        at = [np.searchsorted(p.ids, ids).tolist() for p in lists]
         near = np.zeros(len(ids), dtype=bool)
-        for i in range(len(ids)):
-            first = lists[0].positions(int(at[0][i]), format_)
-            second = lists[1].positions(int(at[1][i]), format_)
+        for i, (a_at, b_at) in enumerate(zip(*at)):
+            first, second = lists[0].positions_of(a_at), lists[1].positions_of(b_at)
             near[i] = any(
                 q.mindist <= abs(b - a) <= q.slop and (not q.ordered or b >= a) for a in first for b in second
             )
         return near
+
+    def _phrase(self, q: wq.Phrase) -> _Matches:
+        """A phrase: the documents holding all its words, scored as Whoosh's
+        phrase matcher scores them (their words' scores summed), kept where
+        each word follows the one before within the slop, read from the
+        cached postings' positions."""
+        words = [wq.Term(q.fieldname, w) for w in q.words]
+        both = _intersection([self.evaluate(t) for t in words])
+        if not len(both.ids):
+            return _Matches.none()
+        owner, pos = self._positions(words[0], both.ids)
+        start = pos  # of each partial match; pos is where it has got to
+        for word in words[1:]:
+            w_owner, w_pos = self._positions(word, both.ids)
+            base = max(pos.max(initial=0), w_pos.max(initial=0)) + q.slop + 1
+            present = np.unique(w_owner * base + w_pos)
+            steps = [(d, _among(owner * base + pos + d, present)) for d in range(1, q.slop + 1)]
+            owner, start, pos = (np.concatenate([a[hit] for d, hit in steps]) for a in (owner, start, pos))
+            pos = pos + np.repeat([d for d, _ in steps], [int(hit.sum()) for _, hit in steps])
+            if q.slop > 1:  # the same partial match reached in several ways counts once
+                owner, start, pos = np.unique(np.stack([owner, start, pos]), axis=1)
+        keep = np.unique(owner)
+        return _Matches(both.ids[keep], both.scores[keep] * q.boost)
+
+    def _positions(self, term: wq.Term, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The positions of ``term`` in each of ``ids`` (all holding it): which
+        of ``ids`` each belongs to, and the position."""
+        postings = self._postings(term)
+        return postings.positions(np.searchsorted(postings.ids, ids))
+
+    def _postings(self, term: wq.Term) -> _Postings:
+        return _postings.get(self.reader, term.fieldname, self.leaf.schema[term.fieldname].to_bytes(term.text))
 
     def _spans(self, q: wq.Query, ids: np.ndarray) -> np.ndarray:
         """Which of ``ids`` (ascending) any other span query matches, by Whoosh's matcher."""
@@ -315,8 +372,8 @@ def holding(s: Searcher, fieldname: str, text: str, docs: list[int]) -> set[int]
     btext = s.schema[fieldname].to_bytes(text)
     for leaf, offset in s.leaf_searchers():
         if leaf.doc_count_all():
-            ids = _postings.get(leaf.reader(), fieldname, btext).ids + offset
-            found.update(wanted[np.isin(wanted, ids)].tolist())
+            ids = _postings.get(leaf.reader(), fieldname, btext).ids
+            found.update(wanted[_among(wanted - offset, ids)].tolist())
     return found
 
 
@@ -334,9 +391,52 @@ class _Postings:
     ids: np.ndarray
     weights: np.ndarray
     values: list | None
+    format: object = None
 
-    def positions(self, index: int, format_) -> list[int]:
-        return format_.decode_positions(self.values[index])
+    def positions(self, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The positions of the postings at indices ``at``, as two arrays:
+        which of ``at`` each position belongs to, and the position. Only
+        those postings are decoded: a common word has 100,000."""
+        counts, flat = _decode_positions([self.values[i] for i in at.tolist()], self.format)
+        return np.repeat(np.arange(len(at)), counts), flat
+
+    def positions_of(self, index: int) -> list[int]:
+        """The positions of one posting."""
+        return self.format.decode_positions(self.values[index])
+
+
+def _decode_positions(values: list[bytes], format_) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of postings, as how many each has and all of them in a
+    row.
+
+    Whoosh encodes a posting's positions as a 4-byte count and a pickled list
+    of deltas. Nearly always every delta is below 256, and the pickle is then
+    laid out byte for byte the same way (``K`` and one byte per delta), which
+    its length tells: those are read with array indexing, the rest by Whoosh."""
+    n = len(values)
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
+    buf = np.frombuffer(b"".join(values), dtype=np.uint8)
+    starts = np.cumsum(lengths) - lengths
+    counts = np.zeros(n, dtype=np.int64)
+    for k in range(4):  # big-endian
+        counts = (counts << 8) | buf[starts + k]
+    simple = ((counts == 1) & (lengths == 13)) | ((counts > 1) & (lengths == 12 + 2 * counts))
+    other = np.flatnonzero(~simple)
+    decoded = [np.array(format_.decode_positions(values[i]), dtype=np.int64) for i in other.tolist()]
+    counts[other] = [len(d) for d in decoded]
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    flat = np.zeros(offsets[-1], dtype=np.int64)
+    # simple postings: one delta at byte 10 (a single one), or at 11, 13, 15…
+    simple_counts = counts[simple]
+    owner = np.repeat(np.flatnonzero(simple), simple_counts)
+    k = np.arange(len(owner)) - np.repeat(np.cumsum(simple_counts) - simple_counts, simple_counts)
+    flat[offsets[owner] + k] = buf[starts[owner] + np.where(counts[owner] == 1, 10, 11 + 2 * k)]
+    for i, d in zip(other.tolist(), decoded):
+        flat[offsets[i] : offsets[i + 1]] = np.diff(d, prepend=0)
+    # deltas to positions, restarting at each posting
+    total = np.cumsum(flat)
+    before = np.repeat(np.concatenate([[0], total])[offsets[:-1]], counts)
+    return counts, total - before
 
 
 class _PostingCache:
@@ -416,9 +516,10 @@ def _read_postings(reader: IndexReader, fieldname: str, text: bytes) -> _Posting
             matcher.next()
         ids.append(np.array([doc for doc, _ in one], dtype=np.int64))
         weights.append(np.array([w for _, w in one], dtype=np.float64))
+    format_ = reader.schema[fieldname].format
     if not ids:
-        return _Postings(_NO_IDS, np.zeros(0), values if positional else None)
-    return _Postings(np.concatenate(ids), np.concatenate(weights), values if positional else None)
+        return _Postings(_NO_IDS, np.zeros(0), values if positional else None, format_)
+    return _Postings(np.concatenate(ids), np.concatenate(weights), values if positional else None, format_)
 
 
 def _union(parts: list[_Matches]) -> _Matches:
@@ -443,14 +544,14 @@ def _intersection(parts: list[_Matches]) -> _Matches:
         return _Matches.none()
     ids, scores = parts[0].ids, parts[0].scores
     for p in parts[1:]:
-        ids, left, right = np.intersect1d(ids, p.ids, assume_unique=True, return_indices=True)
+        ids, left, right = _common(ids, p.ids)
         scores = scores[left] + p.scores[right]
     maybe = [b.within(ids) for p in parts for b in p.maybe]
     return _Matches(ids, scores, maybe)
 
 
 def _and_maybe(required: _Matches, optional: _Matches) -> _Matches:
-    both, left, right = np.intersect1d(required.ids, optional.ids, assume_unique=True, return_indices=True)
+    _, left, right = _common(required.ids, optional.ids)
     scores = required.scores.copy()
     scores[left] += optional.scores[right]
     maybe = required.maybe + [b.within(required.ids) for b in optional.maybe]
@@ -458,7 +559,7 @@ def _and_maybe(required: _Matches, optional: _Matches) -> _Matches:
 
 
 def _and_not(positive: _Matches, negative: _Matches) -> _Matches:
-    keep = ~np.isin(positive.ids, negative.ids, assume_unique=True)
+    keep = ~_among(positive.ids, negative.ids)
     ids = positive.ids[keep]
     return _Matches(ids, positive.scores[keep], [b.within(ids) for b in positive.maybe])
 
@@ -506,7 +607,7 @@ class Evaluation:
             chunk = np.sort(candidates[start : start + CONFIRM_CHUNK])
             docs, exact = ids[chunk], scores[chunk].copy()  # docs ascending, as chunk is
             for segment, offset, b in maybes:
-                asked = b.ids[np.isin(b.ids + offset, docs)]
+                asked = b.ids[_among(b.ids + offset, docs)]
                 if len(asked):
                     confirmed, bonus = segment.confirmed(b, asked)
                     exact[np.searchsorted(docs, confirmed + offset)] += bonus
@@ -537,7 +638,7 @@ class Evaluation:
         for segment, offset in self.segments:
             m = segment.settled(segment.evaluate(q))
             if self.allow is not None and len(m.ids):
-                keep = np.isin(m.ids, segment.allowed(self.allow), assume_unique=True)
+                keep = _among(m.ids, segment.allowed(self.allow))
                 ids = m.ids[keep]
                 m = _Matches(ids, m.scores[keep], [b.within(ids) for b in m.maybe])
             if len(m.ids):

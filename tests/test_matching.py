@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from whoosh import query as wq
 from whoosh.collectors import FilterCollector, TopCollector
 
 from searcher import ReviewIndex, matching
@@ -57,6 +58,29 @@ def test_matches_and_scores_are_whooshs(index: ReviewIndex, query: str) -> None:
             # documents agree, but for ties at the cut (scores equal to the last bit or not)
             last = expected[-1][1] if expected else None
             assert [d for d, sc in found if sc != pytest.approx(last)] == [d for d, sc in expected if sc != pytest.approx(last)]
+
+
+@pytest.mark.parametrize(
+    "words, slop",
+    [(["배우", "연기"], 1), (["소피", "마르소", "미모"], 1), (["이해", "안", "되다"], 1), (["영화", "보다"], 2), (["사만다", "테오도르"], 4), (["심사", "점수"], 3)],
+)
+def test_phrases_match_and_score_as_whooshs(index: ReviewIndex, words: list[str], slop: int) -> None:
+    # Phrases are read from the postings' positions in bulk, not by Whoosh's matcher.
+    s = index._current_searcher()
+    q = wq.Phrase("body", words, slop=slop, boost=1.5)
+    expected, expected_total = _whoosh_top(s, q, 1000, None)
+    found, total = matching.Evaluation(s, None).top(q, 1000)
+    assert total == expected_total > 0
+    assert dict(found) == pytest.approx(dict(expected), rel=1e-9)
+
+
+def test_phrase_needs_its_words_in_order_side_by_side(index: ReviewIndex) -> None:
+    s = index._current_searcher()
+    count = matching.Evaluation(s, None).count
+    anywhere = count(wq.And([wq.Term("body", "영화"), wq.Term("body", "보다")]))
+    side_by_side = count(wq.Phrase("body", ["영화", "보다"]))
+    assert 0 < side_by_side < count(wq.Phrase("body", ["영화", "보다"], slop=3)) < anywhere
+    assert count(wq.Phrase("body", ["보다", "영화"])) != side_by_side
 
 
 def test_proximity_bonus_is_confirmed_review_by_review(index: ReviewIndex) -> None:
