@@ -326,17 +326,16 @@ class _Segment:
         both = _intersection([self.evaluate(t) for t in words])
         if not len(both.ids):
             return _Matches.none()
-        owner, pos = self._positions(words[0], both.ids)
-        start = pos  # of each partial match; pos is where it has got to
+        owner, pos = self._positions(words[0], both.ids)  # partial matches: their document and last position
         for word in words[1:]:
             w_owner, w_pos = self._positions(word, both.ids)
             base = max(pos.max(initial=0), w_pos.max(initial=0)) + q.slop + 1
             present = np.unique(w_owner * base + w_pos)
             steps = [(d, _among(owner * base + pos + d, present)) for d in range(1, q.slop + 1)]
-            owner, start, pos = (np.concatenate([a[hit] for d, hit in steps]) for a in (owner, start, pos))
-            pos = pos + np.repeat([d for d, _ in steps], [int(hit.sum()) for _, hit in steps])
-            if q.slop > 1:  # the same partial match reached in several ways counts once
-                owner, start, pos = np.unique(np.stack([owner, start, pos]), axis=1)
+            owner = np.concatenate([owner[hit] for _, hit in steps])
+            pos = np.concatenate([pos[hit] + d for d, hit in steps])
+            if q.slop > 1:  # a partial match reached in several ways goes on once
+                owner, pos = np.unique(np.stack([owner, pos]), axis=1)
         keep = np.unique(owner)
         return _Matches(both.ids[keep], both.scores[keep] * q.boost)
 
