@@ -6,8 +6,10 @@ found in 100,000 reviews (영화) took half a second. Here every posting list of
 a term is read block by block into arrays, scored with the same BM25F
 formula and statistics Whoosh uses (so the scores are Whoosh's), and
 combined with array set operations: And, Or, AndMaybe and AndNot of terms,
-and ranges over sortable columns. Whatever else a query holds (phrases) is
-evaluated with Whoosh's own matcher, posting by posting.
+and ranges over sortable columns. Phrases are those words' documents kept
+where their positions (decoded in bulk for those documents only) follow one
+another. Whatever else a query holds is evaluated with Whoosh's own matcher,
+posting by posting.
 
 Proximity (span) queries only ever add to a score here: they are not
 evaluated for every candidate but taken as *maybe* bonuses, bounded above by
@@ -385,7 +387,7 @@ def _pair(q: SpanNear) -> bool:
 class _Postings:
     """A term's postings in one segment: documents (ascending, deleted ones
     included), weights, and each posting's encoded positions (None for
-    fields without positions)."""
+    fields without positions) with the field's format, which decodes them."""
 
     ids: np.ndarray
     weights: np.ndarray
@@ -485,7 +487,8 @@ def _average_length(s: Searcher, fieldname: str) -> float:
 
 
 def _read_postings(reader: IndexReader, fieldname: str, text: bytes) -> _Postings:
-    positional = reader.schema[fieldname].format.supports("positions")
+    format_ = reader.schema[fieldname].format
+    positional = format_.supports("positions")
     ids, weights, values = [], [], []  # arrays per block; values: each posting's
     matcher = reader.postings(fieldname, text) if (fieldname, text) in reader else None
     if isinstance(matcher, FilterMatcher):
@@ -515,9 +518,8 @@ def _read_postings(reader: IndexReader, fieldname: str, text: bytes) -> _Posting
             matcher.next()
         ids.append(np.array([doc for doc, _ in one], dtype=np.int64))
         weights.append(np.array([w for _, w in one], dtype=np.float64))
-    format_ = reader.schema[fieldname].format
     if not ids:
-        return _Postings(_NO_IDS, np.zeros(0), values if positional else None, format_)
+        ids, weights = [_NO_IDS], [np.zeros(0)]
     return _Postings(np.concatenate(ids), np.concatenate(weights), values if positional else None, format_)
 
 

@@ -35,9 +35,9 @@ class KoreanText(TEXT):
         positions: dict[str, list[int]] = {}
         for term in value.terms:
             positions.setdefault(term.text, []).append(term.pos)
-        boost = self.format.field_boost
+        boost, encode = self.format.field_boost, self.format.encode
         return [
-            (text.encode("utf-8"), len(p), len(p) * boost, _one_position(p[0]) if len(p) == 1 else self.format.encode(p))
+            (text.encode("utf-8"), len(p), len(p) * boost, _one_position(p[0]) if len(p) == 1 else encode(p))
             for text, p in positions.items()
         ]
 
