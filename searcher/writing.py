@@ -13,19 +13,18 @@ import os
 import pickle
 import queue
 import signal
+import struct
 import subprocess
 import sys
 import threading
 import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 
 from whoosh import index as windex
 from whoosh.index import LockError
-from whoosh.writing import SegmentWriter
 
 from .analysis import SURROGATES, Analyzed, Analyzer, Term
 from .errors import IndexLockedError, ReadError, RevsearchError
@@ -35,6 +34,7 @@ from .options import BATCH_SIZE, child_environment
 from .readers import ReadOptions, read_file
 from .review import Review
 from .schema import review_bytes
+from .segment import SegmentWriter
 
 #: Reviews analysed together in one Kiwi call.
 CHUNK = 256
@@ -42,6 +42,9 @@ CHUNK = 256
 DEPTH = 4
 #: Runs reading more than this many bytes of files analyse in a child process.
 PROCESS_BYTES = 16 << 20
+#: Lists of analysed events (about 100 KB each) taken off the child's pipe ahead of the writer.
+FRAMES_AHEAD = 256
+_FRAME_HEAD = struct.Struct("<Q")
 
 #: Called after each file with (files done, files in all, the file, reviews indexed so far).
 Progress = Callable[[int, int, Path, int], None]
@@ -172,17 +175,6 @@ def _valid(review: Review) -> Review:
 # ------------------------------------------------------------------ the writer
 
 
-class _SegmentWriter(SegmentWriter):
-    """Whoosh's segment writer, with the per-document reader it reads lengths
-    from while flushing remembering which length columns exist: Whoosh asks the
-    disk again for every posting of a field without one (id, author, date…)."""
-
-    def per_document_reader(self):
-        reader = super().per_document_reader()
-        reader.has_column = lru_cache(maxsize=None)(reader.has_column)  # the segment is complete: it cannot change
-        return reader
-
-
 class ReviewWriter:
     """One Whoosh writer: writes analysed reviews, derives missing keywords and
     stores the whole review. A review id repeated within one writer commits
@@ -200,7 +192,7 @@ class ReviewWriter:
 
     def _open(self) -> SegmentWriter:
         try:
-            return _SegmentWriter(self._ix, limitmb=256)
+            return SegmentWriter(self._ix)
         except LockError as e:
             raise IndexLockedError(
                 f"the index in {self._ix.storage.folder} is being written by another process"
@@ -337,20 +329,22 @@ def _analysed_in_child(
 ) -> Iterator[list[tuple]]:
     """:func:`_analysed` events produced by a child Python process (a plain
     subprocess, not multiprocessing: that would re-run the caller's main
-    script). Pickles go over its stdout; the pipe's buffer bounds how far it
-    runs ahead. The child is stopped if the caller stops early."""
+    script). Pickles go over its stdout, each after its length. A thread takes
+    them off the pipe as they come, up to FRAMES_AHEAD: the child goes on
+    analysing while the writer commits, which takes seconds. The child is
+    stopped if the caller stops early."""
     child = subprocess.Popen(
         [sys.executable, "-c", "from searcher.writing import _child; _child()"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_environment(),
     )
+    frames = ahead(_frames(child.stdout), FRAMES_AHEAD)
     try:
         pickle.dump((files, manifest.path.parent, options, analyzer), child.stdin)
         child.stdin.close()
-        while True:
-            try:
-                item = pickle.load(child.stdout)
-            except EOFError:
-                raise RevsearchError(f"the analysis process stopped unexpectedly (exit code {child.wait()})") from None
+        for frame in frames:
+            if frame is None:
+                raise RevsearchError(f"the analysis process stopped unexpectedly (exit code {child.wait()})")
+            item = pickle.loads(frame)
             if item is None:
                 return
             if isinstance(item, str):
@@ -359,26 +353,45 @@ def _analysed_in_child(
     finally:
         if child.poll() is None:
             child.kill()
+        frames.close()  # its thread ends at the end of the pipe
         child.wait()
         child.stdout.close()
 
 
+def _frames(pipe: BinaryIO) -> Iterator[bytes | None]:
+    """The length-prefixed frames read from ``pipe``; None, last, if it ends part way."""
+    while True:
+        head = pipe.read(_FRAME_HEAD.size)
+        body = pipe.read(_FRAME_HEAD.unpack(head)[0]) if len(head) == _FRAME_HEAD.size else b""
+        if not body:
+            yield None
+            return
+        yield body
+
+
+def _send(out: BinaryIO, item: object) -> None:
+    """Write ``item`` pickled, as one frame."""
+    frame = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
+    out.write(_FRAME_HEAD.pack(len(frame)))
+    out.write(frame)
+
+
 def _child() -> None:
     """The child process of :func:`_analysed_in_child`: reads the job from
-    stdin, writes pickled lists of events, then None, or the traceback of what
-    went wrong. The manifest of the index is read as the parent read it (the
-    run has not saved it yet). Ctrl-C is the parent's to handle; anything else
-    printing to stdout is sent to stderr, away from the pickles."""
+    stdin, sends lists of events, then None, or the traceback of what went
+    wrong. The manifest of the index is read as the parent read it (the run
+    has not saved it yet). Ctrl-C is the parent's to handle; anything else
+    printing to stdout is sent to stderr, away from the frames."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     files, folder, options, analyzer = pickle.load(sys.stdin.buffer)
     try:
         for events in _analysed(_events(files, Manifest(folder), options), analyzer):
-            pickle.dump(events, out, pickle.HIGHEST_PROTOCOL)
-        pickle.dump(None, out)
+            _send(out, events)
+        _send(out, None)
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
-        pickle.dump(traceback.format_exc(), out)
+        _send(out, traceback.format_exc())
     out.close()
 
 

@@ -722,3 +722,38 @@ def test_text_fields_index_analysed_text_as_whoosh_would(text: str) -> None:
     for name in ("Yean****", "FILE:/x/Ä.json", "2015-03-01"):
         assert list(Exact(lowercase=True).index(name)) == list(ID(analyzer=Exact(lowercase=True).analyzer).index(name))
         assert list(Exact().index(name)) == list(ID().index(name))
+
+
+def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path: Path, monkeypatch) -> None:
+    # revsearch pools postings by term and writes them a block at a time; its
+    # segments, and one merged from them with a review deleted, must be byte
+    # for byte what Whoosh's own writer makes of the same reviews.
+    from whoosh.writing import SegmentWriter as WhooshSegmentWriter
+
+    def files(ix: ReviewIndex) -> list[dict[str, bytes]]:
+        out = []
+        for segment in ix._ix._segments():
+            compound = segment.open_compound_file(ix._ix.storage)
+            out.append({name.split(".", 1)[1]: compound.open_file(name).read() for name in compound.list()})
+        return out
+
+    src = tmp_path / "src"
+    shutil.copytree(NSMC_SAMPLE, src)
+    many = [{"review": f"영화 {i}번째 감상", "author": "같은이", "date": "2024-01-02", "rating": 9} for i in range(300)]
+    write(src / "many.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in many))  # terms in 3 blocks of postings
+
+    def build(folder: str) -> tuple[list[dict[str, bytes]], list[dict[str, bytes]]]:
+        ix = ReviewIndex.create(tmp_path / folder)
+        ix.add_paths([src], batch_size=200)
+        written = files(ix)
+        merging = writing.SegmentWriter(ix._ix)
+        merging.delete_by_term("id", min(r.id for r in ix.reviews()))
+        merging.commit(optimize=True)
+        return written, files(ix)
+
+    ours = build("ours")
+    monkeypatch.setattr(writing, "SegmentWriter", WhooshSegmentWriter)
+    theirs = build("whoosh")
+    assert (len(ours[0]), len(ours[1])) == (3, 1)
+    assert {"pst", "trm", "_body_len.col", "review.col", "date.col", "rating.col"} <= set(ours[1][0])
+    assert ours == theirs

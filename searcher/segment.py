@@ -1,0 +1,171 @@
+"""Whoosh's segment writer, with its postings kept by term in memory and
+written a block at a time.
+
+Whoosh pools every posting of a segment as a tuple, sorts them all when the
+segment is flushed, then hands them one by one to its postings writer, which
+reads the document's field length from disk for each. Documents arrive in
+order, so a term's postings are already sorted as they come: here they are
+appended to the term's list, the terms alone are sorted at flush, and each
+block of up to 128 postings is given to Whoosh's postings writer whole, with
+the field lengths read once per field. Whoosh's own code encodes the blocks
+and term infos, so the files are the ones it writes (tested)."""
+
+from __future__ import annotations
+
+import pickle
+import zlib
+from array import array
+from typing import Any
+
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
+from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.writing import SegmentWriter as WhooshSegmentWriter
+
+#: A posting as pooled: (document number, weight, encoded value).
+Posting = tuple[int, float, bytes]
+#: The length a length byte stands for; 0 for none, as Whoosh's postings writer skips it.
+_LENGTHS = [byte_to_length(b) if b else 0 for b in range(256)]
+_TERM_INFO = W3TermInfo._struct
+
+
+class SegmentWriter(WhooshSegmentWriter):
+    """A Whoosh segment writer for schemas without term vectors or spelling
+    fields (revsearch's), pooling postings by field and term."""
+
+    def __init__(self, ix, **kwargs: Any):
+        super().__init__(ix, **kwargs)
+        for name, field in self.schema.items():
+            if field.vector or field.separate_spelling():
+                raise ValueError(f"field {name!r} has term vectors or spelling, which this writer does not write")
+        self._postings: dict[str, dict[bytes, list[Posting]]] = {}
+
+    def add_document(self, **fields: Any) -> None:
+        """Whoosh's add_document without boosts (revsearch sets none): each
+        field's terms are appended to their posting lists."""
+        self._check_state()
+        schema, docnum, perdoc = self.schema, self.docnum, self.perdocwriter
+        perdoc.start_doc(docnum)
+        try:
+            for name in sorted(fields):
+                value = fields[name]
+                if value is None:
+                    continue
+                field = schema[name]
+                length = 0
+                if field.indexed:
+                    terms = self._postings.setdefault(name, {})
+                    scorable = field.scorable
+                    for tbytes, freq, weight, vbytes in field.index(value):
+                        if scorable:
+                            length += freq
+                        postings = terms.get(tbytes)
+                        if postings is None:
+                            terms[tbytes] = [(docnum, weight, vbytes)]
+                        else:
+                            postings.append((docnum, weight, vbytes))
+                perdoc.add_field(name, field, value if field.stored else None, length)
+                if field.column_type:
+                    perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+        except Exception:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def add_postings_to_pool(self, reader, startdoc: int, docmap) -> None:
+        """A merged segment's postings, after this writer's documents: each
+        term's list stays in document order."""
+        for name, tbytes, docnum, weight, vbytes in self._process_posts(reader.iter_postings(), startdoc, docmap):
+            self._postings.setdefault(name, {}).setdefault(tbytes, []).append((docnum, weight, vbytes))
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        lengths = self.per_document_reader()
+        try:
+            for name, terms in sorted(self._postings.items()):
+                if terms:  # a field that had values but no terms (empty titles) is not in Whoosh's files
+                    self._write_field(name, terms, lengths)
+        finally:
+            lengths.close()
+        self.fieldwriter.close()
+
+    def _write_field(self, name: str, terms: dict[bytes, list[Posting]], lengths) -> None:
+        """One field's terms in order: each term's blocks written to the postings
+        file in one piece, its term info to the terms table, encoded as Whoosh's
+        W3 postings writer and term info do (see _block)."""
+        fw = self.fieldwriter
+        fw.start_field(name, self.schema[name])
+        key, postfile, table = pack_ushort(fw._fieldid), fw._postfile, fw._tindex
+        lenfield = _lenfield(name)
+        column = lengths.column_reader(lenfield, LENGTHS_COLUMN).load() if lengths.has_column(lenfield) else None
+        fixed = self.schema[name].format.fixed_value_size()
+        limit, level = self.codec._blocklimit, self.codec._compression
+        offset = postfile.tell()
+        for tbytes in sorted(terms):
+            postings = terms[tbytes]
+            parts, info = [WHOOSH3_HEADER_MAGIC], _TermStats()
+            for start in range(0, len(postings), limit):
+                last = start + limit >= len(postings)
+                parts.extend(_block(postings[start : start + limit], column, fixed, level, last, info))
+            data = b"".join(parts)
+            postfile.write(data)
+            table.add(key + tbytes, info.to_bytes(postings, offset, len(data)))
+            offset += len(data)
+        fw.finish_field()
+
+
+class _TermStats:
+    """What a term info records of a term's blocks, gathered as W3TermInfo.add_block does."""
+
+    __slots__ = ("weight", "minlength", "maxlength", "maxweight")
+
+    def __init__(self):
+        self.weight, self.minlength, self.maxlength, self.maxweight = 0, None, 0, 0
+
+    def add(self, weights: array, minlength: int | None, maxlength: int, maxweight: float) -> None:
+        self.weight += sum(weights)
+        self.minlength = minlength if self.minlength is None else min(self.minlength, minlength)
+        self.maxlength = max(self.maxlength, maxlength)
+        self.maxweight = max(self.maxweight, maxweight)
+
+    def to_bytes(self, postings: list[Posting], offset: int, length: int) -> bytes:
+        """W3TermInfo.to_bytes of a term whose postings are not inlined."""
+        return _TERM_INFO.pack(
+            False, self.weight, len(postings), length_to_byte(self.minlength), length_to_byte(self.maxlength),
+            self.maxweight, postings[0][0], postings[-1][0],
+        ) + pack_long(offset) + pack_int(length)
+
+
+def _block(
+    postings: list[Posting], column: array | None, fixed: int | None, level: int, last: bool, stats: _TermStats
+) -> tuple[bytes, bytes, bytes]:
+    """One block of postings as W3PostingsWriter._write_block writes it: its
+    signed length (negative for a term's last block), its pickled info and its
+    compressed pickled data."""
+    ids = [p[0] for p in postings]
+    raw = [p[1] for p in postings]
+    weights = array("f", raw)
+    values = [p[2] for p in postings if p[2]]
+    maxweight = max(0, max(raw))
+    found = [n for n in (_LENGTHS[column[d]] for d in ids) if n] if column is not None else ()
+    minlength, maxlength = (min(found), max(found)) if found else (None, 0)
+    stats.add(weights, minlength, maxlength, maxweight)
+    if all(w == 1.0 for w in weights):
+        mini_weights = None
+    elif all(w == weights[0] for w in weights):
+        mini_weights = weights[0]
+    else:
+        mini_weights = tuple(weights)
+    if fixed is None or fixed < 0:
+        mini_values = tuple(values)
+    else:
+        mini_values = b"".join(values) if fixed else None
+    deltas = tuple(b - a for a, b in zip([0, *ids], ids))
+    data = zlib.compress(pickle.dumps((deltas, mini_weights, mini_values), 2), level)
+    info = pickle.dumps(
+        (len(ids), ids[-1], maxweight, level, length_to_byte(minlength), length_to_byte(maxlength)), 2
+    )
+    size = len(info) + len(data)
+    return pack_int(-size if last else size), info, data
