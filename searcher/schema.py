@@ -13,7 +13,7 @@ from whoosh.fields import COLUMN, ID, NUMERIC, TEXT, Schema
 from whoosh.formats import Positions
 from whoosh.reading import IndexReader
 
-from .analysis import DEFAULT, Analyzed, Analyzer, KiwiTokenizer
+from .analysis import DEFAULT, Analyzed, Analyzer, KiwiTokenizer, Term
 
 #: Free-text fields searched by plain query words, with their weight in BM25F:
 #: a word in the title or the keywords says more about a review than one in its body.
@@ -24,22 +24,53 @@ EXACT_FIELDS = ("id", "author", "source", "item")
 RANGE_FIELDS = ("date", "rating")
 
 
+#: A posting as a field's index() gives it: (term bytes, frequency, weight, encoded positions).
+Posting = tuple[bytes, int, float, bytes]
+#: A posting of a KoreanText field with a lone position left as its number (see KoreanText.compact).
+Compact = tuple[bytes, int, float, "int | bytes"]
+
+
 class KoreanText(TEXT):
     """A text field that indexes :class:`Analyzed` text straight from its
     terms, giving what Whoosh's TEXT gives: Whoosh makes a token object per
-    term and groups them through its format, a third of the writer's time."""
+    term and groups them through its format, a third of the writer's time.
+    :class:`Indexed` text brings its postings already made."""
 
-    def index(self, value, **kwargs) -> Iterable[tuple[bytes, int, float, bytes]]:
-        if not isinstance(value, Analyzed) or type(self.format) is not Positions:
-            return super().index(value, **kwargs)
+    def index(self, value, **kwargs) -> Iterable[Posting]:
+        if type(self.format) is Positions and isinstance(value, (Indexed, Analyzed)):
+            compact = value.compact if isinstance(value, Indexed) else self.compact(value.terms)
+            return [(t, n, w, _one_position(p) if p.__class__ is int else p) for t, n, w, p in compact]
+        return super().index(value, **kwargs)
+
+    def compact(self, terms: Iterable[Term]) -> list[Compact]:
+        """The postings this field indexes of text analysed into ``terms``,
+        where a term's one position is left as its number: most terms occur
+        once in a review, and those positions' encodings are made once and
+        shared (so that pickle stores each once per block of postings)."""
         positions: dict[str, list[int]] = {}
-        for term in value.terms:
+        for term in terms:
             positions.setdefault(term.text, []).append(term.pos)
         boost, encode = self.format.field_boost, self.format.encode
         return [
-            (text.encode("utf-8"), len(p), len(p) * boost, _one_position(p[0]) if len(p) == 1 else encode(p))
+            (text.encode("utf-8"), len(p), len(p) * boost, p[0] if len(p) == 1 else encode(p))
             for text, p in positions.items()
         ]
+
+
+class Indexed(str):
+    """Text with the postings its :class:`KoreanText` field makes of it, made
+    where the text was analysed: a large run sends these postings from its
+    analysis process to the writer, fewer and plainer objects than the terms."""
+
+    compact: list[Compact]
+
+    def __new__(cls, text: str, compact: list[Compact]) -> Indexed:
+        self = super().__new__(cls, text)
+        self.compact = compact
+        return self
+
+    def __reduce__(self):
+        return Indexed, (str(self), self.compact)
 
 
 class Exact(ID):

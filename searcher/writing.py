@@ -1,7 +1,7 @@
 """Writing reviews into the index: reading and Kiwi analysis run beside the Whoosh writer.
 
-Files are read and their reviews analysed ahead of the writer, which takes
-them in order. For small runs that happens in a thread (:func:`ahead`). Kiwi
+Files are read and their reviews analysed and made into documents (postings,
+keywords, the review as JSON) ahead of the writer, which takes them in order. For small runs that happens in a thread (:func:`ahead`). Kiwi
 holds the GIL for a good part of its work (it builds a Python object per
 token), so a thread leaves the writer waiting: large runs read and analyse
 in a child process instead, which loads its own Kiwi (about 2 s) and hands
@@ -21,19 +21,19 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple, TypeVar
 
 from whoosh import index as windex
 from whoosh.index import LockError
 
-from .analysis import SURROGATES, Analyzed, Analyzer, Term
+from .analysis import SURROGATES, Analyzer, Term
 from .errors import IndexLockedError, ReadError, RevsearchError
 from .keywords import derive_keywords
 from .manifest import FileState, Manifest
 from .options import BATCH_SIZE, child_environment
 from .readers import ReadOptions, read_file
 from .review import Review
-from .schema import review_bytes
+from .schema import Indexed, KoreanText, build_schema, review_bytes
 from .segment import SegmentWriter
 
 #: Reviews analysed together in one Kiwi call.
@@ -142,14 +142,15 @@ def ahead(items: Iterable[T], depth: int = DEPTH) -> Iterator[T]:
 
 def _analysed(events: Iterable[tuple], analyzer: Analyzer) -> Iterator[list[tuple]]:
     """Lists of ``events`` in order, each ``("review", review)`` event turned
-    into ``("review", review, title_terms, body_terms)``: about CHUNK reviews
+    into ``("review", document)`` (see :func:`_document`): about CHUNK reviews
     at a time, across file boundaries, go to Kiwi in one call."""
     held: list[tuple] = []
     reviews: list[Review] = []
+    field = build_schema(analyzer)["body"]
 
     def release() -> list[tuple]:
-        terms = analyzer.analyze_many([text for r in reviews for text in (r.title, r.body)])
-        out = [(*e, next(terms), next(terms)) if e[0] == "review" else e for e in held]
+        terms = analyzer.analyze_many([text for r in reviews for text in _texts(r)])
+        out = [("review", _document(e[1], [next(terms) for _ in _TEXTS], field)) if e[0] == "review" else e for e in held]
         held.clear()
         reviews.clear()
         return out
@@ -165,6 +166,51 @@ def _analysed(events: Iterable[tuple], analyzer: Analyzer) -> Iterator[list[tupl
         yield release()
 
 
+#: The texts of a review that are analysed, in the order _texts gives them.
+_TEXTS = ("title", "body", "keywords", "category")
+
+
+def _texts(review: Review) -> tuple[str, str, str, str]:
+    return review.title, review.body, "\n".join(review.keywords), review.category or ""
+
+
+class Document(NamedTuple):
+    """A review as the writer takes it: its id and its Whoosh fields, with its
+    texts as postings (:class:`Indexed`), keywords derived if it had none and
+    the whole review as JSON. Made where the review was analysed."""
+
+    id: str
+    fields: dict[str, Any]
+
+
+def _document(review: Review, terms: list[list[Term]], text: KoreanText) -> Document:
+    """The document of a review whose texts (see _TEXTS) Kiwi analysed into ``terms``."""
+    title, body, keywords, category = terms
+    data = review.to_dict()
+    if not review.keywords:
+        derived = derive_keywords(review.title, title, review.body, body)
+        data["keywords"], data["keywords_derived"] = derived, bool(derived)
+    fields = dict(
+        id=review.id,
+        title=Indexed(review.title, text.compact(title)),
+        body=Indexed(review.body, text.compact(body)),
+        review=review_bytes(data),
+    )
+    if review.keywords and not review.keywords_derived:
+        # derived keywords are the body's own nouns: indexing them again would count them twice
+        fields["keywords"] = Indexed("\n".join(review.keywords), text.compact(keywords))
+    if review.category:
+        fields["category"] = Indexed(review.category, text.compact(category))
+    for name in ("author", "source", "item"):
+        if getattr(review, name):
+            fields[name] = getattr(review, name)
+    if review.date:
+        fields["date"] = review.date.isoformat()
+    if review.rating is not None:
+        fields["rating"] = review.rating
+    return Document(review.id, fields)
+
+
 def _valid(review: Review) -> Review:
     """The review with lone surrogates (from JSON escapes such as ``"\\ud800"``)
     in its text made U+FFFD, so that it can be written out."""
@@ -176,9 +222,9 @@ def _valid(review: Review) -> Review:
 
 
 class ReviewWriter:
-    """One Whoosh writer: writes analysed reviews, derives missing keywords and
-    stores the whole review. A review id repeated within one writer commits
-    first, so the later copy replaces the earlier."""
+    """One Whoosh writer: writes reviews' documents (see :class:`Document`).
+    A review id repeated within one writer commits first, so the later copy
+    replaces the earlier."""
 
     def __init__(self, ix: windex.Index):
         self._ix = ix
@@ -213,43 +259,23 @@ class ReviewWriter:
         ``analyzer`` in a thread while they are written; returns how many."""
         count = 0
         for events in ahead(_analysed((("review", r) for r in reviews), analyzer)):
-            for _, review, title_terms, body_terms in events:
-                self.write(review, title_terms, body_terms)
+            for _, document in events:
+                self.write(document)
                 count += 1
         return count
 
-    def write(self, review: Review, title_terms: list[Term], body_terms: list[Term], file: str | None = None) -> None:
-        """Index one analysed review, replacing the one with its id; ``file`` is
-        the resolved path it was read from."""
-        if review.id in self._ids:
+    def write(self, document: Document, file: str | None = None) -> None:
+        """Index one review's document, replacing the review with its id;
+        ``file`` is the resolved path it was read from."""
+        if document.id in self._ids:
             self.flush()
-        self._ids.add(review.id)
-        new = self._fresh and review.id not in self._written
+        self._ids.add(document.id)
+        new = self._fresh and document.id not in self._written
         if self._fresh:
-            self._written.add(review.id)
+            self._written.add(document.id)
             if file:
                 self._files.add(file)
-        if not review.keywords:
-            derived = derive_keywords(review.title, title_terms, review.body, body_terms)
-            review = replace(review, keywords=derived, keywords_derived=bool(derived))
-        fields = dict(
-            id=review.id,
-            title=Analyzed(review.title, title_terms),
-            body=Analyzed(review.body, body_terms),
-            review=review_bytes(review.to_dict()),
-        )
-        if review.keywords and not review.keywords_derived:
-            # derived keywords are the body's own nouns: indexing them again would count them twice
-            fields["keywords"] = "\n".join(review.keywords)
-        if file:
-            fields["file"] = file
-        for name in ("category", "author", "source", "item"):
-            if getattr(review, name):
-                fields[name] = getattr(review, name)
-        if review.date:
-            fields["date"] = review.date.isoformat()
-        if review.rating is not None:
-            fields["rating"] = review.rating
+        fields = {**document.fields, "file": file} if file else document.fields
         if new:
             self._w.add_document(**fields)
         else:
@@ -421,7 +447,7 @@ class Ingest:
                 if kind == "review":
                     if report.reviews_indexed == file.before:
                         self.writer.forget_file(file.key)  # what it held before goes; a file that can't be read keeps it
-                    self.writer.write(event[1], event[2], event[3], file.key)
+                    self.writer.write(event[1], file.key)
                     report.reviews_indexed += 1
                     self.reviews += 1
                     if self.reviews >= self.batch_size:
