@@ -9,7 +9,7 @@ from pathlib import Path
 #: The orders ``ReviewIndex.search`` can sort by.
 SORTS = ("relevance", "date")
 #: Reviews written between commits: a crash loses at most this many reviews' work.
-BATCH_SIZE = 20_000
+BATCH_SIZE = 50_000
 
 
 def child_environment() -> dict[str, str]:

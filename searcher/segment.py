@@ -39,6 +39,8 @@ class SegmentWriter(WhooshSegmentWriter):
             if field.vector or field.separate_spelling():
                 raise ValueError(f"field {name!r} has term vectors or spelling, which this writer does not write")
         self._postings: dict[str, dict[bytes, list[Posting]]] = {}
+        #: Postings pooled so far (about 100 bytes of memory each).
+        self.pooled = 0
 
     def add_document(self, **fields: Any) -> None:
         """Whoosh's add_document without boosts (revsearch sets none): each
@@ -57,6 +59,7 @@ class SegmentWriter(WhooshSegmentWriter):
                     terms = self._postings.setdefault(name, {})
                     scorable = field.scorable
                     for tbytes, freq, weight, vbytes in field.index(value):
+                        self.pooled += 1
                         if scorable:
                             length += freq
                         postings = terms.get(tbytes)
@@ -79,6 +82,7 @@ class SegmentWriter(WhooshSegmentWriter):
         term's list stays in document order."""
         for name, tbytes, docnum, weight, vbytes in self._process_posts(reader.iter_postings(), startdoc, docmap):
             self._postings.setdefault(name, {}).setdefault(tbytes, []).append((docnum, weight, vbytes))
+            self.pooled += 1
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()

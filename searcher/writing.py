@@ -42,6 +42,8 @@ CHUNK = 256
 DEPTH = 4
 #: Runs reading more than this many bytes of files analyse in a child process.
 PROCESS_BYTES = 16 << 20
+#: A writer holding this many postings in memory (about 100 bytes each) commits and goes on.
+MAX_POOLED = 4_000_000
 #: Lists of analysed events (about 100 KB each) taken off the child's pipe ahead of the writer.
 FRAMES_AHEAD = 256
 _FRAME_HEAD = struct.Struct("<Q")
@@ -224,7 +226,8 @@ def _valid(review: Review) -> Review:
 class ReviewWriter:
     """One Whoosh writer: writes reviews' documents (see :class:`Document`).
     A review id repeated within one writer commits first, so the later copy
-    replaces the earlier."""
+    replaces the earlier; so does a writer holding MAX_POOLED postings, which
+    keeps memory bounded however many reviews one call adds."""
 
     def __init__(self, ix: windex.Index):
         self._ix = ix
@@ -267,7 +270,7 @@ class ReviewWriter:
     def write(self, document: Document, file: str | None = None) -> None:
         """Index one review's document, replacing the review with its id;
         ``file`` is the resolved path it was read from."""
-        if document.id in self._ids:
+        if document.id in self._ids or self._w.pooled >= MAX_POOLED:
             self.flush()
         self._ids.add(document.id)
         new = self._fresh and document.id not in self._written

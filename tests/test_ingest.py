@@ -751,9 +751,31 @@ def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path:
         merging.commit(optimize=True)
         return written, files(ix)
 
+    class Whooshs(WhooshSegmentWriter):
+        pooled = 0  # Whoosh's own pool spills to disk: never a reason to commit
+
     ours = build("ours")
-    monkeypatch.setattr(writing, "SegmentWriter", WhooshSegmentWriter)
+    monkeypatch.setattr(writing, "SegmentWriter", Whooshs)
     theirs = build("whoosh")
     assert (len(ours[0]), len(ours[1])) == (3, 1)
     assert {"pst", "trm", "_body_len.col", "review.col", "date.col", "rating.col"} <= set(ours[1][0])
     assert ours == theirs
+
+
+def test_adding_many_reviews_in_one_call_commits_along_the_way_and_keeps_them_all(tmp_path: Path, monkeypatch) -> None:
+    # The writer pools postings in memory: past MAX_POOLED it commits and goes
+    # on, so one add() of any size keeps memory bounded and loses nothing.
+    from searcher import Review
+
+    monkeypatch.setattr(writing, "MAX_POOLED", 50)
+    flushes = []
+    real_flush = writing.ReviewWriter.flush
+    monkeypatch.setattr(writing.ReviewWriter, "flush", lambda self: flushes.append(self._w.pooled) or real_flush(self))
+    ix = ReviewIndex.create(tmp_path / "ix")
+    reviews = [Review(id=f"r{i}", title="", body=f"배우 연기 {i}번째 감상이 좋았다") for i in range(60)]
+    assert ix.add(reviews) == 60
+    assert len(flushes) > 5 and all(50 <= n < 70 for n in flushes)  # committed along the way
+    assert len(ix) == 60
+    assert len(ix.search("배우 연기", limit=100)) == 60
+    assert ix.add([Review(id="r7", body="다시 보니 별로")]) == 1 and len(ix) == 60
+    assert [hit.review.id for hit in ix.search("별로")] == ["r7"]
