@@ -13,6 +13,7 @@ and term infos, so the files are the ones it writes (tested)."""
 from __future__ import annotations
 
 import pickle
+import struct
 import zlib
 from array import array
 from typing import Any
@@ -27,6 +28,8 @@ Posting = tuple[int, float, bytes]
 #: The length a length byte stands for; 0 for none, as Whoosh's postings writer skips it.
 _LENGTHS = [byte_to_length(b) if b else 0 for b in range(256)]
 _TERM_INFO = W3TermInfo._struct
+#: The lengths of a key and its value before them in a Whoosh hash file.
+_KEY_VALUE = struct.Struct("!ii")
 
 
 class SegmentWriter(WhooshSegmentWriter):
@@ -39,6 +42,7 @@ class SegmentWriter(WhooshSegmentWriter):
             if field.vector or field.separate_spelling():
                 raise ValueError(f"field {name!r} has term vectors or spelling, which this writer does not write")
         self._postings: dict[str, dict[bytes, list[Posting]]] = {}
+        self._plans: dict[str, tuple] = {}
         #: Postings pooled so far (about 100 bytes of memory each).
         self.pooled = 0
 
@@ -46,20 +50,19 @@ class SegmentWriter(WhooshSegmentWriter):
         """Whoosh's add_document without boosts (revsearch sets none): each
         field's terms are appended to their posting lists."""
         self._check_state()
-        schema, docnum, perdoc = self.schema, self.docnum, self.perdocwriter
+        docnum, perdoc = self.docnum, self.perdocwriter
         perdoc.start_doc(docnum)
         try:
             for name in sorted(fields):
                 value = fields[name]
                 if value is None:
                     continue
-                field = schema[name]
+                field, terms, scorable, stored, column = self._plan(name)
                 length = 0
-                if field.indexed:
-                    terms = self._postings.setdefault(name, {})
-                    scorable = field.scorable
+                if terms is not None:
+                    n = 0
                     for tbytes, freq, weight, vbytes in field.index(value):
-                        self.pooled += 1
+                        n += 1
                         if scorable:
                             length += freq
                         postings = terms.get(tbytes)
@@ -67,15 +70,27 @@ class SegmentWriter(WhooshSegmentWriter):
                             terms[tbytes] = [(docnum, weight, vbytes)]
                         else:
                             postings.append((docnum, weight, vbytes))
-                perdoc.add_field(name, field, value if field.stored else None, length)
-                if field.column_type:
-                    perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+                    self.pooled += n
+                if stored or length:  # else Whoosh's add_field does nothing
+                    perdoc.add_field(name, field, value if stored else None, length)
+                if column:
+                    perdoc.add_column_value(name, column, field.to_column_value(value))
         except Exception:
             perdoc.cancel_doc()
             raise
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
+
+    def _plan(self, name: str) -> tuple:
+        """What add_document needs of a field: the field, its postings by term
+        (None if not indexed), whether it is scorable and stored, its column."""
+        plan = self._plans.get(name)
+        if plan is None:
+            field = self.schema[name]
+            terms = self._postings.setdefault(name, {}) if field.indexed else None
+            plan = self._plans[name] = (field, terms, field.scorable, field.stored, field.column_type)
+        return plan
 
     def add_postings_to_pool(self, reader, startdoc: int, docmap) -> None:
         """A merged segment's postings, after this writer's documents: each
@@ -106,7 +121,9 @@ class SegmentWriter(WhooshSegmentWriter):
         column = lengths.column_reader(lenfield, LENGTHS_COLUMN).load() if lengths.has_column(lenfield) else None
         fixed = self.schema[name].format.fixed_value_size()
         limit, level = self.codec._blocklimit, self.codec._compression
-        offset = postfile.tell()
+        offset, write = postfile.tell(), postfile.write
+        # the terms table is an OrderedHashWriter: its add(), inlined (one write per term, positions counted here)
+        tpos, twrite, index, buckets, hashfn = table.dbfile.tell(), table.dbfile.write, table.index, table.buckets, table.hashfn
         for tbytes in sorted(terms):
             postings = terms[tbytes]
             parts, info = [WHOOSH3_HEADER_MAGIC], _TermStats()
@@ -114,9 +131,15 @@ class SegmentWriter(WhooshSegmentWriter):
                 last = start + limit >= len(postings)
                 parts.extend(_block(postings[start : start + limit], column, fixed, level, last, info))
             data = b"".join(parts)
-            postfile.write(data)
-            table.add(key + tbytes, info.to_bytes(postings, offset, len(data)))
+            write(data)
+            k, v = key + tbytes, info.to_bytes(postings, offset, len(data))
             offset += len(data)
+            index.append(tpos)
+            twrite(_KEY_VALUE.pack(len(k), len(v)) + k + v)
+            h = hashfn(k)
+            buckets[h & 255].append((h, tpos))
+            tpos += _KEY_VALUE.size + len(k) + len(v)
+        table.lastkey = k
         fw.finish_field()
 
 
