@@ -290,11 +290,18 @@ class ReviewWriter:
     def flush(self) -> None:
         """Commit what was written and go on with a new Whoosh writer (the run's lock is kept)."""
         self.commit()
+        self.reopen()
+
+    def reopen(self) -> None:
+        """Go on after a commit with a new Whoosh writer."""
         self._w = self._open()
         self._ids.clear()
 
     def cancel(self) -> None:
-        self._w.cancel()
+        """Drop what was written since the last commit. A Ctrl-C between a
+        flush's commit and its new writer leaves nothing to drop."""
+        if not self._w.is_closed:
+            self._w.cancel()
 
 
 # ------------------------------------------------------------------ a run over files
@@ -494,11 +501,8 @@ class Ingest:
             self.pending[file.key] = replace(file.state, reviews=count)
 
     def commit(self, final: bool = False) -> None:
-        """Commit; the manifest follows. Unless ``final``, writing goes on."""
-        if final:
-            self.writer.commit()
-        else:
-            self.writer.flush()
+        """Commit; the report and the manifest follow. Unless ``final``, writing goes on."""
+        self.writer.commit()
         self.report.reviews_committed += self.reviews
         self.reviews = 0
         for key, state in self.pending.items():
@@ -509,6 +513,8 @@ class Ingest:
                 self.report.files_committed += 1
         self.pending.clear()
         self.manifest.save()
+        if not final:
+            self.writer.reopen()
 
     def cancel(self) -> None:
         self.writer.cancel()

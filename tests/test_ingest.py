@@ -779,3 +779,25 @@ def test_adding_many_reviews_in_one_call_commits_along_the_way_and_keeps_them_al
     assert len(ix.search("배우 연기", limit=100)) == 60
     assert ix.add([Review(id="r7", body="다시 보니 별로")]) == 1 and len(ix) == 60
     assert [hit.review.id for hit in ix.search("별로")] == ["r7"]
+
+
+def test_ctrl_c_just_after_a_commit_is_reported_as_an_interruption(tmp_path: Path, monkeypatch) -> None:
+    # Ctrl-C landing between a batch's commit and the next writer: the run
+    # says what was committed (not "this writer is closed"), and that is kept.
+    from searcher.writing import IndexingInterrupted
+
+    opened = []
+    real_open = writing.ReviewWriter._open
+
+    def open_then_interrupt(self):
+        opened.append(1)
+        if len(opened) == 2:  # the writer after the first commit
+            raise KeyboardInterrupt
+        return real_open(self)
+
+    monkeypatch.setattr(writing.ReviewWriter, "_open", open_then_interrupt)
+    ix = ReviewIndex.create(tmp_path / "ix")
+    with pytest.raises(IndexingInterrupted) as stopped:
+        ix.add_paths([NSMC_SAMPLE], batch_size=100)
+    assert stopped.value.report.reviews_committed == 100
+    assert len(ix) == 100
