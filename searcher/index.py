@@ -27,7 +27,7 @@ from .review import Review
 from .ranking import RERANK_DEPTH, rerank, weighting
 from .schema import analyzer_of, build_schema, stored_reviews
 from .options import BATCH_SIZE, SORTS
-from .writing import IndexingInterrupted, Ingest, IngestReport, Progress, ReviewWriter
+from .writing import IndexingInterrupted, Ingest, IngestReport, Progress, ReviewWriter, rare_collections
 
 
 
@@ -198,7 +198,8 @@ class ReviewIndex:
             try:
                 for key in gone:
                     ingest.remove(key)
-                ingest.run(files, self.analyzer, options, progress)
+                with rare_collections():
+                    ingest.run(files, self.analyzer, options, progress)
             except KeyboardInterrupt:
                 ingest.cancel()
                 raise IndexingInterrupted(report) from None

@@ -801,3 +801,24 @@ def test_ctrl_c_just_after_a_commit_is_reported_as_an_interruption(tmp_path: Pat
         ix.add_paths([NSMC_SAMPLE], batch_size=100)
     assert stopped.value.report.reviews_committed == 100
     assert len(ix) == 100
+
+
+def test_indexing_leaves_the_callers_garbage_collector_settings_as_they_were(tmp_path: Path, monkeypatch) -> None:
+    # Ingest runs Python's cycle collector rarely; a program embedding
+    # revsearch gets its own settings back, also when the run fails.
+    import gc
+
+    before = gc.get_threshold()
+    ix = ReviewIndex.create(tmp_path / "ix")
+    assert ix.add_paths([NSMC_SAMPLE]).reviews_indexed == 300
+    assert gc.get_threshold() == before
+    during = []
+
+    def fail(*args) -> None:
+        during.append(gc.get_threshold())
+        raise RevsearchError("disk full")
+
+    monkeypatch.setattr(writing.Ingest, "run", fail)
+    with pytest.raises(RevsearchError, match="disk full"):
+        ix.add_paths([NSMC_SAMPLE])
+    assert during and during[0][0] > before[0] and gc.get_threshold() == before
