@@ -110,8 +110,13 @@ def test_sigkill_at_any_point_then_a_final_run_leaves_exactly_the_reviews(tmp_pa
     ids = write_reviews(tmp_path / "src", 30, 60)  # 1,800 reviews
     index = ["index", "src", "--index", "ix", "--batch-size", "150"]
     committed = []
-    for delay in (0.3, 4.0, 6.0, 8.0):
+    # the first kill comes before anything is written, the others once a batch is committed
+    # (waited for, not guessed: a loaded machine may take seconds to start and load Kiwi)
+    for delay, after_a_commit in ((0.3, False), (0.2, True), (1.0, True), (2.5, True)):
         proc = revsearch(*index, cwd=tmp_path)
+        deadline = time.monotonic() + 60
+        while after_a_commit and not (tmp_path / "ix" / "files.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
