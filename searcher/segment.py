@@ -1,14 +1,15 @@
 """Whoosh's segment writer, with its postings kept by term in memory and
-written a block at a time.
+written a term at a time.
 
 Whoosh pools every posting of a segment as a tuple, sorts them all when the
 segment is flushed, then hands them one by one to its postings writer, which
 reads the document's field length from disk for each. Documents arrive in
 order, so a term's postings are already sorted as they come: here they are
-appended to the term's list, the terms alone are sorted at flush, and each
-block of up to 128 postings is given to Whoosh's postings writer whole, with
-the field lengths read once per field. Whoosh's own code encodes the blocks
-and term infos, so the files are the ones it writes (tested)."""
+appended to the term's list, the terms alone are sorted at flush, the field
+lengths are read once per field, and each term's blocks (up to 128 postings
+each), term info and terms-table entry are encoded as Whoosh's W3 codec
+encodes them and written in one piece. The files are byte for byte the ones
+Whoosh's own writer makes (tested, merges included)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
 #: A posting as pooled: (document number, weight, encoded value).
-Posting = tuple[int, float, bytes]
+Pooled = tuple[int, float, bytes]
 #: The length a length byte stands for; 0 for none, as Whoosh's postings writer skips it.
 _LENGTHS = [byte_to_length(b) if b else 0 for b in range(256)]
 _TERM_INFO = W3TermInfo._struct
@@ -41,7 +42,7 @@ class SegmentWriter(WhooshSegmentWriter):
         for name, field in self.schema.items():
             if field.vector or field.separate_spelling():
                 raise ValueError(f"field {name!r} has term vectors or spelling, which this writer does not write")
-        self._postings: dict[str, dict[bytes, list[Posting]]] = {}
+        self._postings: dict[str, dict[bytes, list[Pooled]]] = {}
         self._plans: dict[str, tuple] = {}
         #: Postings pooled so far (about 100 bytes of memory each).
         self.pooled = 0
@@ -110,7 +111,7 @@ class SegmentWriter(WhooshSegmentWriter):
             lengths.close()
         self.fieldwriter.close()
 
-    def _write_field(self, name: str, terms: dict[bytes, list[Posting]], lengths) -> None:
+    def _write_field(self, name: str, terms: dict[bytes, list[Pooled]], lengths) -> None:
         """One field's terms in order: each term's blocks written to the postings
         file in one piece, its term info to the terms table, encoded as Whoosh's
         W3 postings writer and term info do (see _block)."""
@@ -157,7 +158,7 @@ class _TermStats:
         self.maxlength = max(self.maxlength, maxlength)
         self.maxweight = max(self.maxweight, maxweight)
 
-    def to_bytes(self, postings: list[Posting], offset: int, length: int) -> bytes:
+    def to_bytes(self, postings: list[Pooled], offset: int, length: int) -> bytes:
         """W3TermInfo.to_bytes of a term whose postings are not inlined."""
         return _TERM_INFO.pack(
             False, self.weight, len(postings), length_to_byte(self.minlength), length_to_byte(self.maxlength),
@@ -166,7 +167,7 @@ class _TermStats:
 
 
 def _block(
-    postings: list[Posting], column: array | None, fixed: int | None, level: int, last: bool, stats: _TermStats
+    postings: list[Pooled], column: array | None, fixed: int | None, level: int, last: bool, stats: _TermStats
 ) -> tuple[bytes, bytes, bytes]:
     """One block of postings as W3PostingsWriter._write_block writes it: its
     signed length (negative for a term's last block), its pickled info and its

@@ -1,11 +1,12 @@
 """Writing reviews into the index: reading and Kiwi analysis run beside the Whoosh writer.
 
 Files are read and their reviews analysed and made into documents (postings,
-keywords, the review as JSON) ahead of the writer, which takes them in order. For small runs that happens in a thread (:func:`ahead`). Kiwi
-holds the GIL for a good part of its work (it builds a Python object per
-token), so a thread leaves the writer waiting: large runs read and analyse
-in a child process instead, which loads its own Kiwi (about 2 s) and hands
-the analysed reviews over a pipe (:func:`_analysed_in_child`)."""
+keywords, the review as JSON) ahead of the writer, which takes them in order.
+For small runs that happens in a thread (:func:`ahead`). Kiwi holds the GIL
+for a good part of its work (it builds a Python object per token), so a
+thread leaves the writer waiting: large runs read and analyse in a child
+process instead, which loads its own Kiwi (about 2 s) and hands the documents
+over a pipe (:func:`_analysed_in_child`)."""
 
 from __future__ import annotations
 
@@ -189,7 +190,9 @@ _TEXTS = ("title", "body", "keywords", "category")
 
 
 def _texts(review: Review) -> tuple[str, str, str, str]:
-    return review.title, review.body, "\n".join(review.keywords), review.category or ""
+    """What Kiwi analyses of a review; derived keywords are not indexed (see _document)."""
+    keywords = "" if review.keywords_derived else "\n".join(review.keywords)
+    return review.title, review.body, keywords, review.category or ""
 
 
 class Document(NamedTuple):
