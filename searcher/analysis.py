@@ -24,10 +24,11 @@ import os
 import re
 import tempfile
 import threading
+from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Sequence, TypeVar
 
 from whoosh.analysis import Token, Tokenizer
 
@@ -56,6 +57,8 @@ REVIEW_WORDS = (
 #: Kiwi is fed at most this many characters at a time; longer text is cut at
 #: whitespace. Bounds memory and keeps pathological input away from Kiwi.
 MAX_PIECE = 2000
+
+T = TypeVar("T")
 
 _models: dict[str, Kiwi] = {}
 _models_lock = threading.Lock()
@@ -126,18 +129,46 @@ class Analyzer:
         return next(self.analyze_many([text]))
 
     def analyze_many(self, texts: Iterable[str]) -> Iterator[list[Term]]:
-        """Analyse many texts, yielding one term list per text, in order. All
-        their pieces go to Kiwi in one call, so its threads share the work."""
-        texts = list(texts)
-        cut = [list(_pieces(text or "")) for text in texts]
-        pieces = [_clean(piece) for text_pieces in cut for _, piece in text_pieces]
-        results = iter(self.model().tokenize(pieces)) if pieces else iter(())
-        for text, text_pieces in zip(texts, cut):
-            terms: list[Term] = []
-            pos = 0
-            for offset, _ in text_pieces:
-                pos = _Emitter(self, text, offset, terms, pos).run(next(results))
+        """Analyse many texts, yielding one term list per text, in order."""
+        for _, (terms,) in self.stream(list(texts), lambda text: (text,)):
             yield terms
+
+    def stream(self, items: Iterable[T], texts: Callable[[T], Sequence[str]]) -> Iterator[tuple[T, list[list[Term]]]]:
+        """``items``, in order, each with the terms of each of its ``texts(item)``
+        (an item with none passes through). All the texts go to Kiwi as one
+        stream, which its threads analyse ahead of the caller: Kiwi takes items
+        as it needs them, so a long run never waits for it between batches.
+        A list is analysed as one batch, spread over Kiwi's threads at once."""
+        taken: deque = deque()  # items Kiwi has taken, with their texts and their pieces
+
+        def pieces() -> Iterator[str]:
+            for item in items:
+                item_texts = [text or "" for text in texts(item)]
+                cut = [list(_pieces(text)) for text in item_texts]
+                taken.append((item, item_texts, cut))
+                for text_pieces in cut:
+                    for _, piece in text_pieces:
+                        yield _clean(piece)
+
+        results = iter(self.model().tokenize(list(pieces()) if isinstance(items, (list, tuple)) else pieces()))
+        early: deque = deque()  # results fetched to make Kiwi take more items
+        while True:
+            if not taken:
+                try:
+                    early.append(next(results))
+                except StopIteration:
+                    if not taken:
+                        return
+                continue
+            item, item_texts, cut = taken.popleft()
+            analysed = []
+            for text, text_pieces in zip(item_texts, cut):
+                terms: list[Term] = []
+                pos = 0
+                for offset, _ in text_pieces:
+                    pos = _Emitter(self, text, offset, terms, pos).run(early.popleft() if early else next(results))
+                analysed.append(terms)
+            yield item, analysed
 
 
 def _kiwi_reason(error: ValueError) -> str:

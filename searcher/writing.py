@@ -39,7 +39,7 @@ from .review import Review
 from .schema import Indexed, KoreanText, build_schema, review_bytes
 from .segment import SegmentWriter
 
-#: Reviews analysed together in one Kiwi call.
+#: Reviews to a list of analysed events (a frame from the analysis process).
 CHUNK = 256
 #: Chunks the analysis thread may run ahead of the writer (bounds memory).
 DEPTH = 4
@@ -161,28 +161,22 @@ def ahead(items: Iterable[T], depth: int = DEPTH) -> Iterator[T]:
 
 def _analysed(events: Iterable[tuple], analyzer: Analyzer) -> Iterator[list[tuple]]:
     """Lists of ``events`` in order, each ``("review", review)`` event turned
-    into ``("review", document)`` (see :func:`_document`): about CHUNK reviews
-    at a time, across file boundaries, go to Kiwi in one call."""
-    held: list[tuple] = []
-    reviews: list[Review] = []
+    into ``("review", document)`` (see :func:`_document`), about CHUNK reviews
+    to a list. Kiwi analyses the reviews as one stream (see :meth:`Analyzer.stream`)."""
     field = build_schema(analyzer)["body"]
-
-    def release() -> list[tuple]:
-        terms = analyzer.analyze_many([text for r in reviews for text in _texts(r)])
-        out = [("review", _document(e[1], [next(terms) for _ in _TEXTS], field)) if e[0] == "review" else e for e in held]
-        held.clear()
-        reviews.clear()
-        return out
-
-    for event in events:
+    out: list[tuple] = []
+    reviews = 0
+    valid = (("review", _valid(e[1])) if e[0] == "review" else e for e in events)
+    for event, terms in analyzer.stream(valid, lambda e: _texts(e[1]) if e[0] == "review" else ()):
         if event[0] == "review":
-            event = ("review", _valid(event[1]))
-            reviews.append(event[1])
-        held.append(event)
-        if len(reviews) >= CHUNK:
-            yield release()
-    if held:
-        yield release()
+            event = ("review", _document(event[1], terms, field))
+            reviews += 1
+        out.append(event)
+        if reviews >= CHUNK:
+            yield out
+            out, reviews = [], 0
+    if out:
+        yield out
 
 
 #: The texts of a review that are analysed, in the order _texts gives them.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pickle
 
-from searcher.analysis import KiwiTokenizer, analyze
+from searcher.analysis import DEFAULT, KiwiTokenizer, analyze
 from searcher.schema import build_schema
 
 
@@ -70,6 +70,17 @@ def test_long_text_is_cut_into_pieces_without_losing_offsets() -> None:
     assert [t.text for t in found].count("테오도르") == 500
     assert all(text[t.start : t.end] in ("테오도르", "사만다", "만났") for t in found)
     assert [t.pos for t in found] == list(range(len(found)))
+
+
+def test_a_stream_keeps_items_in_order_with_their_own_terms() -> None:
+    """Items without texts (a file's start and end in a run) pass through in
+    their place, and each text gets the terms it would alone."""
+    long = "테오도르는 사만다와 이야기한다. " * 200  # several pieces
+    items = [("start", ()), ("a", ("외로운 밤", "", long)), ("mid", ()), ("b", ("사만다와의 이별",)), ("end", ())]
+    got = list(DEFAULT.stream(iter(items), lambda item: item[1]))
+    assert [item for item, _ in got] == items
+    assert [terms for _, terms in got] == [[analyze(text) for text in item[1]] for item in items]
+    assert got[1][1][0][0].text == "외롭다" and got[1][1][2][-1].end > 2000
 
 
 def test_analyzer_pickles_without_kiwi() -> None:
