@@ -8,7 +8,8 @@ order, so a term's postings are already sorted as they come: here they are
 appended to the term's list, the terms alone are sorted at flush, the field
 lengths are read once per field, and each term's blocks (up to 128 postings
 each), term info and terms-table entry are encoded as Whoosh's W3 codec
-encodes them and written in one piece. The files are byte for byte the ones
+encodes them and written in one piece. Small blocks are left uncompressed
+(see COMPRESS_FROM); but for that, the files are byte for byte the ones
 Whoosh's own writer makes (tested, merges included)."""
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ Pooled = tuple[int, float, bytes]
 #: The length a length byte stands for; 0 for none, as Whoosh's postings writer skips it.
 _LENGTHS = [byte_to_length(b) if b else 0 for b in range(256)]
 _TERM_INFO = W3TermInfo._struct
+#: Blocks whose pickle is shorter than this are written uncompressed, which W3
+#: records block by block. zlib makes them no smaller (a lone posting's ~30
+#: bytes gain its header) and took a tenth of the writer's time, most of it on
+#: the many terms a segment has once. Whoosh's own writer meant to leave blocks
+#: under 20 bytes alone but compresses all (whoosh3.W3PostingsWriter._write_block).
+COMPRESS_FROM = 64
 #: The lengths of a key and its value before them in a Whoosh hash file.
 _KEY_VALUE = struct.Struct("!ii")
 
@@ -171,7 +178,7 @@ def _block(
 ) -> tuple[bytes, bytes, bytes]:
     """One block of postings as W3PostingsWriter._write_block writes it: its
     signed length (negative for a term's last block), its pickled info and its
-    compressed pickled data."""
+    pickled data, compressed from COMPRESS_FROM bytes."""
     ids = [p[0] for p in postings]
     raw = [p[1] for p in postings]
     weights = array("f", raw)
@@ -191,7 +198,10 @@ def _block(
     else:
         mini_values = b"".join(values) if fixed else None
     deltas = tuple(b - a for a, b in zip([0, *ids], ids))
-    data = zlib.compress(pickle.dumps((deltas, mini_weights, mini_values), 2), level)
+    data = pickle.dumps((deltas, mini_weights, mini_values), 2)
+    level = level if len(data) >= COMPRESS_FROM else 0
+    if level:
+        data = zlib.compress(data, level)
     info = pickle.dumps(
         (len(ids), ids[-1], maxweight, level, length_to_byte(minlength), length_to_byte(maxlength)), 2
     )

@@ -727,8 +727,12 @@ def test_text_fields_index_analysed_text_as_whoosh_would(text: str) -> None:
 def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path: Path, monkeypatch) -> None:
     # revsearch pools postings by term and writes them a block at a time; its
     # segments, and one merged from them with a review deleted, must be byte
-    # for byte what Whoosh's own writer makes of the same reviews.
+    # for byte what Whoosh's own writer makes of the same reviews once small
+    # blocks are compressed as Whoosh does; as they are written, they must
+    # hold the same postings.
     from whoosh.writing import SegmentWriter as WhooshSegmentWriter
+
+    from searcher import segment
 
     def files(ix: ReviewIndex) -> list[dict[str, bytes]]:
         out = []
@@ -754,12 +758,30 @@ def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path:
     class Whooshs(WhooshSegmentWriter):
         pooled = 0  # Whoosh's own pool spills to disk: never a reason to commit
 
+    def postings(folder: str) -> dict:
+        """Each term's statistics and postings (document, weight, value), as a reader gets them."""
+        out = {}
+        with ReviewIndex.open(tmp_path / folder)._ix.reader() as reader:
+            for name, text in reader.all_terms():
+                info, found = reader.term_info(name, text), []
+                matcher = reader.postings(name, text)
+                while matcher.is_active():
+                    found.append((matcher.id(), matcher.weight(), matcher.value()))
+                    matcher.next()
+                stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight())
+                out[name, text] = stats, found
+        return out
+
+    as_written = build("as written")
+    monkeypatch.setattr(segment, "COMPRESS_FROM", 0)
     ours = build("ours")
     monkeypatch.setattr(writing, "SegmentWriter", Whooshs)
     theirs = build("whoosh")
     assert (len(ours[0]), len(ours[1])) == (3, 1)
     assert {"pst", "trm", "_body_len.col", "review.col", "date.col", "rating.col"} <= set(ours[1][0])
     assert ours == theirs
+    assert as_written[1][0]["pst"] != theirs[1][0]["pst"]
+    assert len(postings("as written")) > 1000 and postings("as written") == postings("whoosh")
 
 
 def test_adding_many_reviews_in_one_call_commits_along_the_way_and_keeps_them_all(tmp_path: Path, monkeypatch) -> None:
