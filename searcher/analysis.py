@@ -251,49 +251,64 @@ class _Emitter:
     def run(self, tokens) -> int:
         """Emit the terms of ``tokens``; returns the next free position."""
         i, n = 0, len(tokens)
+        offset, text = self.offset, self.text
         while i < n:
-            tok, nxt = tokens[i], tokens[i + 1] if i + 1 < n else None
-            tag = _base_tag(tok.tag)
-            start = self.offset + tok.start
-            end = start + tok.len
-            if tag == "XPN" and nxt is not None and _base_tag(nxt.tag) in {"NNG", "XR"} and nxt.start == tok.start + tok.len:
-                # 불+친절, 비+호감: the prefix flips the meaning, so keep them joined.
-                nend = self.offset + nxt.start + nxt.len
-                self.word(self.text[start:nend].lower(), start, nend, "NNG")
+            tok = tokens[i]
+            kind, tag = _KINDS.get(tok.tag) or _kind(tok.tag)
+            if kind is _SKIP:
+                if self.compound:
+                    self.close()
                 i += 1
-            elif tag in PREDICATE_TAGS:
-                alts = []
+                continue
+            start = offset + tok.start
+            end = start + tok.len
+            nxt = tokens[i + 1] if i + 1 < n else None
+            if kind is _PREFIX:
+                if nxt is not None and _kind(nxt.tag)[1] in {"NNG", "XR"} and nxt.start == tok.start + tok.len:
+                    # 불+친절, 비+호감: the prefix flips the meaning, so keep them joined.
+                    nend = offset + nxt.start + nxt.len
+                    self.word(text[start:nend].lower(), start, nend, "NNG")
+                    i += 1
+                else:
+                    self.close()
+            elif kind is _PREDICATE:
+                alts = ()
                 if nxt is not None and nxt.tag == "ETN":
                     # 외롭 + 음: also the noun 외로움, as Kiwi elsewhere reads it.
-                    nend = max(end, self.offset + nxt.start + nxt.len)
-                    alts.append(Term(self.text[start:nend], self.pos, start, nend, "NNG"))
+                    nend = max(end, offset + nxt.start + nxt.len)
+                    alts = (Term(text[start:nend], self.pos, start, nend, "NNG"),)
                     i += 1
                 self.word(tok.form + "다", start, end, tag, alts)
-            elif tag in CONTENT_TAGS or tag.startswith("W_") or (tag == "MAG" and tok.form in ADVERBS):
-                if " " in tok.form:  # Kiwi reads some names across a space: 테드 번디
-                    self.spaced(tok.form, start, tag)
+            elif kind is _CONTENT or (kind is _ADVERB and tok.form in ADVERBS):
+                form = tok.form
+                if " " in form:  # Kiwi reads some names across a space: 테드 번디
+                    self.spaced(form, start, tag)
                 else:
-                    self.word(tok.form.lower(), start, end, tag)
-            else:
+                    self.word(form.lower(), start, end, tag)
+            elif self.compound:
                 self.close()
             i += 1
         self.close()
         return self.pos
 
-    def word(self, form: str, start: int, end: int, tag: str, alts: list[Term] = ()) -> None:
+    def word(self, form: str, start: int, end: int, tag: str, alts: tuple[Term, ...] = ()) -> None:
         """One indexed word at the next position, with alternatives at the same position."""
-        term = Term(form, self.pos, start, end, tag)
-        self.out.append(term)
-        self.out.extend(alts)
+        out, pos, compound = self.out, self.pos, self.compound
+        term = Term(form, pos, start, end, tag)
+        out.append(term)
+        if alts:
+            out.extend(alts)
         if tag == "NNG":
             lemma = deverbal_lemma(form, self.analyzer)
             if lemma:
-                self.out.append(Term(lemma, self.pos, start, end, "VV"))
-        if tag not in COMPOUND_TAGS or (self.compound and self.compound[-1].end != start):
-            self.close()
+                out.append(Term(lemma, pos, start, end, "VV"))
         if tag in COMPOUND_TAGS:
+            if compound and compound[-1].end != start:
+                self.close()
             self.compound.append(term)
-        self.pos += 1
+        elif compound:
+            self.close()
+        self.pos = pos + 1
 
     def spaced(self, form: str, start: int, tag: str) -> None:
         """A morpheme with spaces in it, as its words and joined."""
@@ -309,6 +324,30 @@ class _Emitter:
         run, self.compound = self.compound, []
         if len(run) > 1:
             self.out.append(Term("".join(t.text for t in run), run[0].pos, run[0].start, run[-1].end, "NNP"))
+
+
+#: What the emitter does with a morpheme, by its tag (see _kind).
+_SKIP, _PREFIX, _PREDICATE, _CONTENT, _ADVERB = "skip", "prefix", "predicate", "content", "adverb"
+_KINDS: dict[str, tuple[str, str]] = {}
+
+
+def _kind(tag: str) -> tuple[str, str]:
+    """What the emitter does with a morpheme tagged ``tag`` (a prefix, a
+    predicate, content, an adverb, or nothing), and the tag without its
+    ``-I``/``-R`` suffix. Kept per tag: Kiwi has few."""
+    kind = _KINDS.get(tag)
+    if kind is None:
+        base = _base_tag(tag)
+        if base == "XPN":
+            kind = _PREFIX, base
+        elif base in PREDICATE_TAGS:
+            kind = _PREDICATE, base
+        elif base in CONTENT_TAGS or base.startswith("W_"):
+            kind = _CONTENT, base
+        else:
+            kind = (_ADVERB if base == "MAG" else _SKIP), base
+        kind = _KINDS[tag] = kind
+    return kind
 
 
 _HANGUL_BASE, _JONG_COUNT = 0xAC00, 28
