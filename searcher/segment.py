@@ -129,9 +129,9 @@ class SegmentWriter(WhooshSegmentWriter):
         column = lengths.column_reader(lenfield, LENGTHS_COLUMN).load() if lengths.has_column(lenfield) else None
         fixed = self.schema[name].format.fixed_value_size()
         limit, level = self.codec._blocklimit, self.codec._compression
-        offset, write = postfile.tell(), postfile.write
-        # the terms table is an OrderedHashWriter: its add(), inlined (one write per term, positions counted here)
-        tpos, twrite, index, buckets, hashfn = table.dbfile.tell(), table.dbfile.write, table.index, table.buckets, table.hashfn
+        # the terms table is an OrderedHashWriter: its add(), inlined (positions counted here)
+        offset, tpos, index, buckets, hashfn = postfile.tell(), table.dbfile.tell(), table.index, table.buckets, table.hashfn
+        posted, entries = _Buffer(postfile), _Buffer(table.dbfile)
         for tbytes in sorted(terms):
             postings = terms[tbytes]
             parts, info = [WHOOSH3_HEADER_MAGIC], _TermStats()
@@ -139,16 +139,39 @@ class SegmentWriter(WhooshSegmentWriter):
                 last = start + limit >= len(postings)
                 parts.extend(_block(postings[start : start + limit], column, fixed, level, last, info))
             data = b"".join(parts)
-            write(data)
+            posted.write(data)
             k, v = key + tbytes, info.to_bytes(postings, offset, len(data))
             offset += len(data)
             index.append(tpos)
-            twrite(_KEY_VALUE.pack(len(k), len(v)) + k + v)
+            entries.write(_KEY_VALUE.pack(len(k), len(v)) + k + v)
             h = hashfn(k)
             buckets[h & 255].append((h, tpos))
             tpos += _KEY_VALUE.size + len(k) + len(v)
+        posted.flush()
+        entries.flush()
         table.lastkey = k
         fw.finish_field()
+
+
+class _Buffer:
+    """Writes to a Whoosh file a megabyte at a time: a write per term went
+    through three layers of Python (structfile, compound file, io)."""
+
+    __slots__ = ("file", "parts", "size")
+
+    def __init__(self, file):
+        self.file, self.parts, self.size = file, [], 0
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size >= 1 << 20:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.file.write(b"".join(self.parts))
+        self.parts, self.size = [], 0
 
 
 class _TermStats:
@@ -187,9 +210,9 @@ def _block(
     found = [n for n in (_LENGTHS[column[d]] for d in ids) if n] if column is not None else ()
     minlength, maxlength = (min(found), max(found)) if found else (None, 0)
     stats.add(weights, minlength, maxlength, maxweight)
-    if all(w == 1.0 for w in weights):
+    if weights.count(1.0) == len(weights):
         mini_weights = None
-    elif all(w == weights[0] for w in weights):
+    elif weights.count(weights[0]) == len(weights):
         mini_weights = weights[0]
     else:
         mini_weights = tuple(weights)
