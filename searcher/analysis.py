@@ -143,8 +143,8 @@ class Analyzer:
 
         def pieces() -> Iterator[str]:
             for item in items:
-                item_texts = [text or "" for text in texts(item)]
-                cut = [list(_pieces(text)) for text in item_texts]
+                item_texts = texts(item)
+                cut = [_pieces(text) for text in item_texts]
                 taken.append((item, item_texts, cut))
                 for text_pieces in cut:
                     for _, piece in text_pieces:
@@ -192,18 +192,22 @@ def _base_tag(tag: str) -> str:
     return tag.split("-", 1)[0]
 
 
-def _pieces(text: str) -> Iterator[tuple[int, str]]:
-    """Cut text into pieces of at most MAX_PIECE characters, at line breaks or
-    whitespace where possible, yielding ``(offset, piece)``."""
-    n, i = len(text), 0
+def _pieces(text: str) -> list[tuple[int, str]]:
+    """Text cut into pieces of at most MAX_PIECE characters, at line breaks or
+    whitespace where possible, as ``(offset, piece)``; none for no text."""
+    n = len(text) if text else 0
+    if n <= MAX_PIECE:
+        return [(0, text)] if n else []
+    pieces, i = [], 0
     while i < n:
         end = min(i + MAX_PIECE, n)
         if end < n:
             cut = max(text.rfind("\n", i, end), text.rfind(" ", i, end))
             if cut > i:
                 end = cut + 1
-        yield i, text[i:end]
+        pieces.append((i, text[i:end]))
         i = end
+    return pieces
 
 
 #: Lone surrogates: they cannot be encoded, so neither Kiwi nor an output stream takes them.
