@@ -59,13 +59,15 @@ class SegmentWriter(WhooshSegmentWriter):
         field's terms are appended to their posting lists."""
         self._check_state()
         docnum, perdoc = self.docnum, self.perdocwriter
+        # the per-document writer's columns: once made, values go to them straight
+        columns, lengths = perdoc._colwriters, perdoc._fieldlengths
         perdoc.start_doc(docnum)
         try:
             for name in sorted(fields):
                 value = fields[name]
                 if value is None:
                     continue
-                field, terms, scorable, stored, column = self._plan(name)
+                field, terms, scorable, stored, column, lengths_column = self._plan(name)
                 length = 0
                 if terms is not None:
                     n = 0
@@ -79,10 +81,16 @@ class SegmentWriter(WhooshSegmentWriter):
                         else:
                             postings.append((docnum, weight, vbytes))
                     self.pooled += n
-                if stored or length:  # else Whoosh's add_field does nothing
+                if stored or (length and lengths_column not in columns):  # else Whoosh's add_field does no more than:
                     perdoc.add_field(name, field, value if stored else None, length)
+                elif length:
+                    columns[lengths_column].add(docnum, length_to_byte(length))
+                    lengths[name] += length
                 if column:
-                    perdoc.add_column_value(name, column, field.to_column_value(value))
+                    if name in columns:
+                        columns[name].add(docnum, field.to_column_value(value))
+                    else:
+                        perdoc.add_column_value(name, column, field.to_column_value(value))
         except Exception:
             perdoc.cancel_doc()
             raise
@@ -92,12 +100,14 @@ class SegmentWriter(WhooshSegmentWriter):
 
     def _plan(self, name: str) -> tuple:
         """What add_document needs of a field: the field, its postings by term
-        (None if not indexed), whether it is scorable and stored, its column."""
+        (None if not indexed), whether it is scorable and stored, its column
+        and the column of its lengths."""
         plan = self._plans.get(name)
         if plan is None:
             field = self.schema[name]
             terms = self._postings.setdefault(name, {}) if field.indexed else None
-            plan = self._plans[name] = (field, terms, field.scorable, field.stored, field.column_type)
+            plan = (field, terms, field.scorable, field.stored, field.column_type, _lenfield(name))
+            self._plans[name] = plan
         return plan
 
     def add_postings_to_pool(self, reader, startdoc: int, docmap) -> None:
