@@ -67,8 +67,10 @@ class ReviewIndex:
             with WriteLock(folder, wait, on_wait):
                 for old in index_files(folder):
                     old.unlink()
-                ix = windex.create_in(str(folder), build_schema(analyzer))
+                # what the index records of itself first: a crash before Whoosh's table of
+                # contents is written leaves no index, and the next run creates one
                 IndexMeta.current(analyzer.user_dict).write(folder)
+                ix = windex.create_in(str(folder), build_schema(analyzer))
         except OSError as e:
             raise RevsearchError(f"cannot create an index in {folder}: {e.strerror or e}") from e
         return cls(ix, folder, wait, on_wait)

@@ -135,9 +135,32 @@ def test_sigkill_at_any_point_then_a_final_run_leaves_exactly_the_reviews(tmp_pa
     assert check(tmp_path / "ix").problems == []
 
 
+@pytest.mark.parametrize("step", ["record", "table of contents"])
+def test_a_crash_while_an_index_is_created_leaves_none_and_the_next_run_creates_it(
+    tmp_path: Path, monkeypatch, step: str
+) -> None:
+    # SIGKILL can land between the files an index starts with; the next run must not find a half-made index
+    from searcher import index as index_module
+    from searcher.meta import IndexMeta
+
+    def killed(*args, **kwargs):
+        raise SystemExit("killed")
+
+    if step == "record":
+        monkeypatch.setattr(IndexMeta, "write", killed)
+    else:
+        monkeypatch.setattr(index_module.windex, "create_in", killed)
+    with pytest.raises(SystemExit):
+        ReviewIndex.create(tmp_path / "ix")
+    monkeypatch.undo()
+    with ReviewIndex.open_or_create(tmp_path / "ix") as ix:
+        ix.add([Review(id="a", body="사과 맛이 좋았다")])
+        assert [h.id for h in ix.search("사과")] == ["a"]
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_or_sigterm_reports_what_was_committed(tmp_path: Path, sig: int) -> None:
-    ids = write_reviews(tmp_path / "src", 20, 60)
+    ids = write_reviews(tmp_path / "src", 80, 60)  # 48 commits: the run is still going when the first is seen
     proc = revsearch("index", "src", "--index", "ix", "--batch-size", "100", cwd=tmp_path)
     deadline = time.monotonic() + 60
     while not (tmp_path / "ix" / "files.json").exists() and time.monotonic() < deadline:
