@@ -116,6 +116,28 @@ def rare_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back until the block ends, then delivered: a
+    Whoosh commit cut part way leaves a writer that can be neither finished
+    nor cancelled. Only the main thread handles signals; elsewhere, no effect."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not None:  # None: a handler not set from Python, left alone
+            previous[signum] = signal.signal(signum, lambda number, frame: held.append(number))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(held):
+            signal.raise_signal(signum)
+
+
 _END = object()
 
 
@@ -298,7 +320,8 @@ class ReviewWriter:
             self._w.update_document(**fields)
 
     def commit(self) -> None:
-        self._w.commit()
+        with uninterrupted():
+            self._w.commit()
 
     def flush(self) -> None:
         """Commit what was written and go on with a new Whoosh writer (the run's lock is kept)."""
@@ -515,18 +538,20 @@ class Ingest:
             self.pending[file.key] = replace(file.state, reviews=count)
 
     def commit(self, final: bool = False) -> None:
-        """Commit; the report and the manifest follow. Unless ``final``, writing goes on."""
-        self.writer.commit()
-        self.report.reviews_committed += self.reviews
-        self.reviews = 0
-        for key, state in self.pending.items():
-            if state is None:
-                self.manifest.files.pop(key, None)
-            else:
-                self.manifest.files[key] = state
-                self.report.files_committed += 1
-        self.pending.clear()
-        self.manifest.save()
+        """Commit; the report and the manifest follow (a Ctrl-C meanwhile is
+        raised once they have). Unless ``final``, writing goes on."""
+        with uninterrupted():
+            self.writer.commit()
+            self.report.reviews_committed += self.reviews
+            self.reviews = 0
+            for key, state in self.pending.items():
+                if state is None:
+                    self.manifest.files.pop(key, None)
+                else:
+                    self.manifest.files[key] = state
+                    self.report.files_committed += 1
+            self.pending.clear()
+            self.manifest.save()
         if not final:
             self.writer.reopen()
 

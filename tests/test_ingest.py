@@ -825,6 +825,33 @@ def test_ctrl_c_just_after_a_commit_is_reported_as_an_interruption(tmp_path: Pat
     assert len(ix) == 100
 
 
+def test_ctrl_c_during_a_commit_lets_it_finish_then_stops(tmp_path: Path, monkeypatch) -> None:
+    # Ctrl-C landing while Whoosh writes a segment: cut there, the writer could
+    # be neither finished nor cancelled (a traceback); the commit completes first.
+    import signal
+
+    from whoosh.codec.whoosh3 import W3FieldWriter
+
+    from searcher.writing import IndexingInterrupted
+
+    real_close = W3FieldWriter.close
+
+    def close_when_ctrl_c(self):
+        signal.raise_signal(signal.SIGINT)
+        real_close(self)
+
+    monkeypatch.setattr(W3FieldWriter, "close", close_when_ctrl_c)
+    ix = ReviewIndex.create(tmp_path / "ix")
+    with pytest.raises(IndexingInterrupted) as stopped:
+        ix.add_paths([NSMC_SAMPLE], batch_size=100)
+    monkeypatch.undo()
+    assert stopped.value.report.reviews_committed == 100
+    assert len(ix) == 100
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    ix.add_paths([NSMC_SAMPLE])
+    assert len(ix) == len(list(ReviewIndex.open(tmp_path / "ix").reviews())) > 100
+
+
 def test_indexing_leaves_the_callers_garbage_collector_settings_as_they_were(tmp_path: Path, monkeypatch) -> None:
     # Ingest runs Python's cycle collector rarely; a program embedding
     # revsearch gets its own settings back, also when the run fails.
