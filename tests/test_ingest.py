@@ -841,13 +841,17 @@ def test_ctrl_c_during_a_commit_lets_it_finish_then_stops(tmp_path: Path, monkey
         real_close(self)
 
     monkeypatch.setattr(W3FieldWriter, "close", close_when_ctrl_c)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal (a background job ignores it)
     ix = ReviewIndex.create(tmp_path / "ix")
-    with pytest.raises(IndexingInterrupted) as stopped:
-        ix.add_paths([NSMC_SAMPLE], batch_size=100)
+    try:
+        with pytest.raises(IndexingInterrupted) as stopped:
+            ix.add_paths([NSMC_SAMPLE], batch_size=100)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, before)
     monkeypatch.undo()
     assert stopped.value.report.reviews_committed == 100
     assert len(ix) == 100
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     ix.add_paths([NSMC_SAMPLE])
     assert len(ix) == len(list(ReviewIndex.open(tmp_path / "ix").reviews())) > 100
 

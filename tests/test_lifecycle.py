@@ -36,9 +36,10 @@ def write_reviews(folder: Path, files: int, per_file: int, prefix: str = "") -> 
 
 
 def revsearch(*args: str, cwd: Path, **kwargs) -> subprocess.Popen:
+    """revsearch started with Ctrl-C handled as at a terminal, even if these tests run as a background job (which ignores it)."""
     return subprocess.Popen(
         [sys.executable, "-m", "searcher.cli", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, **kwargs,
+        text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs,
     )
 
 
