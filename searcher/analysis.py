@@ -400,22 +400,11 @@ def deverbal_lemma(noun: str, analyzer: Analyzer) -> str | None:
     return None
 
 
-class Analyzed(str):
-    """Text that carries its terms already computed, so the index does not
-    analyse it a second time (see :class:`KiwiTokenizer`)."""
-
-    terms: list[Term]
-
-    def __new__(cls, text: str, terms: list[Term]) -> Analyzed:
-        self = super().__new__(cls, text)
-        self.terms = terms
-        return self
-
-
 class KiwiTokenizer(Tokenizer):
     """Whoosh analyzer over an :class:`Analyzer`. Holds no Kiwi, so it pickles
-    into the index schema (recording the user dictionary with the index);
-    accepts :class:`Analyzed` text as precomputed."""
+    into the index schema (recording the user dictionary with the index).
+    Documents bring their postings already made (see schema.Indexed): this
+    analyses what Whoosh itself analyses (a query's words, a phrase)."""
 
     #: Indexes from before user dictionaries pickled no analyzer: they used the default.
     analyzer: Analyzer = DEFAULT
@@ -436,7 +425,7 @@ class KiwiTokenizer(Tokenizer):
         mode: str = "",
         **kwargs,
     ) -> Iterator[Token]:
-        terms = value.terms if isinstance(value, Analyzed) else self.analyzer.analyze(value)
+        terms = self.analyzer.analyze(value)
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         for term in terms:
             token.text = term.text

@@ -13,7 +13,7 @@ from whoosh.fields import COLUMN, ID, NUMERIC, TEXT, Schema
 from whoosh.formats import Positions
 from whoosh.reading import IndexReader
 
-from .analysis import DEFAULT, Analyzed, Analyzer, KiwiTokenizer, Term
+from .analysis import DEFAULT, Analyzer, KiwiTokenizer, Term
 
 #: Free-text fields searched by plain query words, with their weight in BM25F:
 #: a word in the title or the keywords says more about a review than one in its body.
@@ -31,15 +31,14 @@ Compact = tuple[bytes, int, float, "int | bytes"]
 
 
 class KoreanText(TEXT):
-    """A text field that indexes :class:`Analyzed` text straight from its
-    terms, giving what Whoosh's TEXT gives: Whoosh makes a token object per
-    term and groups them through its format, a third of the writer's time.
-    :class:`Indexed` text brings its postings already made."""
+    """A text field that indexes :class:`Indexed` text from the postings it
+    brings, made where it was analysed (see :meth:`compact`), giving what
+    Whoosh's TEXT gives: Whoosh makes a token object per term and groups them
+    through its format, a third of the writer's time."""
 
     def index(self, value, **kwargs) -> Iterable[Posting]:
-        if type(self.format) is Positions and isinstance(value, (Indexed, Analyzed)):
-            compact = value.compact if isinstance(value, Indexed) else self.compact(value.terms)
-            return [(t, n, w, _one_position(p) if p.__class__ is int else p) for t, n, w, p in compact]
+        if type(self.format) is Positions and isinstance(value, Indexed):
+            return [(t, n, w, _one_position(p) if p.__class__ is int else p) for t, n, w, p in value.compact]
         return super().index(value, **kwargs)
 
     def compact(self, terms: Iterable[Term]) -> list[Compact]:

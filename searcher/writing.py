@@ -201,12 +201,9 @@ def _analysed(events: Iterable[tuple], analyzer: Analyzer) -> Iterator[list[tupl
         yield out
 
 
-#: The texts of a review that are analysed, in the order _texts gives them.
-_TEXTS = ("title", "body", "keywords", "category")
-
-
 def _texts(review: Review) -> tuple[str, str, str, str]:
-    """What Kiwi analyses of a review; derived keywords are not indexed (see _document)."""
+    """What Kiwi analyses of a review: title, body, keywords, category. Derived
+    keywords are not indexed (see _document)."""
     keywords = "" if review.keywords_derived else "\n".join(review.keywords)
     return review.title, review.body, keywords, review.category or ""
 
@@ -221,7 +218,7 @@ class Document(NamedTuple):
 
 
 def _document(review: Review, terms: list[list[Term]], text: KoreanText) -> Document:
-    """The document of a review whose texts (see _TEXTS) Kiwi analysed into ``terms``."""
+    """The document of a review whose texts (see _texts) Kiwi analysed into ``terms``."""
     title, body, keywords, category = terms
     data = review.to_dict()
     if not review.keywords:

@@ -709,16 +709,16 @@ def test_a_child_process_that_dies_is_a_clear_error_and_nothing_is_half_written(
     ["테오도르는 사만다와 헤어지고 테오도르의 편지를 쓴다", "ㅋㅋㅋㅋㅋ 연기 연기 연기 최고!!", "", "인공지능 OS와의 사랑, 인공 지능"],
 )
 def test_text_fields_index_analysed_text_as_whoosh_would(text: str) -> None:
-    # Analysed text is indexed straight from its terms: the postings must be
-    # the ones Whoosh's own TEXT field makes of the same tokens.
+    # Analysed text is indexed straight from the postings made of its terms:
+    # they must be the ones Whoosh's own TEXT field makes of the same text.
     from whoosh.fields import ID, TEXT
 
-    from searcher.analysis import Analyzed, KiwiTokenizer
-    from searcher.schema import Exact, KoreanText
+    from searcher.analysis import KiwiTokenizer
+    from searcher.schema import Exact, Indexed, KoreanText
 
-    value = Analyzed(text, analyze(text))
-    ours = list(KoreanText(analyzer=KiwiTokenizer(), phrase=True).index(value))
-    assert ours == list(TEXT(analyzer=KiwiTokenizer(), phrase=True).index(value))
+    field = KoreanText(analyzer=KiwiTokenizer(), phrase=True)
+    ours = list(field.index(Indexed(text, field.compact(analyze(text)))))
+    assert ours == list(TEXT(analyzer=KiwiTokenizer(), phrase=True).index(text))
     for name in ("Yean****", "FILE:/x/Ä.json", "2015-03-01"):
         assert list(Exact(lowercase=True).index(name)) == list(ID(analyzer=Exact(lowercase=True).analyzer).index(name))
         assert list(Exact().index(name)) == list(ID().index(name))
