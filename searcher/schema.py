@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import weakref
-from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 from whoosh.analysis import IDTokenizer, LowercaseFilter
 from whoosh import columns
 from whoosh.fields import COLUMN, ID, NUMERIC, TEXT, Schema
-from whoosh.formats import Positions
 from whoosh.reading import IndexReader
 
-from .analysis import DEFAULT, Analyzer, KiwiTokenizer, Term
+from .analysis import DEFAULT, Analyzer, KiwiTokenizer
 
 #: Free-text fields searched by plain query words, with their weight in BM25F:
 #: a word in the title or the keywords says more about a review than one in its body.
@@ -24,52 +22,11 @@ EXACT_FIELDS = ("id", "author", "source", "item")
 RANGE_FIELDS = ("date", "rating")
 
 
-#: A posting as a field's index() gives it: (term bytes, frequency, weight, encoded positions).
-Posting = tuple[bytes, int, float, bytes]
-#: A posting of a KoreanText field with a lone position left as its number (see KoreanText.compact).
-Compact = tuple[bytes, int, float, "int | bytes"]
-
-
 class KoreanText(TEXT):
-    """A text field that indexes :class:`Indexed` text from the postings it
-    brings, made where it was analysed (see :meth:`compact`), giving what
-    Whoosh's TEXT gives: Whoosh makes a token object per term and groups them
-    through its format, a third of the writer's time."""
-
-    def index(self, value, **kwargs) -> Iterable[Posting]:
-        if type(self.format) is Positions and isinstance(value, Indexed):
-            return [(t, n, w, _one_position(p) if p.__class__ is int else p) for t, n, w, p in value.compact]
-        return super().index(value, **kwargs)
-
-    def compact(self, terms: Iterable[Term]) -> list[Compact]:
-        """The postings this field indexes of text analysed into ``terms``,
-        where a term's one position is left as its number: most terms occur
-        once in a review, and those positions' encodings are made once and
-        shared (so that pickle stores each once per block of postings)."""
-        positions: dict[str, list[int]] = {}
-        for term in terms:
-            positions.setdefault(term.text, []).append(term.pos)
-        boost, encode = self.format.field_boost, self.format.encode
-        return [
-            (text.encode("utf-8"), len(p), len(p) * boost, p[0] if len(p) == 1 else encode(p))
-            for text, p in positions.items()
-        ]
-
-
-class Indexed(str):
-    """Text with the postings its :class:`KoreanText` field makes of it, made
-    where the text was analysed: a large run sends these postings from its
-    analysis process to the writer, fewer and plainer objects than the terms."""
-
-    compact: list[Compact]
-
-    def __new__(cls, text: str, compact: list[Compact]) -> Indexed:
-        self = super().__new__(cls, text)
-        self.compact = compact
-        return self
-
-    def __reduce__(self):
-        return Indexed, (str(self), self.compact)
+    """A text field analysed by Kiwi (see analysis.KiwiTokenizer). Documents
+    bring their postings already made (see batch.Batch); the field analyses
+    what Whoosh itself analyses, a query's words and phrases. (Its own class:
+    index schemas name it.)"""
 
 
 class Exact(ID):
@@ -86,12 +43,6 @@ class Exact(ID):
             return super().index(value, **kwargs)
         text = value.lower() if self.lowercase else value
         return [(text.encode("utf-8"), 1, self.format.field_boost, b"")]
-
-
-@lru_cache(maxsize=4096)
-def _one_position(pos: int) -> bytes:
-    """Whoosh's encoding of a lone position (most terms occur once in a review)."""
-    return Positions().encode([pos])
 
 
 def build_schema(analyzer: Analyzer = DEFAULT) -> Schema:

@@ -1,16 +1,18 @@
-"""Whoosh's segment writer, with its postings kept by term in memory and
-written a term at a time.
+"""Whoosh's segment writer, taking documents a :class:`Batch` at a time and
+writing their postings a term at a time.
 
 Whoosh pools every posting of a segment as a tuple, sorts them all when the
 segment is flushed, then hands them one by one to its postings writer, which
-reads the document's field length from disk for each. Documents arrive in
-order, so a term's postings are already sorted as they come: here they are
-appended to the term's list, the terms alone are sorted at flush, the field
-lengths are read once per field, and each term's blocks (up to 128 postings
-each), term info and terms-table entry are encoded as Whoosh's W3 codec
-encodes them and written in one piece. Small blocks are left uncompressed
-(see COMPRESS_FROM); but for that, the files are byte for byte the ones
-Whoosh's own writer makes (tested, merges included)."""
+reads the document's field length from disk for each. Here a batch's postings
+join the pool as arrays (its terms numbered for the segment), its field
+lengths and column values go to Whoosh's columns in one piece, and at flush
+the postings are sorted by term with numpy (documents stay in order within a
+term); each term's blocks (up to 128 postings each), term info and
+terms-table entry are encoded as Whoosh's W3 codec encodes them and written
+in one piece. Small blocks are left uncompressed (see COMPRESS_FROM) and a
+term's lone posting is kept in its term info (see INLINE); but for that, the
+files are byte for byte the ones Whoosh's own writer makes (tested, merges
+included)."""
 
 from __future__ import annotations
 
@@ -18,15 +20,22 @@ import pickle
 import struct
 import zlib
 from array import array
-from typing import Any
+from functools import lru_cache
+from itertools import accumulate
+from typing import Any, Iterator, Sequence
 
+import numpy as np
+
+from whoosh.columns import ColumnWriter, NumericColumn, VarBytesColumn
+from whoosh.formats import Positions
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.numlists import GrowableArray
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
-#: A posting as pooled: (document number, weight, encoded value).
-Pooled = tuple[int, float, bytes]
+from .batch import NO_VALUE, Batch
+
 #: The length a length byte stands for; 0 for none, as Whoosh's postings writer skips it.
 _LENGTHS = [byte_to_length(b) if b else 0 for b in range(256)]
 _TERM_INFO = W3TermInfo._struct
@@ -36,99 +45,171 @@ _TERM_INFO = W3TermInfo._struct
 #: the many terms a segment has once. Whoosh's own writer meant to leave blocks
 #: under 20 bytes alone but compresses all (whoosh3.W3PostingsWriter._write_block).
 COMPRESS_FROM = 64
+#: Whether a term with one posting (most terms of a segment) keeps it in its
+#: term info, as W3Codec's inlinelimit means terms to (its postings writer
+#: never does): no block to encode, nothing in the postings file. Whoosh's
+#: readers and merges take such terms.
+INLINE = True
+#: The length byte of field lengths (but 0, which Whoosh's columns leave out: None).
+_LENGTH_BYTES = [None, *(length_to_byte(n) for n in range(1, 1 << 12))]
 #: The lengths of a key and its value before them in a Whoosh hash file.
 _KEY_VALUE = struct.Struct("!ii")
 
 
+@lru_cache(maxsize=4096)
+def _one_position(pos: int) -> bytes:
+    """Whoosh's encoding of a lone position (most terms occur once in a review)."""
+    return Positions().encode([pos])
+
+
 class SegmentWriter(WhooshSegmentWriter):
     """A Whoosh segment writer for schemas without term vectors or spelling
-    fields (revsearch's), pooling postings by field and term."""
+    fields (revsearch's), taking documents a :class:`Batch` at a time and
+    pooling their postings in arrays."""
 
     def __init__(self, ix, **kwargs: Any):
         super().__init__(ix, **kwargs)
         for name, field in self.schema.items():
             if field.vector or field.separate_spelling():
                 raise ValueError(f"field {name!r} has term vectors or spelling, which this writer does not write")
-        self._postings: dict[str, dict[bytes, list[Pooled]]] = {}
-        self._plans: dict[str, tuple] = {}
-        #: Postings pooled so far (about 100 bytes of memory each).
+        #: The segment's terms, (field, term bytes), numbered in order of arrival.
+        self._keys: list[tuple[str, bytes]] = []
+        self._numbers: dict[tuple[str, bytes], int] = {}
+        #: Pooled postings, in document order: arrays of terms (numbers), documents, weights, positions.
+        self._pool: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._encoded: list[bytes] = []  # see Batch.positions
+        #: Postings pooled so far (about 30 bytes of memory each).
         self.pooled = 0
 
     def add_document(self, **fields: Any) -> None:
-        """Whoosh's add_document without boosts (revsearch sets none): each
-        field's terms are appended to their posting lists."""
-        self._check_state()
-        docnum, perdoc = self.docnum, self.perdocwriter
-        # the per-document writer's columns: once made, values go to them straight
-        columns, lengths = perdoc._colwriters, perdoc._fieldlengths
-        perdoc.start_doc(docnum)
-        try:
-            for name in sorted(fields):
-                value = fields[name]
-                if value is None:
-                    continue
-                field, terms, scorable, stored, column, lengths_column = self._plan(name)
-                length = 0
-                if terms is not None:
-                    n = 0
-                    for tbytes, freq, weight, vbytes in field.index(value):
-                        n += 1
-                        if scorable:
-                            length += freq
-                        postings = terms.get(tbytes)
-                        if postings is None:
-                            terms[tbytes] = [(docnum, weight, vbytes)]
-                        else:
-                            postings.append((docnum, weight, vbytes))
-                    self.pooled += n
-                if stored or (length and lengths_column not in columns):  # else Whoosh's add_field does no more than:
-                    perdoc.add_field(name, field, value if stored else None, length)
-                elif length:
-                    columns[lengths_column].add(docnum, length_to_byte(length))
-                    lengths[name] += length
-                if column:
-                    if name in columns:
-                        columns[name].add(docnum, field.to_column_value(value))
-                    else:
-                        perdoc.add_column_value(name, column, field.to_column_value(value))
-        except Exception:
-            perdoc.cancel_doc()
-            raise
-        perdoc.finish_doc()
-        self._added = True
-        self.docnum += 1
+        raise TypeError("this writer takes documents a Batch at a time (add_batch)")
 
-    def _plan(self, name: str) -> tuple:
-        """What add_document needs of a field: the field, its postings by term
-        (None if not indexed), whether it is scorable and stored, its column
-        and the column of its lengths."""
-        plan = self._plans.get(name)
-        if plan is None:
-            field = self.schema[name]
-            terms = self._postings.setdefault(name, {}) if field.indexed else None
-            plan = (field, terms, field.scorable, field.stored, field.column_type, _lenfield(name))
-            self._plans[name] = plan
-        return plan
+    def add_batch(self, batch: Batch, start: int, end: int, files: Sequence[str | None]) -> None:
+        """Add documents ``start`` to ``end`` of ``batch``, in order; ``files``
+        gives each one's ``file`` value (the file it was read from), if any."""
+        self._check_state()
+        base = self.docnum
+        first, last = batch.ends[start - 1] if start else 0, batch.ends[end - 1] if end else 0
+        terms = np.frombuffer(batch.terms, np.int32)[first:last]
+        used = np.unique(terms)
+        numbers = np.zeros(len(batch.keys), np.int64)
+        numbers[used] = self._number([batch.keys[k] for k in used.tolist()])
+        positions = np.frombuffer(batch.positions, np.int32)[first:last]
+        several = positions <= -2
+        if several.any():
+            positions = positions.copy()
+            positions[several] -= len(self._encoded)
+            self._encoded.extend(batch.encoded)
+        docs = np.frombuffer(batch.docs, np.int32)[first:last] + (base - start)
+        self._add_postings(numbers[terms], docs, np.frombuffer(batch.weights, np.float32)[first:last], positions)
+        named = [(i, f.encode("utf-8")) for i, f in enumerate(files) if f]
+        if named:
+            file_terms = self._number([("file", f) for _, f in named])
+            at = np.array([base + i for i, _ in named], np.int32)
+            self._add_postings(np.array(file_terms, np.int64), at, np.ones(len(at), np.float32),
+                               np.full(len(at), NO_VALUE, np.int32))
+        self._add_columns(batch, start, end)
+        self.perdocwriter._doccount += end - start
+        self.docnum += end - start
+        self._added = True
+
+    def _number(self, keys: list[tuple[str, bytes]]) -> list[int]:
+        """The segment's numbers of these terms, new ones numbered next."""
+        numbers = self._numbers
+        for key in keys:
+            if key not in numbers:
+                numbers[key] = len(self._keys)
+                self._keys.append(key)
+        return [numbers[key] for key in keys]
+
+    def _add_postings(self, terms: np.ndarray, docs: np.ndarray, weights: np.ndarray, positions: np.ndarray) -> None:
+        self._pool.append((terms.astype(np.int64), docs.astype(np.int64), weights, positions))
+        self.pooled += len(terms)
+
+    def _add_columns(self, batch: Batch, start: int, end: int) -> None:
+        """The batch's documents' field lengths and column values, given to the
+        per-document writer's columns as its add_field and add_column_value
+        would; columns new to the segment are made in the order Whoosh's
+        add_document would make them (document, then field name), so that its
+        files are laid out the same."""
+        perdoc, base = self.perdocwriter, self.docnum - start
+        wanted = []  # (column name, column type, field name, values)
+        for name, values in batch.lengths.items():
+            wanted.append((_lenfield(name), LENGTHS_COLUMN, name, _length_bytes(values)))
+            perdoc._fieldlengths[name] += sum(values[start:end])
+        for name, values in batch.columns.items():
+            wanted.append((name, self.schema[name].column_type, name, values))
+        new = []
+        for column, column_type, name, values in wanted:
+            if column not in perdoc._colwriters:
+                first = next((i for i in range(start, end) if values[i] is not None), None)
+                if first is not None:
+                    new.append((first, name, column, column_type))
+        for _, _, column, column_type in sorted(new, key=lambda c: c[:2]):
+            perdoc._create_column(column, column_type)
+        writers = perdoc._colwriters
+        for column, _, _, values in wanted:
+            writer = writers.get(column)
+            if writer is not None:
+                _add_values(writer, base + start, values[start:end])
 
     def add_postings_to_pool(self, reader, startdoc: int, docmap) -> None:
         """A merged segment's postings, after this writer's documents: each
         term's list stays in document order."""
+        keys, docs, weights, positions = [], [], [], []
         for name, tbytes, docnum, weight, vbytes in self._process_posts(reader.iter_postings(), startdoc, docmap):
-            self._postings.setdefault(name, {}).setdefault(tbytes, []).append((docnum, weight, vbytes))
-            self.pooled += 1
+            keys.append((name, tbytes))
+            docs.append(docnum)
+            weights.append(weight)
+            if vbytes:
+                positions.append(-2 - len(self._encoded))
+                self._encoded.append(vbytes)
+            else:
+                positions.append(NO_VALUE)
+        if keys:
+            self._add_postings(np.array(self._number(keys), np.int64), np.array(docs, np.int64),
+                               np.array(weights, np.float32), np.array(positions, np.int32))
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         lengths = self.per_document_reader()
         try:
-            for name, terms in sorted(self._postings.items()):
-                if terms:  # a field that had values but no terms (empty titles) is not in Whoosh's files
-                    self._write_field(name, terms, lengths)
+            for name, terms in self._fields():
+                self._write_field(name, terms, lengths)
         finally:
             lengths.close()
         self.fieldwriter.close()
 
-    def _write_field(self, name: str, terms: dict[bytes, list[Pooled]], lengths) -> None:
+    def _fields(self) -> Iterator[tuple[str, list[tuple[bytes, list[int], list[float], list[bytes]]]]]:
+        """The pooled postings by field, in order of field and term: each term
+        with its documents, weights and values (a field that had values but no
+        terms, such as empty titles, has none and is not in Whoosh's files)."""
+        if not self._pool:
+            return
+        terms, docs, weights, positions = (np.concatenate(column) for column in zip(*self._pool))
+        keys = self._keys
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        rank = np.empty(len(keys), np.int64)
+        rank[order] = np.arange(len(keys))
+        ranks = rank[terms]
+        by_term = np.argsort(ranks, kind="stable")  # the pool is in document order, and stays so within a term
+        ranks = ranks[by_term]
+        bounds = np.flatnonzero(np.diff(ranks)) + 1
+        starts, stops = [0, *bounds.tolist()], [*bounds.tolist(), len(ranks)]
+        docs, weights = docs[by_term].tolist(), weights[by_term].tolist()
+        encoded, one = self._encoded, _one_position
+        values = [one(p) if p >= 0 else (b"" if p == NO_VALUE else encoded[-2 - p]) for p in positions[by_term].tolist()]
+        field, found = None, []
+        for r, a, b in zip(ranks[starts].tolist(), starts, stops):
+            name, tbytes = keys[order[r]]
+            if name != field:
+                if found:
+                    yield field, found
+                field, found = name, []
+            found.append((tbytes, docs[a:b], weights[a:b], values[a:b]))
+        yield field, found
+
+    def _write_field(self, name: str, terms: list[tuple[bytes, list[int], list[float], list[bytes]]], lengths) -> None:
         """One field's terms in order: each term's blocks written to the postings
         file in one piece, its term info to the terms table, encoded as Whoosh's
         W3 postings writer and term info do (see _block)."""
@@ -142,16 +223,20 @@ class SegmentWriter(WhooshSegmentWriter):
         # the terms table is an OrderedHashWriter: its add(), inlined (positions counted here)
         offset, tpos, index, buckets, hashfn = postfile.tell(), table.dbfile.tell(), table.index, table.buckets, table.hashfn
         posted, entries = _Buffer(postfile), _Buffer(table.dbfile)
-        for tbytes in sorted(terms):
-            postings = terms[tbytes]
-            parts, info = [WHOOSH3_HEADER_MAGIC], _TermStats()
-            for start in range(0, len(postings), limit):
-                last = start + limit >= len(postings)
-                parts.extend(_block(postings[start : start + limit], column, fixed, level, last, info))
-            data = b"".join(parts)
-            posted.write(data)
-            k, v = key + tbytes, info.to_bytes(postings, offset, len(data))
-            offset += len(data)
+        inline = INLINE
+        for tbytes, docs, weights, values in terms:
+            if inline and len(docs) == 1:
+                k, v = key + tbytes, _inlined(docs[0], weights[0], values[0], column)
+            else:
+                parts, info = [WHOOSH3_HEADER_MAGIC], _TermStats()
+                for start in range(0, len(docs), limit):
+                    block = slice(start, start + limit)
+                    last = start + limit >= len(docs)
+                    parts.extend(_block(docs[block], weights[block], values[block], column, fixed, level, last, info))
+                data = b"".join(parts)
+                posted.write(data)
+                k, v = key + tbytes, info.to_bytes(docs, offset, len(data))
+                offset += len(data)
             index.append(tpos)
             entries.write(_KEY_VALUE.pack(len(k), len(v)) + k + v)
             h = hashfn(k)
@@ -161,6 +246,48 @@ class SegmentWriter(WhooshSegmentWriter):
         entries.flush()
         table.lastkey = k
         fw.finish_field()
+
+
+def _length_bytes(lengths: list[int]) -> list[int | None]:
+    table, size = _LENGTH_BYTES, len(_LENGTH_BYTES)
+    return [table[n] if n < size else length_to_byte(n) for n in lengths]
+
+
+def _add_values(writer: ColumnWriter, docnum: int, values: list[Any]) -> None:
+    """Add the values of documents from ``docnum`` on to a column (None: the
+    document has none), as ``writer.add`` would one by one. Whoosh's
+    variable-bytes and numeric columns take them in one piece."""
+    if isinstance(writer, VarBytesColumn.Writer):
+        values = [v or b"" for v in values]  # what a document without a value gets: no bytes
+        writer.fill(docnum)
+        data = b"".join(values)
+        writer._dbfile.write(data)
+        lengths = [len(v) for v in values]
+        _extend(writer._offsets, list(accumulate(lengths[:-1], initial=writer._offset_base)))
+        _extend(writer._lengths, lengths)
+        writer._offset_base += len(data)
+        writer._count = docnum + len(values)
+    elif type(writer) is NumericColumn.Writer:
+        if docnum > writer._count:
+            writer.fill(docnum)
+        default, pack = writer._default, writer._pack
+        writer._dbfile.write(b"".join([pack(default if v is None else v) for v in values]))
+        writer._count = docnum + len(values)  # the default, written out, is what fill() writes
+    else:
+        for i, value in enumerate(values):
+            if value is not None:
+                writer.add(docnum + i, value)
+
+
+def _extend(numbers: GrowableArray, more: list[int]) -> None:
+    """GrowableArray.extend, in one step when ``more`` fits its array's type."""
+    if isinstance(numbers.array, array):
+        try:
+            numbers.array.extend(array(numbers.array.typecode, more))
+            return
+        except OverflowError:
+            pass
+    numbers.extend(more)
 
 
 class _Buffer:
@@ -198,24 +325,35 @@ class _TermStats:
         self.maxlength = max(self.maxlength, maxlength)
         self.maxweight = max(self.maxweight, maxweight)
 
-    def to_bytes(self, postings: list[Pooled], offset: int, length: int) -> bytes:
-        """W3TermInfo.to_bytes of a term whose postings are not inlined."""
+    def to_bytes(self, docs: list[int], offset: int, length: int) -> bytes:
+        """W3TermInfo.to_bytes of a term in ``docs`` whose postings are not inlined."""
+        return self._head(False, docs) + pack_long(offset) + pack_int(length)
+
+    def _head(self, inlined: bool, docs: list[int]) -> bytes:
         return _TERM_INFO.pack(
-            False, self.weight, len(postings), length_to_byte(self.minlength), length_to_byte(self.maxlength),
-            self.maxweight, postings[0][0], postings[-1][0],
-        ) + pack_long(offset) + pack_int(length)
+            inlined, self.weight, len(docs), length_to_byte(self.minlength), length_to_byte(self.maxlength),
+            self.maxweight, docs[0], docs[-1],
+        )
+
+
+def _inlined(doc: int, weight: float, value: bytes, column: array | None) -> bytes:
+    """W3TermInfo.to_bytes of a term with one posting, which it holds (see
+    INLINE): its statistics are the posting's; its length byte is both the
+    least and the greatest length."""
+    length = column[doc] if column is not None else 0
+    head = _TERM_INFO.pack(True, weight, 1, length, length, max(0, weight), doc, doc)
+    return head + pickle.dumps(((doc,), (weight,), (value,) if value else ()), 2)
 
 
 def _block(
-    postings: list[Pooled], column: array | None, fixed: int | None, level: int, last: bool, stats: _TermStats
+    ids: list[int], raw: list[float], values: list[bytes], column: array | None, fixed: int | None, level: int,
+    last: bool, stats: _TermStats,
 ) -> tuple[bytes, bytes, bytes]:
     """One block of postings as W3PostingsWriter._write_block writes it: its
     signed length (negative for a term's last block), its pickled info and its
     pickled data, compressed from COMPRESS_FROM bytes."""
-    ids = [p[0] for p in postings]
-    raw = [p[1] for p in postings]
     weights = array("f", raw)
-    values = [p[2] for p in postings if p[2]]
+    values = [v for v in values if v]
     maxweight = max(0, max(raw))
     found = [n for n in (_LENGTHS[column[d]] for d in ids) if n] if column is not None else ()
     minlength, maxlength = (min(found), max(found)) if found else (None, 0)

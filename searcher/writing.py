@@ -30,13 +30,13 @@ from whoosh import index as windex
 from whoosh.index import LockError
 
 from .analysis import SURROGATES, Analyzer, Term
+from .batch import Batch, make_batch
 from .errors import IndexLockedError, ReadError, RevsearchError
-from .keywords import derive_keywords
 from .manifest import FileState, Manifest
 from .options import BATCH_SIZE, child_environment
 from .readers import ReadOptions, read_file
 from .review import Review
-from .schema import Indexed, KoreanText, build_schema, review_bytes
+from .schema import build_schema
 from .segment import SegmentWriter
 
 #: Reviews to a list of analysed events (a frame from the analysis process).
@@ -181,68 +181,36 @@ def ahead(items: Iterable[T], depth: int = DEPTH) -> Iterator[T]:
         thread.join()
 
 
-def _analysed(events: Iterable[tuple], analyzer: Analyzer) -> Iterator[list[tuple]]:
-    """Lists of ``events`` in order, each ``("review", review)`` event turned
-    into ``("review", document)`` (see :func:`_document`), about CHUNK reviews
-    to a list. Kiwi analyses the reviews as one stream (see :meth:`Analyzer.stream`)."""
-    field = build_schema(analyzer)["body"]
+#: A frame of the analysis: events in order, each ``("review", review)`` made
+#: ``("review",)``, and those reviews (document ``i`` of the batch the ``i``-th).
+Frame = tuple[list[tuple], Batch]
+_REVIEW = ("review",)
+
+
+def _analysed(events: Iterable[tuple], analyzer: Analyzer) -> Iterator[Frame]:
+    """``events`` in frames of about CHUNK reviews (see :data:`Frame`). Kiwi
+    analyses the reviews as one stream (see :meth:`Analyzer.stream`)."""
+    schema = build_schema(analyzer)
     out: list[tuple] = []
-    reviews = 0
+    reviews: list[tuple[Review, list[list[Term]]]] = []
     valid = (("review", _valid(e[1])) if e[0] == "review" else e for e in events)
     for event, terms in analyzer.stream(valid, lambda e: _texts(e[1]) if e[0] == "review" else ()):
         if event[0] == "review":
-            event = ("review", _document(event[1], terms, field))
-            reviews += 1
+            reviews.append((event[1], terms))
+            event = _REVIEW
         out.append(event)
-        if reviews >= CHUNK:
-            yield out
-            out, reviews = [], 0
+        if len(reviews) >= CHUNK:
+            yield out, make_batch(reviews, schema)
+            out, reviews = [], []
     if out:
-        yield out
+        yield out, make_batch(reviews, schema)
 
 
 def _texts(review: Review) -> tuple[str, str, str, str]:
-    """What Kiwi analyses of a review: title, body, keywords, category. Derived
-    keywords are not indexed (see _document)."""
+    """What Kiwi analyses of a review: its texts in the order of batch.TEXTS.
+    Derived keywords are not indexed (see make_batch)."""
     keywords = "" if review.keywords_derived else "\n".join(review.keywords)
     return review.title, review.body, keywords, review.category or ""
-
-
-class Document(NamedTuple):
-    """A review as the writer takes it: its id and its Whoosh fields, with its
-    texts as postings (:class:`Indexed`), keywords derived if it had none and
-    the whole review as JSON. Made where the review was analysed."""
-
-    id: str
-    fields: dict[str, Any]
-
-
-def _document(review: Review, terms: list[list[Term]], text: KoreanText) -> Document:
-    """The document of a review whose texts (see _texts) Kiwi analysed into ``terms``."""
-    title, body, keywords, category = terms
-    data = review.to_dict()
-    if not review.keywords:
-        derived = derive_keywords(review.title, title, review.body, body)
-        data["keywords"], data["keywords_derived"] = derived, bool(derived)
-    fields = dict(
-        id=review.id,
-        title=Indexed(review.title, text.compact(title)),
-        body=Indexed(review.body, text.compact(body)),
-        review=review_bytes(data),
-    )
-    if review.keywords and not review.keywords_derived:
-        # derived keywords are the body's own nouns: indexing them again would count them twice
-        fields["keywords"] = Indexed("\n".join(review.keywords), text.compact(keywords))
-    if review.category:
-        fields["category"] = Indexed(review.category, text.compact(category))
-    for name in ("author", "source", "item"):
-        if getattr(review, name):
-            fields[name] = getattr(review, name)
-    if review.date:
-        fields["date"] = review.date.isoformat()
-    if review.rating is not None:
-        fields["rating"] = review.rating
-    return Document(review.id, fields)
 
 
 def _valid(review: Review) -> Review:
@@ -256,10 +224,10 @@ def _valid(review: Review) -> Review:
 
 
 class ReviewWriter:
-    """One Whoosh writer: writes reviews' documents (see :class:`Document`).
-    A review id repeated within one writer commits first, so the later copy
-    replaces the earlier; so does a writer holding MAX_POOLED postings, which
-    keeps memory bounded however many reviews one call adds."""
+    """One Whoosh writer: writes reviews a :class:`Batch` at a time. A review
+    id repeated within one writer commits first, so the later copy replaces
+    the earlier; so does a writer holding MAX_POOLED postings, which keeps
+    memory bounded however many reviews one call adds."""
 
     def __init__(self, ix: windex.Index):
         self._ix = ix
@@ -293,28 +261,34 @@ class ReviewWriter:
         """Index reviews (each replacing one with its id), analysed by
         ``analyzer`` in a thread while they are written; returns how many."""
         count = 0
-        for events in ahead(_analysed((("review", r) for r in reviews), analyzer)):
-            for _, document in events:
-                self.write(document)
-                count += 1
+        for _, batch in ahead(_analysed((("review", r) for r in reviews), analyzer)):
+            self.add(batch, 0, len(batch), [None] * len(batch))
+            count += len(batch)
         return count
 
-    def write(self, document: Document, file: str | None = None) -> None:
-        """Index one review's document, replacing the review with its id;
-        ``file`` is the resolved path it was read from."""
-        if document.id in self._ids or self._w.pooled >= MAX_POOLED:
-            self.flush()
-        self._ids.add(document.id)
-        new = self._fresh and document.id not in self._written
-        if self._fresh:
-            self._written.add(document.id)
-            if file:
-                self._files.add(file)
-        fields = {**document.fields, "file": file} if file else document.fields
-        if new:
-            self._w.add_document(**fields)
-        else:
-            self._w.update_document(**fields)
+    def add(self, batch: Batch, start: int, end: int, files: list[str | None]) -> None:
+        """Index reviews ``start`` to ``end`` of ``batch``, each replacing the
+        review with its id; ``files[i]`` is the resolved path review ``i`` was
+        read from, if any."""
+        ids, ends = batch.ids, batch.ends
+        done = start  # reviews before this one are in the Whoosh writer
+        for i in range(start, end):
+            review_id = ids[i]
+            pending = ends[i - 1] - (ends[done - 1] if done else 0) if i > done else 0  # postings of reviews not yet in
+            if review_id in self._ids or self._w.pooled + pending >= MAX_POOLED:
+                if i > done:
+                    self._w.add_batch(batch, done, i, files[done:i])
+                self.flush()
+                done = i
+            self._ids.add(review_id)
+            if self._fresh and review_id not in self._written:
+                self._written.add(review_id)
+            else:
+                self._w.delete_by_term("id", review_id)
+            if self._fresh and files[i]:
+                self._files.add(files[i])
+        if end > done:
+            self._w.add_batch(batch, done, end, files[done:end])
 
     def commit(self) -> None:
         with uninterrupted():
@@ -475,9 +449,13 @@ class Ingest:
         self.manifest, self.report, self.batch_size = manifest, report, max(1, batch_size)
         self.pending: dict = {}  # file -> FileState (None: remove), done but not committed
         self.reviews = 0  # reviews written since the last commit
+        # the frame being written: its batch, the file of each of its reviews seen so far, how many the writer has
+        self._batch: Batch | None = None
+        self._files: list[str | None] = []
+        self._written = 0
 
     def remove(self, key: str) -> None:
-        self.writer.forget_file(key)
+        self._forget(key)
         self.pending[key] = None
         self.report.removed += 1
 
@@ -485,13 +463,14 @@ class Ingest:
         """Read, analyse and write ``files``; commit at the end."""
         report, done = self.report, 0
         file: _File | None = None  # the file being read
-        for events in _analysed_events(files, self.manifest, options, analyzer):
+        for events, batch in _analysed_events(files, self.manifest, options, analyzer):
+            self._batch, self._files, self._written = batch, [], 0
             for event in events:
                 kind = event[0]
                 if kind == "review":
                     if report.reviews_indexed == file.before:
-                        self.writer.forget_file(file.key)  # what it held before goes; a file that can't be read keeps it
-                    self.writer.write(event[1], file.key)
+                        self._forget(file.key)  # what it held before goes; a file that can't be read keeps it
+                    self._files.append(file.key)
                     report.reviews_indexed += 1
                     self.reviews += 1
                     if self.reviews >= self.batch_size:
@@ -520,7 +499,20 @@ class Ingest:
                 done += 1
                 if progress:
                     progress(done, len(files), path, report.reviews_indexed)
+            self._write()
         self.commit(final=True)
+
+    def _write(self) -> None:
+        """Hand the writer the reviews of the current frame seen so far."""
+        if len(self._files) > self._written:
+            self.writer.add(self._batch, self._written, len(self._files), self._files)
+            self._written = len(self._files)
+
+    def _forget(self, key: str) -> None:
+        """Forget a file's reviews (see ReviewWriter.forget_file), after the
+        writer has the reviews before, so a commit between cannot reorder them."""
+        self._write()
+        self.writer.forget_file(key)
 
     def _finish(self, file: _File) -> None:
         """Count a file read to its end; record it unless it failed part way (it is read again next run)."""
@@ -531,12 +523,13 @@ class Ingest:
             setattr(report, file.status, getattr(report, file.status) + 1)
         if not file.failed:
             if count == 0:
-                self.writer.forget_file(file.key)  # read fine, but holds no reviews any more
+                self._forget(file.key)  # read fine, but holds no reviews any more
             self.pending[file.key] = replace(file.state, reviews=count)
 
     def commit(self, final: bool = False) -> None:
         """Commit; the report and the manifest follow (a Ctrl-C meanwhile is
         raised once they have). Unless ``final``, writing goes on."""
+        self._write()
         with uninterrupted():
             self.writer.commit()
             self.report.reviews_committed += self.reviews

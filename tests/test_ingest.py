@@ -708,28 +708,49 @@ def test_a_child_process_that_dies_is_a_clear_error_and_nothing_is_half_written(
     "text",
     ["테오도르는 사만다와 헤어지고 테오도르의 편지를 쓴다", "ㅋㅋㅋㅋㅋ 연기 연기 연기 최고!!", "", "인공지능 OS와의 사랑, 인공 지능"],
 )
-def test_text_fields_index_analysed_text_as_whoosh_would(text: str) -> None:
-    # Analysed text is indexed straight from the postings made of its terms:
-    # they must be the ones Whoosh's own TEXT field makes of the same text.
-    from whoosh.fields import ID, TEXT
+def test_a_batch_holds_the_postings_whooshs_own_fields_make(text: str) -> None:
+    # Reviews are indexed from the postings their batch holds, made where they
+    # were analysed: they must be the ones Whoosh's own fields make of the same
+    # values (positions decoded, as phrase queries read them).
+    import datetime
 
+    from whoosh.analysis import IDTokenizer, LowercaseFilter
+    from whoosh.fields import ID, NUMERIC, TEXT
+    from whoosh.formats import Positions
+
+    from searcher import Review
     from searcher.analysis import KiwiTokenizer
-    from searcher.schema import Exact, Indexed, KoreanText
+    from searcher.batch import NO_VALUE, make_batch
+    from searcher.schema import build_schema
 
-    field = KoreanText(analyzer=KiwiTokenizer(), phrase=True)
-    ours = list(field.index(Indexed(text, field.compact(analyze(text)))))
-    assert ours == list(TEXT(analyzer=KiwiTokenizer(), phrase=True).index(text))
-    for name in ("Yean****", "FILE:/x/Ä.json", "2015-03-01"):
-        assert list(Exact(lowercase=True).index(name)) == list(ID(analyzer=Exact(lowercase=True).analyzer).index(name))
-        assert list(Exact().index(name)) == list(ID().index(name))
+    review = Review(id="R1", body=text, author="Yean****", date=datetime.date(2015, 3, 1), rating=8.0, item="Ä")
+    batch = make_batch([(review, [[], analyze(text), [], []])], build_schema())
+    ours: dict[str, set] = {}
+    for term, weight, pos in zip(batch.terms, batch.weights, batch.positions):
+        name, tbytes = batch.keys[term]
+        found = () if pos == NO_VALUE else (pos,) if pos >= 0 else tuple(Positions().decode_positions(batch.encoded[-2 - pos]))
+        ours.setdefault(name, set()).add((tbytes, weight, found))
+    lower = ID(analyzer=IDTokenizer() | LowercaseFilter())
+    fields = {
+        "body": (TEXT(analyzer=KiwiTokenizer(), phrase=True), text), "id": (ID(), "R1"), "author": (lower, "Yean****"),
+        "item": (lower, "Ä"), "date": (ID(), "2015-03-01"), "rating": (NUMERIC(float, shift_step=0), 8.0),
+    }
+    theirs = {
+        name: {(t, w, tuple(Positions().decode_positions(v)) if v else ()) for t, _, w, v in field.index(value)}
+        for name, (field, value) in fields.items()
+    }
+    assert ours == {name: found for name, found in theirs.items() if found}
+    assert batch.lengths.get("body", [0]) == [len(analyze(text))]
 
 
 def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path: Path, monkeypatch) -> None:
-    # revsearch pools postings by term and writes them a block at a time; its
-    # segments, and one merged from them with a review deleted, must be byte
-    # for byte what Whoosh's own writer makes of the same reviews once small
-    # blocks are compressed as Whoosh does; as they are written, they must
-    # hold the same postings.
+    # revsearch pools batches' postings in arrays and writes them a term at a
+    # time; its segments, and one merged from them with a review deleted, must
+    # be byte for byte what Whoosh's own writer makes of the same reviews once
+    # small blocks are compressed and lone postings not inlined, as Whoosh
+    # does; as they are written, they must hold the same postings and term
+    # statistics.
+    from whoosh.formats import Positions
     from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
     from searcher import segment
@@ -758,6 +779,32 @@ def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path:
     class Whooshs(WhooshSegmentWriter):
         pooled = 0  # Whoosh's own pool spills to disk: never a reason to commit
 
+        def add_batch(self, batch, start: int, end: int, files: list) -> None:
+            """Each review to Whoosh's own add_document, as its values (read back from its JSON)."""
+            if not hasattr(self, "shared"):
+                # revsearch's writer shares the encoding of each lone position, so
+                # that pickle stores it once per block; Whoosh's encodes it anew
+                add, self.shared = self.pool.add, {}
+
+                def add_shared(posting: tuple) -> None:
+                    *rest, value = posting
+                    if value and len(Positions().decode_positions(value)) == 1:
+                        value = self.shared.setdefault(value, value)
+                    add((*rest, value))
+
+                self.pool.add = add_shared
+            for i, file in zip(range(start, end), files):
+                r = json.loads(batch.columns["review"][i])
+                fields = {"id": r["id"], "title": r["title"], "body": r["body"], "review": batch.columns["review"][i]}
+                if r["keywords"] and not r["keywords_derived"]:
+                    fields["keywords"] = "\n".join(r["keywords"])
+                fields.update({name: r[name] for name in ("category", "author", "source", "item", "date") if r[name]})
+                if r["rating"] is not None:
+                    fields["rating"] = r["rating"]
+                if file:
+                    fields["file"] = file
+                self.add_document(**fields)
+
     def postings(folder: str) -> dict:
         """Each term's statistics and postings (document, weight, value), as a reader gets them."""
         out = {}
@@ -766,7 +813,7 @@ def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path:
                 info, found = reader.term_info(name, text), []
                 matcher = reader.postings(name, text)
                 while matcher.is_active():
-                    found.append((matcher.id(), matcher.weight(), matcher.value()))
+                    found.append((matcher.id(), matcher.weight(), matcher.value() or None))  # no value: None or ""
                     matcher.next()
                 stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight())
                 out[name, text] = stats, found
@@ -774,6 +821,7 @@ def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path:
 
     as_written = build("as written")
     monkeypatch.setattr(segment, "COMPRESS_FROM", 0)
+    monkeypatch.setattr(segment, "INLINE", False)
     ours = build("ours")
     monkeypatch.setattr(writing, "SegmentWriter", Whooshs)
     theirs = build("whoosh")
