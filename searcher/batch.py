@@ -10,7 +10,9 @@ into the writer's pool in a few numpy operations (see segment.SegmentWriter)."""
 from __future__ import annotations
 
 from array import array
+from collections import defaultdict
 from dataclasses import dataclass
+from itertools import count
 from typing import Any, Sequence
 
 from whoosh.fields import Schema
@@ -58,7 +60,8 @@ def make_batch(analysed: Sequence[tuple[Review, list[list[Term]]]], schema: Sche
     keywords, category: see TEXTS). Reviews without keywords get keywords
     derived from their text, kept in the review (its ``review`` column) but
     not indexed: they are the body's own nouns, which would count twice."""
-    keys: dict[tuple[str, bytes], int] = {}
+    number = count().__next__  # terms are numbered in order of first use in the batch, whatever the field
+    numbers: dict[str, defaultdict[Any, int]] = {}  # by field: term (text, or bytes) -> number
     terms, docs, weights, positions = array("i"), array("i"), array("f"), array("i")
     encoded: list[bytes] = []
     ends: list[int] = []
@@ -74,19 +77,27 @@ def make_batch(analysed: Sequence[tuple[Review, list[list[Term]]]], schema: Sche
         for name, text_terms in zip(TEXTS, texts):
             if not text_terms or (name == "keywords" and not indexed_keywords):
                 continue
-            grouped: dict[str, list[int]] = {}
-            for term in text_terms:
-                grouped.setdefault(term.text, []).append(term.pos)
-            encode = schema[name].format.encode
-            for text, found in grouped.items():
-                terms.append(keys.setdefault((name, text.encode("utf-8")), len(keys)))
-                weights.append(len(found))  # Whoosh's Positions format: frequency times the field boost (1)
-                if len(found) == 1:
-                    positions.append(found[0])
-                else:
-                    positions.append(-2 - len(encoded))
-                    encoded.append(encode(found))
-            docs.extend([doc] * len(grouped))
+            numbering = numbers.get(name) or numbers.setdefault(name, defaultdict(number))
+            words = [term.text for term in text_terms]
+            if len(set(words)) == len(words):  # each term once: most reviews
+                terms.extend([numbering[w] for w in words])
+                weights.extend([1] * len(words))  # Whoosh's Positions: frequency times the field boost (1)
+                positions.extend([term.pos for term in text_terms])
+                docs.extend([doc] * len(words))
+            else:
+                grouped: dict[str, list[int]] = {}
+                for term in text_terms:
+                    grouped.setdefault(term.text, []).append(term.pos)
+                encode = schema[name].format.encode
+                for word, found in grouped.items():
+                    terms.append(numbering[word])
+                    weights.append(len(found))
+                    if len(found) == 1:
+                        positions.append(found[0])
+                    else:
+                        positions.append(-2 - len(encoded))
+                        encoded.append(encode(found))
+                docs.extend([doc] * len(grouped))
             lengths.setdefault(name, [0] * n)[doc] = len(text_terms)
         values: dict[str, Any] = {"id": review.id}
         for name in ("author", "source", "item"):
@@ -98,8 +109,9 @@ def make_batch(analysed: Sequence[tuple[Review, list[list[Term]]]], schema: Sche
             values["rating"] = review.rating
         for name, value in values.items():
             field = schema[name]
+            numbering = numbers.get(name) or numbers.setdefault(name, defaultdict(number))
             for tbytes, _, weight, _ in field.index(value):
-                terms.append(keys.setdefault((name, tbytes), len(keys)))
+                terms.append(numbering[tbytes])
                 docs.append(doc)
                 weights.append(weight)
                 positions.append(NO_VALUE)
@@ -107,7 +119,11 @@ def make_batch(analysed: Sequence[tuple[Review, list[list[Term]]]], schema: Sche
                 columns.setdefault(name, [None] * n)[doc] = field.to_column_value(value)
         columns.setdefault("review", [None] * n)[doc] = schema["review"].to_column_value(review_bytes(data))
         ends.append(len(terms))
+    keys: list[tuple[str, bytes]] = [("", b"")] * sum(len(numbering) for numbering in numbers.values())
+    for name, numbering in numbers.items():
+        for term, k in numbering.items():
+            keys[k] = (name, term.encode("utf-8") if isinstance(term, str) else term)
     return Batch(
-        [review.id for review, _ in analysed], list(keys), terms, docs, weights, positions, encoded, ends,
+        [review.id for review, _ in analysed], keys, terms, docs, weights, positions, encoded, ends,
         lengths, columns,
     )
