@@ -403,7 +403,7 @@ def deverbal_lemma(noun: str, analyzer: Analyzer) -> str | None:
 class KiwiTokenizer(Tokenizer):
     """Whoosh analyzer over an :class:`Analyzer`. Holds no Kiwi, so it pickles
     into the index schema (recording the user dictionary with the index).
-    Documents bring their postings already made (see schema.Indexed): this
+    Reviews bring their postings already made (see batch.Batch): this
     analyses what Whoosh itself analyses (a query's words, a phrase)."""
 
     #: Indexes from before user dictionaries pickled no analyzer: they used the default.
