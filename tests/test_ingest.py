@@ -832,6 +832,26 @@ def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path:
     assert len(postings("as written")) > 1000 and postings("as written") == postings("whoosh")
 
 
+def test_a_review_id_repeated_in_one_run_keeps_the_later_copy(tmp_path: Path) -> None:
+    # Both files go to the writer in one batch; the repeated id makes the
+    # writer commit part way through it, and the later copy replaces the
+    # earlier, in a new index and when the files are read again.
+    src = tmp_path / "src"
+    write(src / "a.jsonl", "\n".join(json.dumps({"id": i, "review": f"{i} 사과 주스"}) for i in ("a1", "dup", "a2")))
+    write(src / "b.jsonl", "\n".join(json.dumps({"id": i, "review": f"{i} 포도 주스"}) for i in ("dup", "b1")))
+    ix = ReviewIndex.create(tmp_path / "ix")
+    for run in range(2):
+        if run:  # both files changed: read again into an index that holds their reviews
+            for name in ("a.jsonl", "b.jsonl"):
+                (src / name).write_text((src / name).read_text() + "\n")
+        report = ix.add_paths([src])
+        assert report.reviews_indexed == 5 and len(ix) == 4
+        assert {h.id: h.review.body for h in ix.search("주스", limit=10)} == {
+            "a1": "a1 사과 주스", "a2": "a2 사과 주스", "dup": "dup 포도 주스", "b1": "b1 포도 주스",
+        }
+        assert {h.id for h in ix.search("사과", limit=10)} == {"a1", "a2"}  # a's copy of dup is gone
+
+
 def test_adding_many_reviews_in_one_call_commits_along_the_way_and_keeps_them_all(tmp_path: Path, monkeypatch) -> None:
     # The writer pools postings in memory: past MAX_POOLED it commits and goes
     # on, so one add() of any size keeps memory bounded and loses nothing.
