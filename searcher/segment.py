@@ -78,7 +78,7 @@ class SegmentWriter(WhooshSegmentWriter):
         #: Pooled postings, in document order: arrays of terms (numbers), documents, weights, positions.
         self._pool: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self._encoded: list[bytes] = []  # see Batch.positions
-        #: Postings pooled so far (about 30 bytes of memory each).
+        #: Postings pooled so far (about 30 bytes of memory each, and some 150 more while a commit writes them).
         self.pooled = 0
 
     def add_document(self, **fields: Any) -> None:
@@ -96,10 +96,12 @@ class SegmentWriter(WhooshSegmentWriter):
         numbers[used] = self._number([batch.keys[k] for k in used.tolist()])
         positions = np.frombuffer(batch.positions, np.int32)[first:last]
         several = positions <= -2
-        if several.any():
+        if several.any():  # their encodings, a run of batch.encoded, join the segment's
+            ks = -2 - positions[several]
+            low, high = int(ks.min()), int(ks.max()) + 1
             positions = positions.copy()
-            positions[several] -= len(self._encoded)
-            self._encoded.extend(batch.encoded)
+            positions[several] += low - len(self._encoded)
+            self._encoded.extend(batch.encoded[low:high])
         docs = np.frombuffer(batch.docs, np.int32)[first:last] + (base - start)
         self._add_postings(numbers[terms], docs, np.frombuffer(batch.weights, np.float32)[first:last], positions)
         named = [(i, f.encode("utf-8")) for i, f in enumerate(files) if f]

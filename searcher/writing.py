@@ -45,7 +45,7 @@ CHUNK = 256
 DEPTH = 4
 #: Runs reading more than this many bytes of files analyse in a child process.
 PROCESS_BYTES = 16 << 20
-#: A writer holding this many postings in memory (about 100 bytes each) commits and goes on.
+#: A writer holding this many postings in memory (see SegmentWriter.pooled) commits and goes on.
 MAX_POOLED = 4_000_000
 #: Lists of analysed events (about 100 KB each) taken off the child's pipe ahead of the writer.
 FRAMES_AHEAD = 256
