@@ -134,17 +134,18 @@ class SegmentWriter(WhooshSegmentWriter):
         would; columns new to the segment are made in the order Whoosh's
         add_document would make them (document, then field name), so that its
         files are laid out the same."""
-        perdoc, base = self.perdocwriter, self.docnum - start
-        wanted = []  # (column name, column type, field name, values)
-        for name, values in batch.lengths.items():
-            wanted.append((_lenfield(name), LENGTHS_COLUMN, name, _length_bytes(values)))
-            perdoc._fieldlengths[name] += sum(values[start:end])
+        perdoc, base = self.perdocwriter, self.docnum
+        wanted = []  # (column name, column type, field name, values of documents start to end)
+        for name, lengths in batch.lengths.items():
+            part = lengths[start:end]
+            wanted.append((_lenfield(name), LENGTHS_COLUMN, name, _length_bytes(part)))
+            perdoc._fieldlengths[name] += sum(part)
         for name, values in batch.columns.items():
-            wanted.append((name, self.schema[name].column_type, name, values))
+            wanted.append((name, self.schema[name].column_type, name, values[start:end]))
         new = []
         for column, column_type, name, values in wanted:
             if column not in perdoc._colwriters:
-                first = next((i for i in range(start, end) if values[i] is not None), None)
+                first = next((i for i, value in enumerate(values) if value is not None), None)
                 if first is not None:
                     new.append((first, name, column, column_type))
         for _, _, column, column_type in sorted(new, key=lambda c: c[:2]):
@@ -153,7 +154,7 @@ class SegmentWriter(WhooshSegmentWriter):
         for column, _, _, values in wanted:
             writer = writers.get(column)
             if writer is not None:
-                _add_values(writer, base + start, values[start:end])
+                _add_values(writer, base, values)
 
     def add_postings_to_pool(self, reader, startdoc: int, docmap) -> None:
         """A merged segment's postings, after this writer's documents: each

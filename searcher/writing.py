@@ -1,11 +1,12 @@
 """Writing reviews into the index: reading and Kiwi analysis run beside the Whoosh writer.
 
-Files are read and their reviews analysed and made into documents (postings,
-keywords, the review as JSON) ahead of the writer, which takes them in order.
+Files are read and their reviews analysed and made into batches (postings,
+keywords, the review as JSON: see batch.Batch) ahead of the writer, which
+takes them in order.
 For small runs that happens in a thread (:func:`ahead`). Kiwi holds the GIL
 for a good part of its work (it builds a Python object per token), so a
 thread leaves the writer waiting: large runs read and analyse in a child
-process instead, which loads its own Kiwi (about 2 s) and hands the documents
+process instead, which loads its own Kiwi (about 2 s) and hands the batches
 over a pipe (:func:`_analysed_in_child`)."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple, TypeVar
+from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 
 from whoosh import index as windex
 from whoosh.index import LockError
@@ -39,7 +40,7 @@ from .review import Review
 from .schema import build_schema
 from .segment import SegmentWriter
 
-#: Reviews to a list of analysed events (a frame from the analysis process).
+#: Reviews to a frame of the analysis (see Frame).
 CHUNK = 256
 #: Chunks the analysis thread may run ahead of the writer (bounds memory).
 DEPTH = 4
@@ -47,7 +48,7 @@ DEPTH = 4
 PROCESS_BYTES = 16 << 20
 #: A writer holding this many postings in memory (see SegmentWriter.pooled) commits and goes on.
 MAX_POOLED = 4_000_000
-#: Lists of analysed events (about 100 KB each) taken off the child's pipe ahead of the writer.
+#: Frames (about 100 KB each) taken off the child's pipe ahead of the writer.
 FRAMES_AHEAD = 256
 _FRAME_HEAD = struct.Struct("<Q")
 
@@ -431,8 +432,8 @@ def _child() -> None:
     files, folder, options, analyzer = pickle.load(sys.stdin.buffer)
     try:
         with rare_collections():
-            for events in _analysed(_events(files, Manifest(folder), options), analyzer):
-                _send(out, events)
+            for frame in _analysed(_events(files, Manifest(folder), options), analyzer):
+                _send(out, frame)
         _send(out, None)
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
         _send(out, traceback.format_exc())

@@ -757,8 +757,8 @@ def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path:
 
     def files(ix: ReviewIndex) -> list[dict[str, bytes]]:
         out = []
-        for segment in ix._ix._segments():
-            compound = segment.open_compound_file(ix._ix.storage)
+        for seg in ix._ix._segments():
+            compound = seg.open_compound_file(ix._ix.storage)
             out.append({name.split(".", 1)[1]: compound.open_file(name).read() for name in compound.list()})
         return out
 
