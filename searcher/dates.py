@@ -9,6 +9,7 @@ because a review's day is what the source printed.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 
 #: An optional time and zone after the date (ISO ``T10:30:00+09:00``, ``Z``; Naver's ``2025. 4. 2. 14:05``).
@@ -26,18 +27,23 @@ def parse_date(text: str) -> _dt.date | None:
 
     A two-digit year YY is 20YY, unless that year is still to come, then 19YY.
     """
-    stripped = text.strip()
+    return _parse(text.strip(), _dt.date.today().year)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str, this_year: int) -> _dt.date | None:
+    """parse_date of stripped text in ``this_year``. Kept: a collection's reviews share few dates."""
     for form in _FORMS:
-        match = form.fullmatch(stripped)
+        match = form.fullmatch(text)
         if match:
-            return _make_date(match["y"], match["m"], match["d"])
+            return _make_date(match["y"], match["m"], match["d"], this_year)
     return None
 
 
-def _make_date(year: str, month: str, day: str) -> _dt.date | None:
+def _make_date(year: str, month: str, day: str, this_year: int) -> _dt.date | None:
     full_year = int(year)
     if len(year) == 2:
-        full_year += 2000 if 2000 + full_year <= _dt.date.today().year else 1900
+        full_year += 2000 if 2000 + full_year <= this_year else 1900
     try:
         return _dt.date(full_year, int(month), int(day))
     except ValueError:

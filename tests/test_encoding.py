@@ -198,3 +198,17 @@ def test_decode_error_after_the_head_keeps_the_reviews_before(tmp_path: Path) ->
         f"cannot decode as UTF-8 (byte 0xc7 at offset {offset}): the file starts as UTF-8; "
         f"give its encoding with --encoding ({len(items)} reviews read before it)"
     )
+
+
+def test_decode_error_in_a_small_json_array_keeps_the_reviews_before(tmp_path: Path) -> None:
+    # small enough to be parsed in one piece, which the bad bytes stop: read piece by piece instead
+    records = [f'{{"id": "{n}", "review": "정말 재밌는 영화였다 {n}"}}' for n in range(2000)]
+    head = ("[\n" + ",\n".join(records) + ",\n").encode()
+    path = write(tmp_path, "late.json", head + '{"id": "x", "review": "한국어"}\n]\n'.encode("cp949"))
+    items: list[Review | ReadError] = []
+    with pytest.raises(ReadError) as caught:
+        for item in read_file(path):
+            items.append(item)
+    assert len(items) >= 1000 and [r.id for r in items] == [str(n) for n in range(len(items))]
+    assert caught.value.line == 2002
+    assert caught.value.reason.endswith(f"({len(items)} reviews read before it)")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from searcher.errors import ReadError
-from searcher.readers import ReadOptions, iter_source_files, read_file, stable_id
+from searcher.readers import ReadOptions, iter_source_files, read_file, records, stable_id
 from searcher.review import Review
 
 NSMC = Path(__file__).resolve().parent / "data" / "nsmc"
@@ -110,6 +110,23 @@ def test_nsmc_raw_sample() -> None:
     assert first.extra == {} and first.source == str(NSMC / "10002.json")
     assert {r.item for r in reviews} == {"10002"}
     assert all(isinstance(r.rating, float) and 1 <= r.rating <= 10 for r in reviews)
+
+
+def test_json_array_parsed_whole_or_piece_by_piece_gives_the_same_reviews(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a small array is parsed in one piece; a large one, or one with a problem, piece by piece
+    text = json.dumps([
+        {"review_id": "a", "review": "재밌다", "date": "15.08.24", "rating": "8", "tags": "연기, 음악", "lang": "ko"},
+        {"review": "  둘째  ", "author": "kim", "movie_id": 7, "meta": {"n": [1, 2]}},
+    ], ensure_ascii=False)
+    path = write(tmp_path, "small.json", text)
+    whole = read(path)
+    monkeypatch.setattr(records, "WHOLE_JSON", 0)
+    assert read(path) == whole
+    assert [(r.id, r.body, r.rating, r.keywords, r.item) for r in whole[0]] == [
+        ("a", "재밌다", 8.0, ["연기", "음악"], None), (stable_id(path, 2), "둘째", None, [], "7"),
+    ]
 
 
 def test_nsmc_raw_sample_with_an_empty_review() -> None:
@@ -255,6 +272,7 @@ def test_json_array_streams_in_little_memory(tmp_path: Path) -> None:
         out.write(",\n".join(f'  {{"review_id": "{n}", "review": "배우 연기 {n}"}}' for n in range(50_000)))
         out.write("\n]}\n")
     size = path.stat().st_size
+    assert size > records.WHOLE_JSON  # not a file small enough to parse in one piece
     count, last_id = 0, None
     tracemalloc.start()
     try:
