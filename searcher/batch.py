@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Any, Sequence
 
-from whoosh.fields import Schema
+from whoosh.fields import FieldType, Schema
 
 from .analysis import Term
 from .keywords import derive_keywords
@@ -62,12 +62,17 @@ def make_batch(analysed: Sequence[tuple[Review, list[list[Term]]]], schema: Sche
     not indexed: they are the body's own nouns, which would count twice."""
     number = count().__next__  # terms are numbered in order of first use in the batch, whatever the field
     numbers: dict[str, defaultdict[Any, int]] = {}  # by field: term (text, or bytes) -> number
-    terms, docs, weights, positions = array("i"), array("i"), array("f"), array("i")
+    terms: list[int] = []  # of Batch's arrays, made of these lists at the end (appending to a list costs less)
+    docs: list[int] = []
+    weights: list[float] = []
+    positions: list[int] = []
     encoded: list[bytes] = []
     ends: list[int] = []
     n = len(analysed)
     lengths: dict[str, list[int]] = {}
     columns: dict[str, list[Any]] = {}
+    fields = {name: schema[name] for name in schema.names()}
+    made: dict[tuple[str, Any], tuple[list[tuple[bytes, float]], Any]] = {}  # see _exact
     for doc, (review, texts) in enumerate(analysed):
         data = review.to_dict()
         if not review.keywords:
@@ -99,31 +104,40 @@ def make_batch(analysed: Sequence[tuple[Review, list[list[Term]]]], schema: Sche
                         encoded.append(encode(found))
                 docs.extend([doc] * len(grouped))
             lengths.setdefault(name, [0] * n)[doc] = len(text_terms)
-        values: dict[str, Any] = {"id": review.id}
-        for name in ("author", "source", "item"):
-            if getattr(review, name):
-                values[name] = getattr(review, name)
-        if review.date:
-            values["date"] = review.date.isoformat()
-        if review.rating is not None:
-            values["rating"] = review.rating
-        for name, value in values.items():
-            field = schema[name]
+        for name, value in (
+            ("id", review.id), ("author", review.author or None), ("source", review.source or None),
+            ("item", review.item or None), ("date", review.date.isoformat() if review.date else None),
+            ("rating", review.rating),
+        ):
+            if value is None:
+                continue
+            found = made.get((name, value))
+            if found is None:
+                found = made[name, value] = _exact(fields[name], value)
             numbering = numbers.get(name) or numbers.setdefault(name, defaultdict(number))
-            for tbytes, _, weight, _ in field.index(value):
+            for tbytes, weight in found[0]:
                 terms.append(numbering[tbytes])
                 docs.append(doc)
                 weights.append(weight)
                 positions.append(NO_VALUE)
-            if field.column_type:
-                columns.setdefault(name, [None] * n)[doc] = field.to_column_value(value)
-        columns.setdefault("review", [None] * n)[doc] = schema["review"].to_column_value(review_bytes(data))
+            if found[1] is not None:
+                columns.setdefault(name, [None] * n)[doc] = found[1]
+        columns.setdefault("review", [None] * n)[doc] = fields["review"].to_column_value(review_bytes(data))
         ends.append(len(terms))
     keys: list[tuple[str, bytes]] = [("", b"")] * sum(len(numbering) for numbering in numbers.values())
     for name, numbering in numbers.items():
         for term, k in numbering.items():
             keys[k] = (name, term.encode("utf-8") if isinstance(term, str) else term)
     return Batch(
-        [review.id for review, _ in analysed], keys, terms, docs, weights, positions, encoded, ends,
-        lengths, columns,
+        [review.id for review, _ in analysed], keys, array("i", terms), array("i", docs), array("f", weights),
+        array("i", positions), encoded, ends, lengths, columns,
     )
+
+
+
+def _exact(field: FieldType, value: Any) -> tuple[list[tuple[bytes, float]], Any]:
+    """The terms (bytes, weight) an exact-value field indexes of a value, and
+    its column value (None: no column). Kept for the batch: dates, ratings and
+    authors repeat, and a rating's terms cost Whoosh some work."""
+    terms = [(tbytes, weight) for tbytes, _, weight, _ in field.index(value)]
+    return terms, field.to_column_value(value) if field.column_type else None

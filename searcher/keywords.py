@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from .analysis import Term
 
 #: Nouns too common in reviews to say what one is about.
@@ -19,13 +17,17 @@ def derive_keywords(title: str, title_terms: list[Term], body: str, body_terms: 
     """Up to ``limit`` nouns ranked by frequency, a title occurrence counting
     three times, proper nouns and foreign words twice. Shown as written in
     the text (AI, not ai); generic review words and single syllables left out."""
-    score: Counter[str] = Counter()
+    score: dict[str, int] = {}
     surface: dict[str, str] = {}
     for text, terms, weight in ((title, title_terms, 3), (body, body_terms, 1)):
-        for term in terms:
-            if term.tag not in NOUN_TAGS or len(term.text) < 2 or term.text in GENERIC_NOUNS:
+        for word, _, start, end, tag in terms:
+            if tag not in NOUN_TAGS or len(word) < 2 or word in GENERIC_NOUNS:
                 continue
-            score[term.text] += weight * (1 if term.tag == "NNG" else 2)
-            surface.setdefault(term.text, text[term.start : term.end])
-    ranked = sorted(score.items(), key=lambda item: (-item[1], item[0]))
-    return [surface[t] for t, n in ranked[:limit] if n > 1]
+            gain = weight if tag == "NNG" else 2 * weight
+            if word in score:
+                score[word] += gain
+            else:
+                score[word] = gain
+                surface[word] = text[start:end]
+    ranked = sorted((item for item in score.items() if item[1] > 1), key=lambda item: (-item[1], item[0]))
+    return [surface[word] for word, _ in ranked[:limit]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,10 @@ class Review:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (the date as ISO text). Built field by field:
-        ``dataclasses.asdict`` deep-copies, which cost 5% of indexing."""
-        data = {f.name: getattr(self, f.name) for f in _FIELDS}
+        """A JSON-ready dict (the date as ISO text), in field order. A copy of
+        the instance's own dict: ``dataclasses.asdict`` deep-copies, which cost
+        5% of indexing."""
+        data = dict(self.__dict__)
         data["date"] = self.date.isoformat() if self.date else None
         data["keywords"] = list(self.keywords)
         data["extra"] = dict(self.extra)
@@ -51,9 +52,6 @@ class Review:
         if isinstance(date, str):
             values["date"] = _dt.date.fromisoformat(date) if date else None
         return cls(**values, extra=extra)
-
-
-_FIELDS = fields(Review)
 
 
 def stable_id(path: str | Path, record: int | None = None) -> str:
