@@ -166,7 +166,7 @@ class Analyzer:
                 terms: list[Term] = []
                 pos = 0
                 for offset, _ in text_pieces:
-                    pos = _Emitter(self, text, offset, terms, pos).run(early.popleft() if early else next(results))
+                    pos = _emit(self, text, offset, early.popleft() if early else next(results), terms, pos)
                 analysed.append(terms)
             yield item, analysed
 
@@ -238,96 +238,102 @@ def analyze_many(texts: Iterable[str]) -> Iterator[list[Term]]:
     return DEFAULT.analyze_many(texts)
 
 
-class _Emitter:
-    """Turns one piece's Kiwi tokens into terms appended to ``out``.
+def _emit(analyzer: Analyzer, text: str, offset: int, tokens, out: list[Term], pos: int) -> int:
+    """Append the terms of one piece's Kiwi ``tokens`` (the piece starts at
+    ``offset`` of ``text``) to ``out``, from position ``pos``; returns the
+    next free position. One function, its state in local variables: it runs
+    for every token of every review.
 
     Besides each morpheme, a run of nouns, foreign words and numbers written
     together in one word is also indexed joined, at the run's first position:
     서울지방검찰청 beside 서울/지방/검찰청, 갤럭시S24 beside 갤럭시/s/24, and a
     name Kiwi splits (하현/우) whole again — so compounds match whether they are
     written with or without spaces, and whichever way Kiwi cut them."""
-
-    def __init__(self, analyzer: Analyzer, text: str, offset: int, out: list[Term], pos: int):
-        self.analyzer = analyzer
-        self.text, self.offset, self.out, self.pos = text, offset, out, pos
-        self.compound: list[Term] = []
-
-    def run(self, tokens) -> int:
-        """Emit the terms of ``tokens``; returns the next free position."""
-        i, n = 0, len(tokens)
-        offset, text = self.offset, self.text
-        while i < n:
-            tok = tokens[i]
-            kind, tag = _KINDS.get(tok.tag) or _kind(tok.tag)
-            if kind is _SKIP:
-                if self.compound:
-                    self.close()
-                i += 1
+    run: list[Term] = []  # the current run of such words
+    kinds = _KINDS
+    i, n = 0, len(tokens)
+    while i < n:
+        tok = tokens[i]
+        i += 1
+        kind, tag = kinds.get(tok.tag) or _kind(tok.tag)
+        if kind is _SKIP:
+            if len(run) > 1:
+                _close(run, out)
+            elif run:
+                run.clear()
+            continue
+        start = offset + tok.start
+        end = start + tok.len
+        alts: tuple[Term, ...] = ()
+        if kind is _CONTENT or kind is _ADVERB:
+            form = tok.form
+            if kind is _ADVERB and form not in ADVERBS:
+                if run:
+                    _close(run, out)
                 continue
-            start = offset + tok.start
-            end = start + tok.len
-            nxt = tokens[i + 1] if i + 1 < n else None
-            if kind is _PREFIX:
-                if nxt is not None and _kind(nxt.tag)[1] in {"NNG", "XR"} and nxt.start == tok.start + tok.len:
-                    # 불+친절, 비+호감: the prefix flips the meaning, so keep them joined.
-                    nend = offset + nxt.start + nxt.len
-                    self.word(text[start:nend].lower(), start, nend, "NNG")
-                    i += 1
-                else:
-                    self.close()
-            elif kind is _PREDICATE:
-                alts = ()
-                if nxt is not None and nxt.tag == "ETN":
-                    # 외롭 + 음: also the noun 외로움, as Kiwi elsewhere reads it.
-                    nend = max(end, offset + nxt.start + nxt.len)
-                    alts = (Term(text[start:nend], self.pos, start, nend, "NNG"),)
-                    i += 1
-                self.word(tok.form + "다", start, end, tag, alts)
-            elif kind is _CONTENT or (kind is _ADVERB and tok.form in ADVERBS):
-                form = tok.form
-                if " " in form:  # Kiwi reads some names across a space: 테드 번디
-                    self.spaced(form, start, tag)
-                else:
-                    self.word(form.lower(), start, end, tag)
-            elif self.compound:
-                self.close()
+            if " " in form:  # Kiwi reads some names across a space: 테드 번디
+                pos = _spaced(form, start, tag, run, out, pos)
+                continue
+            form = form.lower()
+        elif kind is _PREDICATE:
+            form = tok.form + "다"
+            nxt = tokens[i] if i < n else None
+            if nxt is not None and nxt.tag == "ETN":
+                # 외롭 + 음: also the noun 외로움, as Kiwi elsewhere reads it.
+                nend = max(end, offset + nxt.start + nxt.len)
+                alts = (Term(text[start:nend], pos, start, nend, "NNG"),)
+                i += 1
+        else:  # a prefix
+            nxt = tokens[i] if i < n else None
+            if nxt is None or _kind(nxt.tag)[1] not in _PREFIXED or nxt.start != tok.start + tok.len:
+                if run:
+                    _close(run, out)
+                continue
+            # 불+친절, 비+호감: the prefix flips the meaning, so keep them joined.
+            end = offset + nxt.start + nxt.len
+            form, tag = text[start:end].lower(), "NNG"
             i += 1
-        self.close()
-        return self.pos
-
-    def word(self, form: str, start: int, end: int, tag: str, alts: tuple[Term, ...] = ()) -> None:
-        """One indexed word at the next position, with alternatives at the same position."""
-        out, pos, compound = self.out, self.pos, self.compound
         term = Term(form, pos, start, end, tag)
         out.append(term)
         if alts:
             out.extend(alts)
-        if tag == "NNG":
-            lemma = deverbal_lemma(form, self.analyzer)
+        if tag == "NNG" and form[-1:] in _FINAL_M:
+            lemma = deverbal_lemma(form, analyzer)
             if lemma:
                 out.append(Term(lemma, pos, start, end, "VV"))
         if tag in COMPOUND_TAGS:
-            if compound and compound[-1].end != start:
-                self.close()
-            self.compound.append(term)
-        elif compound:
-            self.close()
-        self.pos = pos + 1
+            if run and run[-1].end != start:
+                _close(run, out)
+            run.append(term)
+        elif run:
+            _close(run, out)
+        pos += 1
+    if run:
+        _close(run, out)
+    return pos
 
-    def spaced(self, form: str, start: int, tag: str) -> None:
-        """A morpheme with spaces in it, as its words and joined."""
-        self.close()
-        for m in re.finditer(r"\S+", form):
-            self.compound.append(Term(m.group().lower(), self.pos, start + m.start(), start + m.end(), tag))
-            self.out.append(self.compound[-1])
-            self.pos += 1
-        self.close()
 
-    def close(self) -> None:
-        """End the current run of nouns, emitting it joined if it has several."""
-        run, self.compound = self.compound, []
-        if len(run) > 1:
-            self.out.append(Term("".join(t.text for t in run), run[0].pos, run[0].start, run[-1].end, "NNP"))
+#: What a prefix joins to.
+_PREFIXED = frozenset({"NNG", "XR"})
+
+
+def _spaced(form: str, start: int, tag: str, run: list[Term], out: list[Term], pos: int) -> int:
+    """A morpheme with spaces in it, as its words and joined; returns the next free position."""
+    if run:
+        _close(run, out)
+    for m in re.finditer(r"\S+", form):
+        run.append(Term(m.group().lower(), pos, start + m.start(), start + m.end(), tag))
+        out.append(run[-1])
+        pos += 1
+    _close(run, out)
+    return pos
+
+
+def _close(run: list[Term], out: list[Term]) -> None:
+    """End a run of words written together, emitting it joined if it has several."""
+    if len(run) > 1:
+        out.append(Term("".join(t.text for t in run), run[0].pos, run[0].start, run[-1].end, "NNP"))
+    run.clear()
 
 
 #: What the emitter does with a morpheme, by its tag (see _kind).
@@ -356,6 +362,8 @@ def _kind(tag: str) -> tuple[str, str]:
 
 _HANGUL_BASE, _JONG_COUNT = 0xAC00, 28
 _JONG_M, _JONG_B = 16, 17  # final ㅁ, final ㅂ
+#: The syllables ending in ㅁ, as every noun deverbal_lemma reads does (음, 움, 함, 슬픔).
+_FINAL_M = frozenset(chr(c) for c in range(_HANGUL_BASE + _JONG_M, _HANGUL_BASE + 11172, _JONG_COUNT))
 
 
 @lru_cache(maxsize=65536)
