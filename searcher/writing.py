@@ -252,10 +252,14 @@ class ReviewWriter:
         """Delete the review with this id; 1 if there was one."""
         return self._w.delete_by_term("id", review_id)
 
+    def may_hold(self, file: str) -> bool:
+        """Whether the index may hold reviews from ``file`` (a resolved path)."""
+        return not self._fresh or file in self._files
+
     def forget_file(self, file: str) -> None:
         """Delete the reviews indexed from ``file`` (a resolved path) before, so
         records since removed from it do not linger."""
-        if not self._fresh or file in self._files:
+        if self.may_hold(file):
             self._w.delete_by_term("file", file)
 
     def add_all(self, reviews: Iterable[Review], analyzer: Analyzer) -> int:
@@ -511,9 +515,12 @@ class Ingest:
 
     def _forget(self, key: str) -> None:
         """Forget a file's reviews (see ReviewWriter.forget_file), after the
-        writer has the reviews before, so a commit between cannot reorder them."""
-        self._write()
-        self.writer.forget_file(key)
+        writer has the reviews before, so a commit between cannot reorder them.
+        Nothing to forget (a new file in a new index): the frame is not cut,
+        which would cost the writer a batch per file."""
+        if self.writer.may_hold(key) or key in self._files[self._written :]:
+            self._write()
+            self.writer.forget_file(key)
 
     def _finish(self, file: _File) -> None:
         """Count a file read to its end; record it unless it failed part way (it is read again next run)."""
