@@ -21,7 +21,9 @@ import struct
 import zlib
 from array import array
 from functools import lru_cache
+from hashlib import md5
 from itertools import accumulate
+from operator import sub
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -29,6 +31,7 @@ import numpy as np
 from whoosh.columns import ColumnWriter, NumericColumn, VarBytesColumn
 from whoosh.formats import Positions
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
+from whoosh.filedb.filetables import HashWriter, md5_hash
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.numlists import GrowableArray
@@ -54,6 +57,8 @@ INLINE = True
 _LENGTH_BYTES = [None, *(length_to_byte(n) for n in range(1, 1 << 12))]
 #: The lengths of a key and its value before them in a Whoosh hash file.
 _KEY_VALUE = struct.Struct("!ii")
+#: A slot of a Whoosh hash file's tables: hash, position of the key.
+_POINTER = struct.Struct("!Iq")
 
 
 @lru_cache(maxsize=4096)
@@ -72,8 +77,7 @@ class SegmentWriter(WhooshSegmentWriter):
         for name, field in self.schema.items():
             if field.vector or field.separate_spelling():
                 raise ValueError(f"field {name!r} has term vectors or spelling, which this writer does not write")
-        #: The segment's terms, (field, term bytes), numbered in order of arrival.
-        self._keys: list[tuple[str, bytes]] = []
+        #: The segment's terms, (field, term bytes), numbered in order of arrival (the dict's order).
         self._numbers: dict[tuple[str, bytes], int] = {}
         #: Pooled postings, in document order: arrays of terms (numbers), documents, weights, positions.
         self._pool: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -118,11 +122,8 @@ class SegmentWriter(WhooshSegmentWriter):
     def _number(self, keys: list[tuple[str, bytes]]) -> list[int]:
         """The segment's numbers of these terms, new ones numbered next."""
         numbers = self._numbers
-        for key in keys:
-            if key not in numbers:
-                numbers[key] = len(self._keys)
-                self._keys.append(key)
-        return [numbers[key] for key in keys]
+        number = numbers.setdefault
+        return [number(key, len(numbers)) for key in keys]  # len() is taken before a new key goes in
 
     def _add_postings(self, terms: np.ndarray, docs: np.ndarray, weights: np.ndarray, positions: np.ndarray) -> None:
         self._pool.append((terms.astype(np.int64), docs.astype(np.int64), weights, positions))
@@ -181,6 +182,8 @@ class SegmentWriter(WhooshSegmentWriter):
                 self._write_field(name, terms, lengths)
         finally:
             lengths.close()
+        table = self.fieldwriter._tindex
+        table._write_hashes = lambda: _write_hashes(table)
         self.fieldwriter.close()
 
     def _fields(self) -> Iterator[tuple[str, list[tuple[bytes, list[int], list[float], list[bytes]]]]]:
@@ -190,7 +193,7 @@ class SegmentWriter(WhooshSegmentWriter):
         if not self._pool:
             return
         terms, docs, weights, positions = (np.concatenate(column) for column in zip(*self._pool))
-        keys = self._keys
+        keys = list(self._numbers)
         order = sorted(range(len(keys)), key=keys.__getitem__)
         rank = np.empty(len(keys), np.int64)
         rank[order] = np.arange(len(keys))
@@ -242,13 +245,34 @@ class SegmentWriter(WhooshSegmentWriter):
                 offset += len(data)
             index.append(tpos)
             entries.write(_KEY_VALUE.pack(len(k), len(v)) + k + v)
-            h = hashfn(k)
+            h = _md5_hash(k) if hashfn is md5_hash else hashfn(k)
             buckets[h & 255].append((h, tpos))
             tpos += _KEY_VALUE.size + len(k) + len(v)
         posted.flush()
         entries.flush()
         table.lastkey = k
         fw.finish_field()
+
+
+def _md5_hash(key: bytes) -> int:
+    """Whoosh's md5_hash (the low 32 bits of the key's MD5) without its hex round trip."""
+    return int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")
+
+
+def _write_hashes(table: HashWriter) -> None:
+    """HashWriter._write_hashes: a hash table per bucket, each written in one
+    piece (Whoosh writes slot by slot through three layers of Python)."""
+    dbfile, pack = table.dbfile, _POINTER.pack
+    for entries in table.buckets:
+        numslots = 2 * len(entries)
+        table.directory.append((dbfile.tell(), numslots))
+        slots: list[tuple[int, int]] = [(0, 0)] * numslots  # (0, 0): empty (no key is at position 0)
+        for hashval, position in entries:
+            slot = (hashval >> 8) % numslots
+            while slots[slot] != (0, 0):
+                slot = (slot + 1) % numslots
+            slots[slot] = (hashval, position)
+        dbfile.write(b"".join([pack(h, p) for h, p in slots]))
 
 
 def _length_bytes(lengths: list[int]) -> list[int | None]:
@@ -358,7 +382,7 @@ def _block(
     weights = array("f", raw)
     values = [v for v in values if v]
     maxweight = max(0, max(raw))
-    found = [n for n in (_LENGTHS[column[d]] for d in ids) if n] if column is not None else ()
+    found = [n for n in map(_LENGTHS.__getitem__, map(column.__getitem__, ids)) if n] if column is not None else ()
     minlength, maxlength = (min(found), max(found)) if found else (None, 0)
     stats.add(weights, minlength, maxlength, maxweight)
     if weights.count(1.0) == len(weights):
@@ -371,7 +395,7 @@ def _block(
         mini_values = tuple(values)
     else:
         mini_values = b"".join(values) if fixed else None
-    deltas = tuple(b - a for a, b in zip([0, *ids], ids))
+    deltas = tuple(map(sub, ids, [0, *ids]))
     data = pickle.dumps((deltas, mini_weights, mini_values), 2)
     level = level if len(data) >= COMPRESS_FROM else 0
     if level:

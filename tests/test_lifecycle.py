@@ -15,7 +15,7 @@ import pytest
 
 from searcher import Review, ReviewIndex
 from searcher.check import check
-from searcher.errors import IncompatibleIndexError, IndexDamagedError, IndexLockedError, RevsearchError
+from searcher.errors import IncompatibleIndexError, IndexLockedError, RevsearchError
 from searcher.lock import WriteLock
 
 WORDS = ["사과", "바나나", "포도", "수박", "참외", "자두", "복숭아", "딸기", "귤", "레몬"]
