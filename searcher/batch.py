@@ -13,7 +13,7 @@ from array import array
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import count
-from typing import Any, Sequence
+from typing import Any
 
 from whoosh.fields import FieldType, Schema
 
@@ -55,25 +55,39 @@ class Batch:
         return len(self.ids)
 
 
-def make_batch(analysed: Sequence[tuple[Review, list[list[Term]]]], schema: Schema) -> Batch:
-    """The batch of reviews with the terms of their texts (title, body,
-    keywords, category: see TEXTS). Reviews without keywords get keywords
-    derived from their text, kept in the review (its ``review`` column) but
-    not indexed: they are the body's own nouns, which would count twice."""
-    number = count().__next__  # terms are numbered in order of first use in the batch, whatever the field
-    numbers: dict[str, defaultdict[Any, int]] = {}  # by field: term (text, or bytes) -> number
-    terms: list[int] = []  # of Batch's arrays, made of these lists at the end (appending to a list costs less)
-    docs: list[int] = []
-    weights: list[float] = []
-    positions: list[int] = []
-    encoded: list[bytes] = []
-    ends: list[int] = []
-    n = len(analysed)
-    lengths: dict[str, list[int]] = {}
-    columns: dict[str, list[Any]] = {}
-    fields = {name: schema[name] for name in schema.names()}
-    made: dict[tuple[str, Any], tuple[list[tuple[bytes, float]], Any]] = {}  # see _exact
-    for doc, (review, texts) in enumerate(analysed):
+class BatchBuilder:
+    """Makes a :class:`Batch` a review at a time. Where reviews are analysed,
+    each is added as Kiwi hands back its terms: Kiwi's threads have 32 texts
+    queued, and a whole batch made at once (some 10 ms) would leave them idle."""
+
+    def __init__(self, schema: Schema):
+        self._fields = {name: schema[name] for name in schema.names()}
+        self._number = count().__next__  # terms are numbered in order of first use in the batch, whatever the field
+        self._numbers: dict[str, defaultdict[Any, int]] = {}  # by field: term (text, or bytes) -> number
+        # Batch's arrays, as lists until build() (appending to a list costs less)
+        self._terms: list[int] = []
+        self._docs: list[int] = []
+        self._weights: list[float] = []
+        self._positions: list[int] = []
+        self._encoded: list[bytes] = []
+        self._ends: list[int] = []
+        self._ids: list[str] = []
+        self._lengths: dict[str, list[int]] = {}
+        self._columns: dict[str, list[Any]] = {}
+        self._made: dict[tuple[str, Any], tuple[list[tuple[bytes, float]], Any]] = {}  # see _exact
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, review: Review, texts: list[list[Term]]) -> None:
+        """Add a review with the terms of its texts (title, body, keywords,
+        category: see TEXTS). A review without keywords gets keywords derived
+        from its text, kept in the review (its ``review`` column) but not
+        indexed: they are the body's own nouns, which would count twice."""
+        doc = len(self._ids)
+        self._ids.append(review.id)
+        numbers, number = self._numbers, self._number
+        terms, docs, weights, positions = self._terms, self._docs, self._weights, self._positions
         data = review.to_dict()
         if not review.keywords:
             derived = derive_keywords(review.title, texts[0], review.body, texts[1])
@@ -93,7 +107,7 @@ def make_batch(analysed: Sequence[tuple[Review, list[list[Term]]]], schema: Sche
                 grouped: dict[str, list[int]] = {}
                 for term in text_terms:
                     grouped.setdefault(term.text, []).append(term.pos)
-                encode = schema[name].format.encode
+                encode, encoded = self._fields[name].format.encode, self._encoded
                 for word, found in grouped.items():
                     terms.append(numbering[word])
                     weights.append(len(found))
@@ -103,7 +117,8 @@ def make_batch(analysed: Sequence[tuple[Review, list[list[Term]]]], schema: Sche
                         positions.append(-2 - len(encoded))
                         encoded.append(encode(found))
                 docs.extend([doc] * len(grouped))
-            lengths.setdefault(name, [0] * n)[doc] = len(text_terms)
+            _put(self._lengths, name, doc, len(text_terms), 0)
+        made = self._made
         for name, value in (
             ("id", review.id), ("author", review.author or None), ("source", review.source or None),
             ("item", review.item or None), ("date", review.date.isoformat() if review.date else None),
@@ -113,7 +128,7 @@ def make_batch(analysed: Sequence[tuple[Review, list[list[Term]]]], schema: Sche
                 continue
             found = made.get((name, value))
             if found is None:
-                found = made[name, value] = _exact(fields[name], value)
+                found = made[name, value] = _exact(self._fields[name], value)
             numbering = numbers.get(name) or numbers.setdefault(name, defaultdict(number))
             for tbytes, weight in found[0]:
                 terms.append(numbering[tbytes])
@@ -121,19 +136,35 @@ def make_batch(analysed: Sequence[tuple[Review, list[list[Term]]]], schema: Sche
                 weights.append(weight)
                 positions.append(NO_VALUE)
             if found[1] is not None:
-                columns.setdefault(name, [None] * n)[doc] = found[1]
-        columns.setdefault("review", [None] * n)[doc] = fields["review"].to_column_value(review_bytes(data))
-        ends.append(len(terms))
-    keys: list[tuple[str, bytes]] = [("", b"")] * sum(len(numbering) for numbering in numbers.values())
-    for name, numbering in numbers.items():
-        for term, k in numbering.items():
-            keys[k] = (name, term.encode("utf-8") if isinstance(term, str) else term)
-    return Batch(
-        [review.id for review, _ in analysed], keys, array("i", terms), array("i", docs), array("f", weights),
-        array("i", positions), encoded, ends, lengths, columns,
-    )
+                _put(self._columns, name, doc, found[1], None)
+        _put(self._columns, "review", doc, self._fields["review"].to_column_value(review_bytes(data)), None)
+        self._ends.append(len(terms))
+
+    def build(self) -> Batch:
+        """The batch of the reviews added."""
+        n = len(self._ids)
+        for table, fill in ((self._lengths, 0), (self._columns, None)):
+            for values in table.values():
+                values.extend([fill] * (n - len(values)))
+        keys: list[tuple[str, bytes]] = [("", b"")] * sum(len(numbering) for numbering in self._numbers.values())
+        for name, numbering in self._numbers.items():
+            for term, k in numbering.items():
+                keys[k] = (name, term.encode("utf-8") if isinstance(term, str) else term)
+        return Batch(
+            self._ids, keys, array("i", self._terms), array("i", self._docs), array("f", self._weights),
+            array("i", self._positions), self._encoded, self._ends, self._lengths, self._columns,
+        )
 
 
+def _put(table: dict[str, list[Any]], name: str, doc: int, value: Any, fill: Any) -> None:
+    """Set document ``doc``'s value in ``table[name]``, documents before it
+    that have none given ``fill``."""
+    values = table.get(name)
+    if values is None:
+        values = table[name] = []
+    if len(values) < doc:
+        values.extend([fill] * (doc - len(values)))
+    values.append(value)
 
 def _exact(field: FieldType, value: Any) -> tuple[list[tuple[bytes, float]], Any]:
     """The terms (bytes, weight) an exact-value field indexes of a value, and

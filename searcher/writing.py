@@ -30,8 +30,8 @@ from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 from whoosh import index as windex
 from whoosh.index import LockError
 
-from .analysis import SURROGATES, Analyzer, Term
-from .batch import Batch, make_batch
+from .analysis import SURROGATES, Analyzer
+from .batch import Batch, BatchBuilder
 from .errors import IndexLockedError, ReadError, RevsearchError
 from .manifest import FileState, Manifest
 from .options import BATCH_SIZE, child_environment
@@ -193,23 +193,23 @@ def _analysed(events: Iterable[tuple], analyzer: Analyzer) -> Iterator[Frame]:
     analyses the reviews as one stream (see :meth:`Analyzer.stream`)."""
     schema = build_schema(analyzer)
     out: list[tuple] = []
-    reviews: list[tuple[Review, list[list[Term]]]] = []
+    builder = BatchBuilder(schema)
     valid = (("review", _valid(e[1])) if e[0] == "review" else e for e in events)
     for event, terms in analyzer.stream(valid, lambda e: _texts(e[1]) if e[0] == "review" else ()):
         if event[0] == "review":
-            reviews.append((event[1], terms))
+            builder.add(event[1], terms)
             event = _REVIEW
         out.append(event)
-        if len(reviews) >= CHUNK:
-            yield out, make_batch(reviews, schema)
-            out, reviews = [], []
+        if len(builder) >= CHUNK:
+            yield out, builder.build()
+            out, builder = [], BatchBuilder(schema)
     if out:
-        yield out, make_batch(reviews, schema)
+        yield out, builder.build()
 
 
 def _texts(review: Review) -> tuple[str, str, str, str]:
     """What Kiwi analyses of a review: its texts in the order of batch.TEXTS.
-    Derived keywords are not indexed (see make_batch)."""
+    Derived keywords are not indexed (see BatchBuilder.add)."""
     keywords = "" if review.keywords_derived else "\n".join(review.keywords)
     return review.title, review.body, keywords, review.category or ""
 

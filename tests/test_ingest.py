@@ -720,13 +720,19 @@ def test_a_batch_holds_the_postings_whooshs_own_fields_make(text: str) -> None:
 
     from searcher import Review
     from searcher.analysis import KiwiTokenizer
-    from searcher.batch import NO_VALUE, make_batch
+    from searcher.batch import NO_VALUE, BatchBuilder
     from searcher.schema import build_schema
 
+    builder = BatchBuilder(build_schema())
+    # the review follows one with a title but no author, date or rating: its lengths and values line up all the same
+    builder.add(Review(id="R0", title="제목", body="본문"), [analyze("제목"), analyze("본문"), [], []])
     review = Review(id="R1", body=text, author="Yean****", date=datetime.date(2015, 3, 1), rating=8.0, item="Ä")
-    batch = make_batch([(review, [[], analyze(text), [], []])], build_schema())
+    builder.add(review, [[], analyze(text), [], []])
+    batch = builder.build()
     ours: dict[str, set] = {}
-    for term, weight, pos in zip(batch.terms, batch.weights, batch.positions):
+    for term, doc, weight, pos in zip(batch.terms, batch.docs, batch.weights, batch.positions):
+        if doc == 0:
+            continue
         name, tbytes = batch.keys[term]
         found = () if pos == NO_VALUE else (pos,) if pos >= 0 else tuple(Positions().decode_positions(batch.encoded[-2 - pos]))
         ours.setdefault(name, set()).add((tbytes, weight, found))
@@ -740,7 +746,9 @@ def test_a_batch_holds_the_postings_whooshs_own_fields_make(text: str) -> None:
         for name, (field, value) in fields.items()
     }
     assert ours == {name: found for name, found in theirs.items() if found}
-    assert batch.lengths.get("body", [0]) == [len(analyze(text))]
+    assert batch.lengths["title"] == [1, 0] and batch.lengths["body"] == [1, len(analyze(text))]
+    assert batch.columns["date"] == [None, b"2015-03-01"] and batch.columns["rating"][0] is None
+    assert [json.loads(r)["id"] for r in batch.columns["review"]] == ["R0", "R1"] and batch.ids == ["R0", "R1"]
 
 
 def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path: Path, monkeypatch) -> None:
