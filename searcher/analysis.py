@@ -257,10 +257,8 @@ def _emit(analyzer: Analyzer, text: str, offset: int, tokens, out: list[Term], p
         i += 1
         kind, tag = kinds.get(tok.tag) or _kind(tok.tag)
         if kind is _SKIP:
-            if len(run) > 1:
+            if run:
                 _close(run, out)
-            elif run:
-                run.clear()
             continue
         start = offset + tok.start
         end = start + tok.len
