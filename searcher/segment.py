@@ -24,7 +24,7 @@ from functools import lru_cache
 from hashlib import md5
 from itertools import accumulate
 from operator import sub
-from typing import Any, Iterator, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -178,80 +178,115 @@ class SegmentWriter(WhooshSegmentWriter):
         self.perdocwriter.close()
         lengths = self.per_document_reader()
         try:
-            for name, terms in self._fields():
-                self._write_field(name, terms, lengths)
+            fields, pooled = self._sorted()
+            for name, terms, starts in fields:
+                self._write_field(name, terms, starts, pooled, lengths)
         finally:
             lengths.close()
         table = self.fieldwriter._tindex
         table._write_hashes = lambda: _write_hashes(table)
         self.fieldwriter.close()
 
-    def _fields(self) -> Iterator[tuple[str, list[tuple[bytes, list[int], list[float], list[bytes]]]]]:
-        """The pooled postings by field, in order of field and term: each term
-        with its documents, weights and values (a field that had values but no
-        terms, such as empty titles, has none and is not in Whoosh's files)."""
-        if not self._pool:
-            return
+    def _sorted(self) -> tuple[list[tuple[str, list[bytes], list[int]]], _Pooled]:
+        """The pooled postings in order of field and term (each term's in
+        document order), and the fields in order, each with its terms in order
+        and where each term's postings start (and, last, where the field's
+        end). A field that had values but no terms, such as empty titles, has
+        none and is not in Whoosh's files."""
+        by_field: dict[str, dict[bytes, int]] = {}
+        for (name, tbytes), number in self._numbers.items():
+            numbers = by_field.get(name)
+            if numbers is None:
+                numbers = by_field[name] = {}
+            numbers[tbytes] = number
+        fields, order = [], []
+        for name in sorted(by_field):  # sorting each field's bytes is twice as fast as sorting (field, bytes) pairs
+            numbers = by_field[name]
+            terms = sorted(numbers)
+            order.extend(map(numbers.__getitem__, terms))
+            fields.append((name, terms))
+        if not order:
+            return [], _Pooled([], [], [], self._encoded)
         terms, docs, weights, positions = (np.concatenate(column) for column in zip(*self._pool))
-        keys = list(self._numbers)
-        order = sorted(range(len(keys)), key=keys.__getitem__)
-        rank = np.empty(len(keys), np.int64)
-        rank[order] = np.arange(len(keys))
+        rank = np.empty(len(order), np.int64)
+        rank[order] = np.arange(len(order))
         ranks = rank[terms]
         by_term = np.argsort(ranks, kind="stable")  # the pool is in document order, and stays so within a term
-        ranks = ranks[by_term]
-        bounds = np.flatnonzero(np.diff(ranks)) + 1
-        starts, stops = [0, *bounds.tolist()], [*bounds.tolist(), len(ranks)]
-        docs, weights = docs[by_term].tolist(), weights[by_term].tolist()
-        encoded, one = self._encoded, _one_position
-        values = [one(p) if p >= 0 else (b"" if p == NO_VALUE else encoded[-2 - p]) for p in positions[by_term].tolist()]
-        field, found = None, []
-        for r, a, b in zip(ranks[starts].tolist(), starts, stops):
-            name, tbytes = keys[order[r]]
-            if name != field:
-                if found:
-                    yield field, found
-                field, found = name, []
-            found.append((tbytes, docs[a:b], weights[a:b], values[a:b]))
-        yield field, found
+        starts = [0, *np.cumsum(np.bincount(ranks, minlength=len(order))).tolist()]
+        out, first = [], 0
+        for name, field_terms in fields:
+            out.append((name, field_terms, starts[first : first + len(field_terms) + 1]))
+            first += len(field_terms)
+        pooled = _Pooled(docs[by_term].tolist(), weights[by_term].tolist(), positions[by_term].tolist(), self._encoded)
+        return out, pooled
 
-    def _write_field(self, name: str, terms: list[tuple[bytes, list[int], list[float], list[bytes]]], lengths) -> None:
-        """One field's terms in order: each term's blocks written to the postings
-        file in one piece, its term info to the terms table, encoded as Whoosh's
-        W3 postings writer and term info do (see _block)."""
+    def _write_field(self, name: str, terms: list[bytes], starts: list[int], pooled: _Pooled, lengths) -> None:
+        """One field's terms in order (term ``i``'s postings from ``starts[i]``
+        to ``starts[i + 1]`` of ``pooled``): each term's blocks written to the
+        postings file in one piece, its term info to the terms table, encoded
+        as Whoosh's W3 postings writer and term info do (see _block). A term
+        with one posting is the most common case and is done here, inline."""
         fw = self.fieldwriter
         fw.start_field(name, self.schema[name])
         key, postfile, table = pack_ushort(fw._fieldid), fw._postfile, fw._tindex
         lenfield = _lenfield(name)
         column = lengths.column_reader(lenfield, LENGTHS_COLUMN).load() if lengths.has_column(lenfield) else None
         fixed = self.schema[name].format.fixed_value_size()
+        valued = fixed != 0  # a field without values (Existence: id, author, date…) has only empty ones
         limit, level = self.codec._blocklimit, self.codec._compression
         # the terms table is an OrderedHashWriter: its add(), inlined (positions counted here)
-        offset, tpos, index, buckets, hashfn = postfile.tell(), table.dbfile.tell(), table.index, table.buckets, table.hashfn
+        offset, tpos, at, buckets, hashfn = postfile.tell(), table.dbfile.tell(), [], table.buckets, table.hashfn
+        hashfn = _md5_hash if hashfn is md5_hash else hashfn
         posted, entries = _Buffer(postfile), _Buffer(table.dbfile)
-        inline = INLINE
-        for tbytes, docs, weights, values in terms:
-            if inline and len(docs) == 1:
-                k, v = key + tbytes, _inlined(docs[0], weights[0], values[0], column)
+        docs, weights, positions, value_of = pooled.docs, pooled.weights, pooled.positions, pooled.value
+        inline, head, dumps, entry = INLINE, _TERM_INFO.pack, pickle.dumps, _KEY_VALUE.pack
+        for tbytes, a, b in zip(terms, starts, starts[1:]):
+            k = key + tbytes
+            if inline and b - a == 1:
+                # W3TermInfo.to_bytes of a term holding its one posting (see INLINE): its
+                # statistics are the posting's, its length byte both the least and the greatest
+                doc, weight, value = docs[a], weights[a], value_of(positions[a]) if valued else b""
+                length = column[doc] if column is not None else 0
+                v = head(True, weight, 1, length, length, max(0, weight), doc, doc) + dumps(
+                    ((doc,), (weight,), (value,) if value else ()), 2
+                )
             else:
                 parts, info = [WHOOSH3_HEADER_MAGIC], _TermStats()
-                for start in range(0, len(docs), limit):
-                    block = slice(start, start + limit)
-                    last = start + limit >= len(docs)
-                    parts.extend(_block(docs[block], weights[block], values[block], column, fixed, level, last, info))
+                values = list(map(value_of, positions[a:b])) if valued else ()
+                for start in range(a, b, limit):
+                    end = min(start + limit, b)
+                    parts.extend(_block(docs[start:end], weights[start:end], values[start - a : end - a], column,
+                                        fixed, level, end == b, info))
                 data = b"".join(parts)
                 posted.write(data)
-                k, v = key + tbytes, info.to_bytes(docs, offset, len(data))
+                v = info.to_bytes(docs[a], docs[b - 1], b - a, offset, len(data))
                 offset += len(data)
-            index.append(tpos)
-            entries.write(_KEY_VALUE.pack(len(k), len(v)) + k + v)
-            h = _md5_hash(k) if hashfn is md5_hash else hashfn(k)
+            at.append(tpos)
+            entries.write(entry(len(k), len(v)) + k + v)
+            h = hashfn(k)
             buckets[h & 255].append((h, tpos))
             tpos += _KEY_VALUE.size + len(k) + len(v)
         posted.flush()
         entries.flush()
+        _extend(table.index, at)
         table.lastkey = k
         fw.finish_field()
+
+
+class _Pooled(NamedTuple):
+    """A segment's postings in order of field and term: documents, weights and
+    positions (see Batch.positions; ``encoded`` holds those of several)."""
+
+    docs: list[int]
+    weights: list[float]
+    positions: list[int]
+    encoded: list[bytes]
+
+    def value(self, position: int) -> bytes:
+        """A posting's value: its encoded positions, or none."""
+        if position >= 0:
+            return _one_position(position)
+        return b"" if position == NO_VALUE else self.encoded[-2 - position]
 
 
 def _md5_hash(key: bytes) -> int:
@@ -352,24 +387,14 @@ class _TermStats:
         self.maxlength = max(self.maxlength, maxlength)
         self.maxweight = max(self.maxweight, maxweight)
 
-    def to_bytes(self, docs: list[int], offset: int, length: int) -> bytes:
-        """W3TermInfo.to_bytes of a term in ``docs`` whose postings are not inlined."""
-        return self._head(False, docs) + pack_long(offset) + pack_int(length)
-
-    def _head(self, inlined: bool, docs: list[int]) -> bytes:
-        return _TERM_INFO.pack(
-            inlined, self.weight, len(docs), length_to_byte(self.minlength), length_to_byte(self.maxlength),
-            self.maxweight, docs[0], docs[-1],
+    def to_bytes(self, first: int, last: int, count: int, offset: int, length: int) -> bytes:
+        """W3TermInfo.to_bytes of a term in ``count`` documents, ``first`` to
+        ``last``, whose postings are not inlined."""
+        head = _TERM_INFO.pack(
+            False, self.weight, count, length_to_byte(self.minlength), length_to_byte(self.maxlength),
+            self.maxweight, first, last,
         )
-
-
-def _inlined(doc: int, weight: float, value: bytes, column: array | None) -> bytes:
-    """W3TermInfo.to_bytes of a term with one posting, which it holds (see
-    INLINE): its statistics are the posting's; its length byte is both the
-    least and the greatest length."""
-    length = column[doc] if column is not None else 0
-    head = _TERM_INFO.pack(True, weight, 1, length, length, max(0, weight), doc, doc)
-    return head + pickle.dumps(((doc,), (weight,), (value,) if value else ()), 2)
+        return head + pack_long(offset) + pack_int(length)
 
 
 def _block(
