@@ -10,9 +10,7 @@ into the writer's pool in a few numpy operations (see segment.SegmentWriter)."""
 from __future__ import annotations
 
 from array import array
-from collections import defaultdict
 from dataclasses import dataclass
-from itertools import count
 from typing import Any
 
 from whoosh.fields import FieldType, Schema
@@ -26,13 +24,19 @@ from .schema import review_bytes
 TEXTS = ("title", "body", "keywords", "category")
 #: A posting's position as Batch.positions holds it when it has no value (an exact-value field).
 NO_VALUE = -1
+#: Terms a run's TermNumbers holds before it starts again from 0, which bounds
+#: its memory (and the writer's copy of the keys) however long the run.
+NUMBERS_HELD = 1 << 21
 
 
 @dataclass
 class Batch:
     """Consecutive reviews: document ``i`` of the batch is the review with
-    ``ids[i]``. A posting ``j`` is of term ``keys[terms[j]]`` (field and term
-    bytes) in document ``docs[j]`` with weight ``weights[j]``; postings come in
+    ``ids[i]``. A posting ``j`` is of term number ``terms[j]`` in document
+    ``docs[j]`` with weight ``weights[j]``. Terms are numbered across a run's
+    batches (see TermNumbers): ``keys`` (field and term bytes) are those of
+    the numbers from ``first_key`` on, new in this batch, and a batch with
+    ``first_key`` 0 starts the numbering anew. Postings come in
     document order, those of documents up to ``i`` ending at ``ends[i]``.
     ``positions[j]`` is the term's one position in the document, NO_VALUE for
     a field without positions, or ``-2 - k`` for several, Whoosh-encoded in
@@ -41,6 +45,7 @@ class Batch:
     by document, ``columns`` each column's value by document (None: none)."""
 
     ids: list[str]
+    first_key: int
     keys: list[tuple[str, bytes]]
     terms: array
     docs: array
@@ -55,15 +60,62 @@ class Batch:
         return len(self.ids)
 
 
+class TermNumbers:
+    """The numbers of the terms of a run's batches, kept from one batch to the
+    next: most of a batch's terms were in an earlier one, and only the new
+    ones are named in a batch, encoded and pickled, and looked up by the
+    writer. Terms are numbered in order of first use, whatever the field;
+    past NUMBERS_HELD the numbering starts again from 0 with the next batch."""
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, _Numbers] = {}  # by field: term (text, or bytes) -> number
+        self.new: list[tuple[str, Any]] = []  # (field, term) of each number given since the last batch
+        self.first = 0  # the number of new[0]
+
+    def field(self, name: str) -> _Numbers:
+        numbers = self.by_field.get(name)
+        if numbers is None:
+            numbers = self.by_field[name] = _Numbers(name, self)
+        return numbers
+
+    def take_new(self) -> tuple[int, list[tuple[str, bytes]]]:
+        """The number of the first term numbered since the last call, and the
+        keys of those terms; the next batch starts the numbering anew if it
+        holds NUMBERS_HELD terms."""
+        first, new = self.first, self.new
+        keys = [(name, term.encode("utf-8") if isinstance(term, str) else term) for name, term in new]
+        self.first, self.new = first + len(new), []
+        if self.first >= NUMBERS_HELD:
+            self.by_field.clear()
+            self.first = 0
+        return first, keys
+
+
+class _Numbers(dict):
+    """One field's terms and their numbers; a term not in it gets the next."""
+
+    __slots__ = ("name", "numbering")
+
+    def __init__(self, name: str, numbering: TermNumbers):
+        super().__init__()
+        self.name, self.numbering = name, numbering
+
+    def __missing__(self, term: Any) -> int:
+        numbering = self.numbering
+        number = self[term] = numbering.first + len(numbering.new)
+        numbering.new.append((self.name, term))
+        return number
+
+
 class BatchBuilder:
     """Makes a :class:`Batch` a review at a time. Where reviews are analysed,
     each is added as Kiwi hands back its terms: Kiwi's threads have 32 texts
-    queued, and a whole batch made at once (some 10 ms) would leave them idle."""
+    queued, and a whole batch made at once (some 10 ms) would leave them idle.
+    ``numbers``: the run's term numbering (a fresh one for a batch on its own)."""
 
-    def __init__(self, schema: Schema):
+    def __init__(self, schema: Schema, numbers: TermNumbers | None = None):
         self._fields = {name: schema[name] for name in schema.names()}
-        self._number = count().__next__  # terms are numbered in order of first use in the batch, whatever the field
-        self._numbers: dict[str, defaultdict[Any, int]] = {}  # by field: term (text, or bytes) -> number
+        self._numbers = numbers or TermNumbers()
         # Batch's arrays, as lists until build() (appending to a list costs less)
         self._terms: list[int] = []
         self._docs: list[int] = []
@@ -86,7 +138,7 @@ class BatchBuilder:
         indexed: they are the body's own nouns, which would count twice."""
         doc = len(self._ids)
         self._ids.append(review.id)
-        numbers, number = self._numbers, self._number
+        field_numbers = self._numbers.field
         terms, docs, weights, positions = self._terms, self._docs, self._weights, self._positions
         data = review.to_dict()
         if not review.keywords:
@@ -96,7 +148,7 @@ class BatchBuilder:
         for name, text_terms in zip(TEXTS, texts):
             if not text_terms or (name == "keywords" and not indexed_keywords):
                 continue
-            numbering = numbers.get(name) or numbers.setdefault(name, defaultdict(number))
+            numbering = field_numbers(name)
             words = [term.text for term in text_terms]
             if len(set(words)) == len(words):  # each term once: most reviews
                 terms.extend([numbering[w] for w in words])
@@ -129,7 +181,7 @@ class BatchBuilder:
             found = made.get((name, value))
             if found is None:
                 found = made[name, value] = _exact(self._fields[name], value)
-            numbering = numbers.get(name) or numbers.setdefault(name, defaultdict(number))
+            numbering = field_numbers(name)
             for tbytes, weight in found[0]:
                 terms.append(numbering[tbytes])
                 docs.append(doc)
@@ -146,12 +198,9 @@ class BatchBuilder:
         for table, fill in ((self._lengths, 0), (self._columns, None)):
             for values in table.values():
                 values.extend([fill] * (n - len(values)))
-        keys: list[tuple[str, bytes]] = [("", b"")] * sum(len(numbering) for numbering in self._numbers.values())
-        for name, numbering in self._numbers.items():
-            for term, k in numbering.items():
-                keys[k] = (name, term.encode("utf-8") if isinstance(term, str) else term)
+        first_key, keys = self._numbers.take_new()
         return Batch(
-            self._ids, keys, array("i", self._terms), array("i", self._docs), array("f", self._weights),
+            self._ids, first_key, keys, array("i", self._terms), array("i", self._docs), array("f", self._weights),
             array("i", self._positions), self._encoded, self._ends, self._lengths, self._columns,
         )
 

@@ -193,15 +193,16 @@ class ReviewIndex:
                     if not manifest.under([root]):  # a path indexed before and now gone is a removal
                         report.note(e)
             own = self.path.resolve()
-            files = [f for f in files if own not in f.resolve().parents]  # never the index's own files
-            seen = {str(f.resolve()) for f in files}
+            resolved = [(f, f.resolve()) for f in files]
+            keyed = [(f, str(r)) for f, r in resolved if own not in r.parents]  # never the index's own files
+            seen = {key for _, key in keyed}
             gone = [f for f in manifest.under([r.resolve() for r in roots]) if f not in seen]
             ingest = Ingest(self._ix, manifest, report, batch_size)
             try:
                 for key in gone:
                     ingest.remove(key)
                 with rare_collections():
-                    ingest.run(files, self.analyzer, options, progress)
+                    ingest.run(keyed, self.analyzer, options, progress)
             except KeyboardInterrupt:
                 ingest.cancel()
                 raise IndexingInterrupted(report) from None

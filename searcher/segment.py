@@ -84,20 +84,33 @@ class SegmentWriter(WhooshSegmentWriter):
         self._encoded: list[bytes] = []  # see Batch.positions
         #: Postings pooled so far (about 30 bytes of memory each, and some 150 more while a commit writes them).
         self.pooled = 0
+        #: The segment's number of each of the run's term numbers (-1: none yet), of RunKeys.epoch _epoch.
+        self._ours, self._epoch = np.empty(0, np.int64), -1
 
     def add_document(self, **fields: Any) -> None:
         raise TypeError("this writer takes documents a Batch at a time (add_batch)")
 
-    def add_batch(self, batch: Batch, start: int, end: int, files: Sequence[str | None]) -> None:
+    def add_batch(self, batch: Batch, start: int, end: int, files: Sequence[str | None], keys: RunKeys) -> None:
         """Add documents ``start`` to ``end`` of ``batch``, in order; ``files``
-        gives each one's ``file`` value (the file it was read from), if any."""
+        gives each one's ``file`` value (the file it was read from), if any;
+        ``keys`` are those of the run's term numbers, which the batch's extend."""
         self._check_state()
+        keys.take(batch)
+        if self._epoch != keys.epoch:
+            self._epoch, self._ours = keys.epoch, np.empty(0, np.int64)
+        if len(self._ours) < len(keys.keys):
+            grown = np.full(max(len(keys.keys), 2 * len(self._ours)), -1, np.int64)
+            grown[: len(self._ours)] = self._ours
+            self._ours = grown
         base = self.docnum
         first, last = batch.ends[start - 1] if start else 0, batch.ends[end - 1] if end else 0
         terms = np.frombuffer(batch.terms, np.int32)[first:last]
-        used = np.unique(terms)
-        numbers = np.zeros(len(batch.keys), np.int64)
-        numbers[used] = self._number([batch.keys[k] for k in used.tolist()])
+        numbers = self._ours[terms]
+        unnumbered = numbers < 0
+        if unnumbered.any():  # terms new to the segment
+            new = np.unique(terms[unnumbered])
+            self._ours[new] = self._number([keys.keys[k] for k in new.tolist()])
+            numbers = self._ours[terms]
         positions = np.frombuffer(batch.positions, np.int32)[first:last]
         several = positions <= -2
         if several.any():  # their encodings, a run of batch.encoded, join the segment's
@@ -107,7 +120,7 @@ class SegmentWriter(WhooshSegmentWriter):
             positions[several] += low - len(self._encoded)
             self._encoded.extend(batch.encoded[low:high])
         docs = np.frombuffer(batch.docs, np.int32)[first:last] + (base - start)
-        self._add_postings(numbers[terms], docs, np.frombuffer(batch.weights, np.float32)[first:last], positions)
+        self._add_postings(numbers, docs, np.frombuffer(batch.weights, np.float32)[first:last], positions)
         named = [(i, f.encode("utf-8")) for i, f in enumerate(files) if f]
         if named:
             file_terms = self._number([("file", f) for _, f in named])
@@ -287,6 +300,28 @@ class _Pooled(NamedTuple):
         if position >= 0:
             return _one_position(position)
         return b"" if position == NO_VALUE else self.encoded[-2 - position]
+
+
+class RunKeys:
+    """The keys (field, term bytes) of a run's term numbers (see
+    batch.TermNumbers), as its batches bring them. ``epoch`` counts the
+    times the numbering started anew."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[str, bytes]] = []
+        self.epoch = 0
+        self._last: Batch | None = None  # a batch is written in parts, and taken once
+
+    def take(self, batch: Batch) -> None:
+        """Extend the keys with a batch's, which come in order."""
+        if batch is self._last:
+            return
+        self._last = batch
+        if batch.first_key == 0 and self.keys:
+            self.keys, self.epoch = [], self.epoch + 1
+        if batch.first_key != len(self.keys):
+            raise ValueError(f"a batch's terms are numbered from {batch.first_key}, not {len(self.keys)}")
+        self.keys.extend(batch.keys)
 
 
 def _md5_hash(key: bytes) -> int:

@@ -31,14 +31,14 @@ from whoosh import index as windex
 from whoosh.index import LockError
 
 from .analysis import SURROGATES, Analyzer
-from .batch import Batch, BatchBuilder
+from .batch import Batch, BatchBuilder, TermNumbers
 from .errors import IndexLockedError, ReadError, RevsearchError
 from .manifest import FileState, Manifest
 from .options import BATCH_SIZE, child_environment
 from .readers import ReadOptions, read_file
 from .review import Review
 from .schema import build_schema
-from .segment import SegmentWriter
+from .segment import RunKeys, SegmentWriter
 
 #: Reviews to a frame of the analysis (see Frame).
 CHUNK = 256
@@ -191,9 +191,9 @@ _REVIEW = ("review",)
 def _analysed(events: Iterable[tuple], analyzer: Analyzer) -> Iterator[Frame]:
     """``events`` in frames of about CHUNK reviews (see :data:`Frame`). Kiwi
     analyses the reviews as one stream (see :meth:`Analyzer.stream`)."""
-    schema = build_schema(analyzer)
+    schema, numbers = build_schema(analyzer), TermNumbers()
     out: list[tuple] = []
-    builder = BatchBuilder(schema)
+    builder = BatchBuilder(schema, numbers)
     valid = (("review", _valid(e[1])) if e[0] == "review" else e for e in events)
     for event, terms in analyzer.stream(valid, lambda e: _texts(e[1]) if e[0] == "review" else ()):
         if event[0] == "review":
@@ -202,7 +202,7 @@ def _analysed(events: Iterable[tuple], analyzer: Analyzer) -> Iterator[Frame]:
         out.append(event)
         if len(builder) >= CHUNK:
             yield out, builder.build()
-            out, builder = [], BatchBuilder(schema)
+            out, builder = [], BatchBuilder(schema, numbers)
     if out:
         yield out, builder.build()
 
@@ -233,6 +233,7 @@ class ReviewWriter:
     def __init__(self, ix: windex.Index):
         self._ix = ix
         self._w = self._open()
+        self._keys = RunKeys()
         self._ids: set[str] = set()  # written by the current Whoosh writer
         # When the index was empty to begin with, the ids and files written so far are all it holds:
         # any other is new, and is added without a look-up in every segment for one to replace.
@@ -282,7 +283,7 @@ class ReviewWriter:
             pending = ends[i - 1] - (ends[done - 1] if done else 0) if i > done else 0  # postings of reviews not yet in
             if review_id in self._ids or self._w.pooled + pending >= MAX_POOLED:
                 if i > done:
-                    self._w.add_batch(batch, done, i, files[done:i])
+                    self._w.add_batch(batch, done, i, files[done:i], self._keys)
                 self.flush()
                 done = i
             self._ids.add(review_id)
@@ -293,7 +294,7 @@ class ReviewWriter:
             if self._fresh and files[i]:
                 self._files.add(files[i])
         if end > done:
-            self._w.add_batch(batch, done, end, files[done:end])
+            self._w.add_batch(batch, done, end, files[done:end], self._keys)
 
     def commit(self) -> None:
         with uninterrupted():
@@ -319,14 +320,17 @@ class ReviewWriter:
 # ------------------------------------------------------------------ a run over files
 
 
-def _events(files: list[Path], manifest: Manifest, options: ReadOptions | None) -> Iterator[tuple]:
+#: A file to read, and its key in the manifest: its resolved path.
+Keyed = tuple[Path, str]
+
+
+def _events(files: list[Keyed], manifest: Manifest, options: ReadOptions | None) -> Iterator[tuple]:
     """What reading ``files`` finds, in order: per file ``("file", path, key,
     status, state)`` (status "unchanged": nothing follows), its ``("review",
     review)`` and ``("note", error)`` events, ``("failed", error)`` if it ends
     early, then ``("end",)``; ``("unreadable", path, error)`` for a file that
     cannot even be checked."""
-    for path in files:
-        key = str(path.resolve())
+    for path, key in files:
         try:
             status, state = manifest.status(key, path)
         except OSError as e:
@@ -357,12 +361,12 @@ class _File:
 
 
 def _analysed_events(
-    files: list[Path], manifest: Manifest, options: ReadOptions | None, analyzer: Analyzer
+    files: list[Keyed], manifest: Manifest, options: ReadOptions | None, analyzer: Analyzer
 ) -> Iterator[list[tuple]]:
     """The :func:`_events` of reading ``files``, analysed (see :func:`_analysed`),
     produced in a thread, or in a child process for runs over PROCESS_BYTES."""
     size = 0
-    for path in files:
+    for path, _ in files:
         try:
             size += path.stat().st_size
         except OSError:
@@ -373,7 +377,7 @@ def _analysed_events(
 
 
 def _analysed_in_child(
-    files: list[Path], manifest: Manifest, options: ReadOptions | None, analyzer: Analyzer
+    files: list[Keyed], manifest: Manifest, options: ReadOptions | None, analyzer: Analyzer
 ) -> Iterator[list[tuple]]:
     """:func:`_analysed` events produced by a child Python process (a plain
     subprocess, not multiprocessing: that would re-run the caller's main
@@ -464,8 +468,8 @@ class Ingest:
         self.pending[key] = None
         self.report.removed += 1
 
-    def run(self, files: list[Path], analyzer: Analyzer, options: ReadOptions | None, progress: Progress | None) -> None:
-        """Read, analyse and write ``files``; commit at the end."""
+    def run(self, files: list[Keyed], analyzer: Analyzer, options: ReadOptions | None, progress: Progress | None) -> None:
+        """Read, analyse and write ``files`` (each with its key); commit at the end."""
         report, done = self.report, 0
         file: _File | None = None  # the file being read
         for events, batch in _analysed_events(files, self.manifest, options, analyzer):

@@ -751,6 +751,59 @@ def test_a_batch_holds_the_postings_whooshs_own_fields_make(text: str) -> None:
     assert [json.loads(r)["id"] for r in batch.columns["review"]] == ["R0", "R1"] and batch.ids == ["R0", "R1"]
 
 
+def postings(folder: Path) -> dict:
+    """Each term's statistics and postings (document, weight, value), as a reader gets them."""
+    out = {}
+    with ReviewIndex.open(folder)._ix.reader() as reader:
+        for name, text in reader.all_terms():
+            info, found = reader.term_info(name, text), []
+            matcher = reader.postings(name, text)
+            while matcher.is_active():
+                found.append((matcher.id(), matcher.weight(), matcher.value() or None))  # no value: None or ""
+                matcher.next()
+            stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight())
+            out[name, text] = stats, found
+    return out
+
+
+def test_terms_numbered_across_batches_and_anew_index_the_same_postings(tmp_path: Path, monkeypatch) -> None:
+    # Batches name only the terms new to the run, and the numbering starts
+    # again from 0 past NUMBERS_HELD terms; small batches, numbering started
+    # anew every few batches and commits between must give the same index.
+    from searcher import batch
+
+    ReviewIndex.create(tmp_path / "one").add_paths([NSMC_SAMPLE])
+    monkeypatch.setattr(writing, "CHUNK", 7)
+    monkeypatch.setattr(batch, "NUMBERS_HELD", 60)
+    anew = []
+    real_take = batch.TermNumbers.take_new
+
+    def take_new(numbers):
+        first, keys = real_take(numbers)
+        anew.append(first == 0)
+        return first, keys
+
+    monkeypatch.setattr(batch.TermNumbers, "take_new", take_new)
+    ReviewIndex.create(tmp_path / "many").add_paths([NSMC_SAMPLE], batch_size=50)
+    assert len(anew) > 20 and sum(anew) > 5
+    one, many = ReviewIndex.open(tmp_path / "one"), ReviewIndex.open(tmp_path / "many")
+    assert len(one) == len(many) > 100 and len(list(many._ix._segments())) > 1
+    assert found_by(one, "연기") == found_by(many, "연기") != []
+    assert by_review(tmp_path / "one") == by_review(tmp_path / "many")
+
+
+def by_review(folder: Path) -> dict:
+    """Each term's postings as (review id, weight, value), whatever the document numbers."""
+    from searcher.schema import stored_reviews
+
+    with ReviewIndex.open(folder)._ix.reader() as reader:
+        review = stored_reviews(reader)
+        return {
+            term: sorted((review(doc)["id"], weight, value) for doc, weight, value in found)
+            for term, (_, found) in postings(folder).items()
+        }
+
+
 def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path: Path, monkeypatch) -> None:
     # revsearch pools batches' postings in arrays and writes them a term at a
     # time; its segments, and one merged from them with a review deleted, must
@@ -787,7 +840,7 @@ def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path:
     class Whooshs(WhooshSegmentWriter):
         pooled = 0  # Whoosh's own pool spills to disk: never a reason to commit
 
-        def add_batch(self, batch, start: int, end: int, files: list) -> None:
+        def add_batch(self, batch, start: int, end: int, files: list, keys) -> None:
             """Each review to Whoosh's own add_document, as its values (read back from its JSON)."""
             if not hasattr(self, "shared"):
                 # revsearch's writer shares the encoding of each lone position, so
@@ -813,20 +866,6 @@ def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path:
                     fields["file"] = file
                 self.add_document(**fields)
 
-    def postings(folder: str) -> dict:
-        """Each term's statistics and postings (document, weight, value), as a reader gets them."""
-        out = {}
-        with ReviewIndex.open(tmp_path / folder)._ix.reader() as reader:
-            for name, text in reader.all_terms():
-                info, found = reader.term_info(name, text), []
-                matcher = reader.postings(name, text)
-                while matcher.is_active():
-                    found.append((matcher.id(), matcher.weight(), matcher.value() or None))  # no value: None or ""
-                    matcher.next()
-                stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight())
-                out[name, text] = stats, found
-        return out
-
     as_written = build("as written")
     monkeypatch.setattr(segment, "COMPRESS_FROM", 0)
     monkeypatch.setattr(segment, "INLINE", False)
@@ -837,7 +876,7 @@ def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path:
     assert {"pst", "trm", "_body_len.col", "review.col", "date.col", "rating.col"} <= set(ours[1][0])
     assert ours == theirs
     assert as_written[1][0]["pst"] != theirs[1][0]["pst"]
-    assert len(postings("as written")) > 1000 and postings("as written") == postings("whoosh")
+    assert len(postings(tmp_path / "as written")) > 1000 and postings(tmp_path / "as written") == postings(tmp_path / "whoosh")
 
 
 def test_a_review_id_repeated_in_one_run_keeps_the_later_copy(tmp_path: Path) -> None:
