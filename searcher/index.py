@@ -27,7 +27,7 @@ from .review import Review
 from .ranking import RERANK_DEPTH, rerank, weighting
 from .schema import analyzer_of, build_schema, stored_reviews
 from .options import BATCH_SIZE, SORTS
-from .writing import IndexingInterrupted, Ingest, IngestReport, Progress, ReviewWriter, rare_collections
+from .writing import Analysis, IndexingInterrupted, Ingest, IngestReport, Progress, ReviewWriter, rare_collections
 
 
 
@@ -192,23 +192,24 @@ class ReviewIndex:
                 except ReadError as e:
                     if not manifest.under([root]):  # a path indexed before and now gone is a removal
                         report.note(e)
-            own = self.path.resolve()
-            resolved = [(f, f.resolve()) for f in files]
-            keyed = [(f, str(r)) for f, r in resolved if own not in r.parents]  # never the index's own files
-            seen = {key for _, key in keyed}
-            gone = [f for f in manifest.under([r.resolve() for r in roots]) if f not in seen]
-            ingest = Ingest(self._ix, manifest, report, batch_size)
-            try:
-                for key in gone:
-                    ingest.remove(key)
-                with rare_collections():
-                    ingest.run(keyed, self.analyzer, options, progress)
-            except KeyboardInterrupt:
-                ingest.cancel()
-                raise IndexingInterrupted(report) from None
-            except BaseException:
-                ingest.cancel()
-                raise
+            with Analysis(files, self.analyzer) as analysis:  # a large run's Kiwi starts loading now
+                own = self.path.resolve()
+                resolved = [(f, f.resolve()) for f in files]
+                keyed = [(f, str(r)) for f, r in resolved if own not in r.parents]  # never the index's own files
+                seen = {key for _, key in keyed}
+                gone = [f for f in manifest.under([r.resolve() for r in roots]) if f not in seen]
+                ingest = Ingest(self._ix, manifest, report, batch_size)
+                try:
+                    for key in gone:
+                        ingest.remove(key)
+                    with rare_collections():
+                        ingest.run(keyed, analysis, options, progress)
+                except KeyboardInterrupt:
+                    ingest.cancel()
+                    raise IndexingInterrupted(report) from None
+                except BaseException:
+                    ingest.cancel()
+                    raise
         return report
 
     # ------------------------------------------------------------ searching

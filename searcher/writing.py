@@ -360,39 +360,86 @@ class _File:
     failed: bool = False
 
 
-def _analysed_events(
-    files: list[Keyed], manifest: Manifest, options: ReadOptions | None, analyzer: Analyzer
-) -> Iterator[list[tuple]]:
-    """The :func:`_events` of reading ``files``, analysed (see :func:`_analysed`),
-    produced in a thread, or in a child process for runs over PROCESS_BYTES."""
-    size = 0
-    for path, _ in files:
-        try:
-            size += path.stat().st_size
-        except OSError:
-            pass  # reported when the file's turn comes
-    if size > PROCESS_BYTES:
-        return _analysed_in_child(files, manifest, options, analyzer)
-    return ahead(_analysed(_events(files, manifest, options), analyzer))
+class Analysis:
+    """Where a run's files are read and analysed (see :func:`_analysed`): in a
+    thread, or, for runs reading over PROCESS_BYTES, in a child process
+    (see :func:`_analysed_in_child`). The child starts at once, given only
+    the files' paths, so that its Kiwi loads (2–3 s, one core) while the run
+    is prepared (paths resolved, the manifest compared); it is stopped if it
+    is never used or the run stops early."""
+
+    def __init__(self, files: list[Path], analyzer: Analyzer):
+        self.analyzer = analyzer
+        size = 0
+        for path in files:
+            try:
+                size += path.stat().st_size
+            except OSError:
+                pass  # reported when the file's turn comes
+        self._child = _start_child(analyzer) if size > PROCESS_BYTES else None
+
+    def __enter__(self) -> Analysis:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._child is not None:
+            _stop(self._child)
+
+    def frames(self, files: list[Keyed], manifest: Manifest, options: ReadOptions | None) -> Iterator[Frame]:
+        """The :func:`_events` of reading ``files``, analysed, in frames."""
+        if self._child is None:
+            return ahead(_analysed(_events(files, manifest, options), self.analyzer))
+        return _analysed_in_child(self._child, files, manifest, options)
 
 
-def _analysed_in_child(
-    files: list[Keyed], manifest: Manifest, options: ReadOptions | None, analyzer: Analyzer
-) -> Iterator[list[tuple]]:
-    """:func:`_analysed` events produced by a child Python process (a plain
-    subprocess, not multiprocessing: that would re-run the caller's main
-    script). Pickles go over its stdout, each after its length. A thread takes
-    them off the pipe as they come, up to FRAMES_AHEAD: the child goes on
-    analysing while the writer commits, which takes seconds. The child is
-    stopped if the caller stops early."""
+def _start_child(analyzer: Analyzer) -> subprocess.Popen:
+    """The child process of :func:`_analysed_in_child` (a plain subprocess, not
+    multiprocessing: that would re-run the caller's main script), given its
+    analyzer, whose model it loads while it waits for its files."""
     child = subprocess.Popen(
         [sys.executable, "-c", "from searcher.writing import _child; _child()"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_environment(),
     )
+    _give(child, analyzer)
+    return child
+
+
+def _give(child: subprocess.Popen, item: object, last: bool = False) -> None:
+    """Send ``item`` pickled to the child's stdin (closed after the ``last``).
+    A child that has died is not an error here: reading its frames says so."""
+    try:
+        pickle.dump(item, child.stdin)
+        if last:
+            child.stdin.close()
+        else:
+            child.stdin.flush()
+    except BrokenPipeError:
+        pass
+
+
+def _stop(child: subprocess.Popen) -> None:
+    """Stop the child if it is still running, and wait for it."""
+    if child.poll() is None:
+        child.kill()
+    child.wait()
+    for pipe in (child.stdin, child.stdout):
+        try:
+            pipe.close()
+        except BrokenPipeError:
+            pass  # what the child never read
+
+
+def _analysed_in_child(
+    child: subprocess.Popen, files: list[Keyed], manifest: Manifest, options: ReadOptions | None
+) -> Iterator[Frame]:
+    """:func:`_analysed` frames produced by the child, which is given its
+    files now. Pickles come over its stdout, each after its length. A thread
+    takes them off the pipe as they come, up to FRAMES_AHEAD: the child goes
+    on analysing while the writer commits, which takes seconds. The child is
+    stopped if the caller stops early."""
     frames = ahead(_frames(child.stdout), FRAMES_AHEAD)
     try:
-        pickle.dump((files, manifest.path.parent, options, analyzer), child.stdin)
-        child.stdin.close()
+        _give(child, (files, manifest.path.parent, options), last=True)
         for frame in frames:
             if frame is None:
                 raise RevsearchError(f"the analysis process stopped unexpectedly (exit code {child.wait()})")
@@ -406,8 +453,7 @@ def _analysed_in_child(
         if child.poll() is None:
             child.kill()
         frames.close()  # its thread ends at the end of the pipe
-        child.wait()
-        child.stdout.close()
+        _stop(child)
 
 
 def _frames(pipe: BinaryIO) -> Iterator[bytes | None]:
@@ -429,16 +475,18 @@ def _send(out: BinaryIO, item: object) -> None:
 
 
 def _child() -> None:
-    """The child process of :func:`_analysed_in_child`: reads the job from
-    stdin, sends lists of events, then None, or the traceback of what went
+    """The child process of :func:`_analysed_in_child`: reads its analyzer,
+    then its files, from stdin, sends frames, then None, or the traceback of what went
     wrong. The manifest of the index is read as the parent read it (the run
     has not saved it yet). Ctrl-C is the parent's to handle; anything else
     printing to stdout is sent to stderr, away from the frames."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    files, folder, options, analyzer = pickle.load(sys.stdin.buffer)
     try:
+        analyzer = pickle.load(sys.stdin.buffer)
+        analyzer.model()  # loaded before the files come: the parent is meanwhile preparing them
+        files, folder, options = pickle.load(sys.stdin.buffer)
         with rare_collections():
             for frame in _analysed(_events(files, Manifest(folder), options), analyzer):
                 _send(out, frame)
@@ -468,11 +516,11 @@ class Ingest:
         self.pending[key] = None
         self.report.removed += 1
 
-    def run(self, files: list[Keyed], analyzer: Analyzer, options: ReadOptions | None, progress: Progress | None) -> None:
+    def run(self, files: list[Keyed], analysis: Analysis, options: ReadOptions | None, progress: Progress | None) -> None:
         """Read, analyse and write ``files`` (each with its key); commit at the end."""
         report, done = self.report, 0
         file: _File | None = None  # the file being read
-        for events, batch in _analysed_events(files, self.manifest, options, analyzer):
+        for events, batch in analysis.frames(files, self.manifest, options):
             self._batch, self._files, self._written = batch, [], 0
             for event in events:
                 kind = event[0]
