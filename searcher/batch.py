@@ -26,7 +26,7 @@ TEXTS = ("title", "body", "keywords", "category")
 NO_VALUE = -1
 #: Terms a run's TermNumbers holds before it starts again from 0, which bounds
 #: its memory (and the writer's copy of the keys) however long the run.
-NUMBERS_HELD = 1 << 21
+NUMBERS_HELD = 1 << 20
 
 
 @dataclass
