@@ -215,6 +215,7 @@ def _put(table: dict[str, list[Any]], name: str, doc: int, value: Any, fill: Any
         values.extend([fill] * (doc - len(values)))
     values.append(value)
 
+
 def _exact(field: FieldType, value: Any) -> tuple[list[tuple[bytes, float]], Any]:
     """The terms (bytes, weight) an exact-value field indexes of a value, and
     its column value (None: no column). Kept for the batch: dates, ratings and

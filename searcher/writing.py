@@ -363,10 +363,10 @@ class _File:
 class Analysis:
     """Where a run's files are read and analysed (see :func:`_analysed`): in a
     thread, or, for runs reading over PROCESS_BYTES, in a child process
-    (see :func:`_analysed_in_child`). The child starts at once, given only
-    the files' paths, so that its Kiwi loads (2–3 s, one core) while the run
-    is prepared (paths resolved, the manifest compared); it is stopped if it
-    is never used or the run stops early."""
+    (see :func:`_analysed_in_child`). The child starts as soon as the files
+    are listed and loads Kiwi (2–3 s, one core) while the run is prepared
+    (paths resolved, the manifest compared); it is stopped if it is never
+    used or the run stops early."""
 
     def __init__(self, files: list[Path], analyzer: Analyzer):
         self.analyzer = analyzer
@@ -451,8 +451,8 @@ def _analysed_in_child(
             yield item
     finally:
         if child.poll() is None:
-            child.kill()
-        frames.close()  # its thread ends at the end of the pipe
+            child.kill()  # first, so that the thread reading the pipe meets its end
+        frames.close()
         _stop(child)
 
 
@@ -476,10 +476,10 @@ def _send(out: BinaryIO, item: object) -> None:
 
 def _child() -> None:
     """The child process of :func:`_analysed_in_child`: reads its analyzer,
-    then its files, from stdin, sends frames, then None, or the traceback of what went
-    wrong. The manifest of the index is read as the parent read it (the run
-    has not saved it yet). Ctrl-C is the parent's to handle; anything else
-    printing to stdout is sent to stderr, away from the frames."""
+    then its files, from stdin, sends frames, then None, or the traceback of
+    what went wrong. The manifest of the index is read as the parent read it
+    (the run has not saved it yet). Ctrl-C is the parent's to handle; anything
+    else printing to stdout is sent to stderr, away from the frames."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
