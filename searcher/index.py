@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -19,7 +20,7 @@ from . import matching
 from .highlight import Wanted, passages
 from .lock import WriteLock
 from .manifest import Manifest
-from .meta import IndexMeta, foreign_files, has_index, index_files
+from .meta import IndexMeta, foreign_files, has_index, index_files, remove, remove_leftovers
 from .query import CompiledQuery, parse
 from .readers import ReadOptions, iter_source_files
 from .results import Hit, Passage, Results
@@ -66,7 +67,7 @@ class ReviewIndex:
             folder.mkdir(parents=True, exist_ok=True)
             with WriteLock(folder, wait, on_wait):
                 for old in index_files(folder):
-                    old.unlink()
+                    remove(old)
                 # what the index records of itself first: a crash before Whoosh's table of
                 # contents is written leaves no index, and the next run creates one
                 IndexMeta.current(analyzer.user_dict).write(folder)
@@ -132,8 +133,13 @@ class ReviewIndex:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _lock(self) -> WriteLock:
-        return WriteLock(self.path, self.wait, self.on_wait)
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        """The index's write lock, held for a writing method; what a writer
+        killed part way left is cleared first."""
+        with WriteLock(self.path, self.wait, self.on_wait):
+            remove_leftovers(self.path)
+            yield
 
     # --------------------------------------------------------------- adding
 

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,6 +27,10 @@ ANALYSIS_VERSION = 2
 META_FILE = "revsearch.json"
 #: Files in an index folder that are revsearch's (or Whoosh's, on its behalf).
 _OURS = re.compile(r"(revsearch|files)\.json(\.tmp)?|revsearch\.lock|MAIN_WRITELOCK|_?MAIN[_.][\w.]+|README\.md|\.gitignore")
+#: What a writer killed part way leaves, which no reader uses: Whoosh's folder of pooled postings
+#: (``MAIN.tmp/``), a table of contents written but not yet renamed (``_MAIN_3.toc.1733212345.6``),
+#: and the temporary copies of revsearch's records.
+_LEFTOVERS = re.compile(r"MAIN\.tmp|_MAIN_\d+\.toc\.[\d.]+|(revsearch|files)\.json\.tmp")
 
 
 @dataclass(frozen=True)
@@ -85,8 +90,27 @@ def foreign_files(folder: Path) -> list[str]:
 
 
 def index_files(folder: Path) -> list[Path]:
-    """The files of an index in ``folder`` (what a rebuild deletes), READMEs aside."""
-    return [p for p in folder.iterdir() if _OURS.fullmatch(p.name) and p.name not in ("README.md", ".gitignore", "revsearch.lock")]
+    """The files (and Whoosh's temporary folder) of an index in ``folder``: what a
+    rebuild deletes, READMEs and the lock aside. Tables of contents come first, so
+    a rebuild cut short leaves no index rather than one missing its segments."""
+    ours = [p for p in folder.iterdir() if _OURS.fullmatch(p.name) and p.name not in ("README.md", ".gitignore", "revsearch.lock")]
+    return sorted(ours, key=lambda p: not p.name.endswith(".toc"))
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Delete what a writer killed part way left in ``folder`` (see _LEFTOVERS);
+    called with the index's write lock held, so no writer is using them."""
+    for path in folder.iterdir():
+        if _LEFTOVERS.fullmatch(path.name):
+            remove(path)
+
+
+def remove(path: Path) -> None:
+    """Delete a file, or a folder with what it holds."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def write_atomic(path: Path, text: str) -> None:

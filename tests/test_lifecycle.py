@@ -136,6 +136,33 @@ def test_sigkill_at_any_point_then_a_final_run_leaves_exactly_the_reviews(tmp_pa
     assert check(tmp_path / "ix").problems == []
 
 
+def kill_while_writing(*args: str, cwd: Path) -> None:
+    """Run `revsearch` and SIGKILL it while its Whoosh writer has its temporary folder open."""
+    proc = revsearch(*args, cwd=cwd)
+    deadline = time.monotonic() + 60
+    while not (cwd / "ix" / "MAIN.tmp").is_dir() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (cwd / "ix" / "MAIN.tmp").is_dir(), "the run ended before it could be killed while writing"
+
+
+@pytest.mark.parametrize("next_run", [["--rebuild"], []])
+def test_whatever_a_killed_run_leaves_the_next_run_cleans(tmp_path: Path, next_run: list[str]) -> None:
+    ids = write_reviews(tmp_path / "src", 20, 60)
+    index = ["index", "src", "--index", "ix", "--batch-size", "300"]
+    kill_while_writing(*index, cwd=tmp_path)
+    kill_while_writing(*index, "--rebuild", cwd=tmp_path)
+    toc = max((tmp_path / "ix").glob("_MAIN_*.toc"), default=None)
+    if toc is not None:  # as if killed between writing a table of contents and renaming it
+        (toc.parent / f"{toc.name}.1733212345.6").write_bytes(toc.read_bytes())
+    final = run(*index, *next_run, cwd=tmp_path)
+    assert final.returncode == 0, final.stderr
+    assert set(all_ids(tmp_path / "ix")) == ids
+    assert check(tmp_path / "ix").problems == []
+    assert not [p.name for p in (tmp_path / "ix").iterdir() if p.name == "MAIN.tmp" or ".toc." in p.name]
+
+
 @pytest.mark.parametrize("step", ["record", "table of contents"])
 def test_a_crash_while_an_index_is_created_leaves_none_and_the_next_run_creates_it(
     tmp_path: Path, monkeypatch, step: str
