@@ -191,18 +191,12 @@ class ReviewIndex:
         roots = [Path(p).absolute() for p in paths]
         with self._lock():
             manifest = Manifest(self.path)
-            files: list[Path] = []
-            for root in roots:
-                try:
-                    files.extend(iter_source_files([root]))
-                except ReadError as e:
-                    if not manifest.under([root]):  # a path indexed before and now gone is a removal
-                        report.note(e)
+            files, unlisted = _listed(roots, manifest, report)
             with Analysis(files, self.analyzer) as analysis:  # a large run's Kiwi starts loading now
                 own = self.path.resolve()
                 resolved = [(f, f.resolve()) for f in files]
                 keyed = [(f, str(r)) for f, r in resolved if own not in r.parents]  # never the index's own files
-                seen = {key for _, key in keyed}
+                seen = {key for _, key in keyed} | set(manifest.under(unlisted))
                 gone = [f for f in manifest.under([r.resolve() for r in roots]) if f not in seen]
                 ingest = Ingest(self._ix, manifest, report, batch_size)
                 try:
@@ -296,6 +290,28 @@ class ReviewIndex:
         found = passages(wanted, self.analyzer)
         bodies, titles = found[: len(reviews)], found[len(reviews) :]
         return [body + [p for p in title if p.highlights] for body, title in zip(bodies, titles)]
+
+
+def _listed(roots: list[Path], manifest: Manifest, report: IngestReport) -> tuple[list[Path], list[Path]]:
+    """The files to read under ``roots``, and the folders and entries that could
+    not be listed or examined (resolved): the files recorded under those are
+    kept as they are, not removed as if gone. What cannot be listed is reported;
+    a root that does not exist is reported only if nothing was indexed from it
+    (else its files are removals)."""
+    files: list[Path] = []
+    unlisted: list[Path] = []
+    for root in roots:
+        try:
+            for found in iter_source_files([root]):
+                if isinstance(found, ReadError):
+                    report.note(found)
+                    unlisted.append(Path(found.path).resolve())
+                else:
+                    files.append(found)
+        except ReadError as e:
+            if not manifest.under([root]):
+                report.note(e)
+    return files, unlisted
 
 
 def _refuse_foreign(folder: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -202,6 +203,50 @@ def test_ctrl_c_or_sigterm_reports_what_was_committed(tmp_path: Path, sig: int) 
     assert 0 < len(got) < len(ids) and len(set(got)) == len(got)
     assert run("index", "src", "--index", "ix", cwd=tmp_path).returncode == 0
     assert set(all_ids(tmp_path / "ix")) == ids
+
+
+# ------------------------------------------------------------ unreadable
+
+
+def unprivileged() -> list[str]:
+    """A command prefix under which file permissions hold: root ignores them, so
+    its capabilities to do so are dropped."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("root without setpriv: file permissions cannot be tested")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def test_what_cannot_be_read_is_reported_and_the_walk_goes_on_and_nothing_is_removed(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    for name, rid in (("a.jsonl", "a"), ("m/b.jsonl", "b"), ("m/c.jsonl", "c"), ("y.jsonl", "y"), ("z.jsonl", "z")):
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (src / name).write_text(json.dumps({"id": rid, "review": "사과 맛이 좋았다"}) + "\n", encoding="utf-8")
+    index = [*unprivileged(), sys.executable, "-m", "searcher.cli", "index", "src", "--index", "ix"]
+
+    def index_with_denied(*denied: str) -> str:
+        for name in denied:
+            (src / name).chmod(0)
+        try:
+            result = subprocess.run(index, cwd=tmp_path, capture_output=True, text=True)
+        finally:
+            for name in denied:
+                (src / name).chmod(0o755)
+        assert "Traceback" not in result.stderr
+        return result.stderr
+
+    first = index_with_denied("m", "y.jsonl")
+    assert sorted(all_ids(tmp_path / "ix")) == ["a", "z"]  # z sorts after the folder that cannot be listed
+    assert "src/m: cannot list folder: Permission denied" in first
+    assert "src/y.jsonl: cannot read file: Permission denied" in first
+    assert run("index", "src", "--index", "ix", cwd=tmp_path).returncode == 0
+    assert sorted(all_ids(tmp_path / "ix")) == ["a", "b", "c", "y", "z"]
+    again = index_with_denied("m", "y.jsonl")
+    assert "src/m: cannot list folder: Permission denied" in again
+    assert ", 0 removed" in again
+    assert sorted(all_ids(tmp_path / "ix")) == ["a", "b", "c", "y", "z"]
 
 
 # --------------------------------------------------------------- concurrency

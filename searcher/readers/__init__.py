@@ -84,13 +84,15 @@ _NON_SPACE = re.compile(r"\S")
 SUPPORTED_EXTENSIONS = frozenset(_READERS) | frozenset(_RECORD_READERS)
 
 
-def iter_source_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+def iter_source_files(paths: Iterable[str | Path]) -> Iterator[Path | ReadError]:
     """The files to read for the given files and folders.
 
     A file is yielded as is, whatever its extension: the user named it. A folder
     is walked recursively in sorted order for files with a supported extension,
     skipping hidden entries (names starting with ``.``); symlinked folders are
-    not followed, so a link cycle cannot make the walk endless.
+    not followed, so a link cycle cannot make the walk endless. A folder or
+    entry that cannot be listed or examined is yielded as a ReadError naming it,
+    and the walk goes on; a given path that does not exist is raised.
     """
     for given in paths:
         path = Path(given)
@@ -104,18 +106,24 @@ def iter_source_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             raise ReadError(path, "no such file or folder")
 
 
-def _walk(folder: Path) -> Iterator[Path]:
+def _walk(folder: Path) -> Iterator[Path | ReadError]:
     try:
         entries = sorted(folder.iterdir())
     except OSError as exc:
-        raise ReadError(folder, f"cannot list folder: {exc.strerror or exc}") from exc
+        yield ReadError(folder, f"cannot list folder: {exc.strerror or exc}")
+        return
     for entry in entries:
         if entry.name.startswith("."):
             continue
-        if entry.is_dir():
-            if not entry.is_symlink():
-                yield from _walk(entry)
-        elif entry.suffix.lower() in SUPPORTED_EXTENSIONS and entry.is_file():
+        try:
+            is_dir = entry.is_dir() and not entry.is_symlink()
+            wanted = not is_dir and entry.suffix.lower() in SUPPORTED_EXTENSIONS and entry.is_file()
+        except OSError as exc:  # is_dir and is_file raise for a permission denied, not for a missing entry
+            yield ReadError(entry, f"cannot read: {exc.strerror or exc}")
+            continue
+        if is_dir:
+            yield from _walk(entry)
+        elif wanted:
             yield entry
 
 
