@@ -4,6 +4,7 @@ that imports nothing heavy, so that `revsearch` starts without loading Whoosh or
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 #: The orders ``ReviewIndex.search`` can sort by.
@@ -18,3 +19,14 @@ def child_environment() -> dict[str, str]:
     wherever it runs: an install, an editable checkout, or a PYTHONPATH."""
     package_root = str(Path(__file__).resolve().parent.parent)
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+
+
+def python_command(module: str, function: str, *args: str) -> list[str]:
+    """The command of a child Python process that runs ``module.function()``
+    (which reads ``args`` from ``sys.argv[1:]``). `python -c` and `python -m`
+    put the working folder first on ``sys.path``, where a ``kiwipiepy.py``
+    among the files being indexed would be imported and run: it is taken off
+    before anything else is imported (``-I`` would also drop PYTHONPATH, which
+    :func:`child_environment` needs)."""
+    code = f"import sys\nif sys.path[:1] == ['']: del sys.path[0]\nfrom {module} import {function}\n{function}()"
+    return [sys.executable, "-c", code, *args]

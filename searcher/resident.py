@@ -3,8 +3,8 @@ answers the searches of later `revsearch query` processes over a Unix domain
 socket, so that each of them does not pay Kiwi's load (~2.5 s).
 
 The client side (:func:`search`, :func:`ask`, :func:`servers`, :func:`stop`)
-imports only light modules; the server (:func:`serve`, started detached as
-``python -m searcher.resident INDEX``) imports the index and Kiwi.
+imports only light modules; the server (:func:`serve`, started detached by
+:func:`_main`) imports the index and Kiwi.
 
 There is one server per index and revsearch build. Its socket lies in a private
 folder of the user (``$REVSEARCH_RUNTIME_DIR``, else ``$XDG_RUNTIME_DIR/revsearch``,
@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import __version__
 from .errors import QueryError, ResidentUnavailable, RevsearchError
 from .meta import META_FILE, has_index
-from .options import child_environment
+from .options import child_environment, python_command
 
 if TYPE_CHECKING:  # pragma: no cover
     from .index import ReviewIndex
@@ -254,12 +254,12 @@ def _start(where: Place) -> socket.socket | None:
 
 
 def _spawn(where: Place) -> bool:
-    """Start ``python -m searcher.resident INDEX`` detached (its own session,
+    """Start the server (:func:`_main`) detached (its own session,
     stdin and stdout closed, stderr to the log, running this very package) and
     wait for it to bind its socket; True once a server listens there."""
     with open(where.log, "wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "searcher.resident", str(where.index)],
+            python_command("searcher.resident", "_main", str(where.index)),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, cwd="/", env=child_environment(),
             start_new_session=True,
         )
@@ -495,10 +495,12 @@ def _log(message: str) -> None:
     print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
-def _main(argv: list[str]) -> None:
-    """``python -m searcher.resident INDEX``, as the client starts it: prints
-    ``ready`` (or ``taken``, when another server holds the socket) on stdout once
-    bound, closes stdout, and serves. SIGTERM stops it cleanly."""
+def _main() -> None:
+    """``python -m searcher.resident INDEX`` (the client starts it with
+    options.python_command): prints ``ready`` (or ``taken``, when another
+    server holds the socket) on stdout once bound, closes stdout, and serves.
+    SIGTERM stops it cleanly."""
+    argv = sys.argv[1:]
     if len(argv) != 1:
         raise SystemExit("usage: python -m searcher.resident INDEX")
 
@@ -513,4 +515,4 @@ def _main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    _main(sys.argv[1:])
+    _main()

@@ -34,7 +34,7 @@ from .analysis import SURROGATES, Analyzer
 from .batch import Batch, BatchBuilder, TermNumbers
 from .errors import IndexLockedError, ReadError, RevsearchError
 from .manifest import FileState, Manifest
-from .options import BATCH_SIZE, child_environment
+from .options import BATCH_SIZE, child_environment, python_command
 from .readers import ReadOptions, read_file
 from .review import Review
 from .schema import build_schema
@@ -397,7 +397,7 @@ def _start_child(analyzer: Analyzer) -> subprocess.Popen:
     multiprocessing: that would re-run the caller's main script), given its
     analyzer, whose model it loads while it waits for its files."""
     child = subprocess.Popen(
-        [sys.executable, "-c", "from searcher.writing import _child; _child()"],
+        python_command("searcher.writing", "_child"),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_environment(),
     )
     _give(child, analyzer)

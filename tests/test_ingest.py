@@ -13,6 +13,8 @@ import codecs
 import json
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -702,6 +704,19 @@ def test_a_child_process_that_dies_is_a_clear_error_and_nothing_is_half_written(
     assert len(ix) == 0
     monkeypatch.delenv("PYTHONPATH")
     assert len(ix.add_paths([src], batch_size=100).skipped) == 0 and len(ix) == 300  # once that is gone, the run completes
+
+
+def test_modules_in_the_folder_being_indexed_never_run(tmp_path: Path) -> None:
+    # a run over 16 MB analyses in a child Python, which must not import what lies in the working folder
+    for name in ("kiwipiepy.py", "numpy.py", "searcher.py"):
+        write(tmp_path / name, f"import pathlib\npathlib.Path({str(tmp_path / 'RAN')!r}).write_text({name!r})\n")
+    write(tmp_path / "blank.txt", " " * (17 << 20))  # large enough for the child; no review in it
+    write(tmp_path / "r.jsonl", '{"id": "r1", "review": "사과 맛이 좋았다"}\n')
+    script = Path(sys.executable).parent / "revsearch"  # as a user runs it: `python -m` would put the folder first too
+    result = subprocess.run([str(script), "index", ".", "--index", "ix"], cwd=tmp_path, capture_output=True, text=True)
+    assert not (tmp_path / "RAN").exists(), (tmp_path / "RAN").read_text()
+    assert result.returncode == 0, result.stderr
+    assert [h.id for h in ReviewIndex.open(tmp_path / "ix").search("사과")] == ["r1"]
 
 
 @pytest.mark.parametrize(

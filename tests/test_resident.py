@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from searcher import QueryError, Review, ReviewIndex, resident
 from searcher.cli import main
+from searcher.options import python_command
 
 from .conftest import CORPUS
 
@@ -74,7 +75,7 @@ def ids(results: dict) -> list[str]:
 
 def server_processes(index: Path) -> list[int]:
     """Pids of the running resident servers of ``index``."""
-    wanted = [sys.executable, "-m", "searcher.resident", str(index.resolve())]
+    wanted = python_command("searcher.resident", "_main", str(index.resolve()))
     pids = []
     for entry in Path("/proc").iterdir():
         try:
