@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Sequ
 from whoosh.analysis import Token, Tokenizer
 
 from .errors import RevsearchError
+from .review import SURROGATES
 
 if TYPE_CHECKING:  # pragma: no cover
     from kiwipiepy import Kiwi
@@ -211,7 +212,6 @@ def _pieces(text: str) -> list[tuple[int, str]]:
 
 
 #: Lone surrogates: they cannot be encoded, so neither Kiwi nor an output stream takes them.
-SURROGATES = re.compile("[\ud800-\udfff]")
 #: A character repeated this often is elongation (ㅋㅋㅋ, 오오오, !!!) or junk.
 _RUN = re.compile(r"(.)\1{8,}", re.DOTALL)
 

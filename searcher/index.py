@@ -19,7 +19,7 @@ from .errors import IndexDamagedError, IndexNotFoundError, QueryError, ReadError
 from . import matching
 from .highlight import Wanted, passages
 from .lock import WriteLock
-from .manifest import Manifest
+from .manifest import Manifest, file_key
 from .meta import IndexMeta, foreign_files, has_index, index_files, remove, remove_leftovers
 from .query import CompiledQuery, parse
 from .readers import ReadOptions, iter_source_files
@@ -195,7 +195,7 @@ class ReviewIndex:
             with Analysis(files, self.analyzer) as analysis:  # a large run's Kiwi starts loading now
                 own = self.path.resolve()
                 resolved = [(f, f.resolve()) for f in files]
-                keyed = [(f, str(r)) for f, r in resolved if own not in r.parents]  # never the index's own files
+                keyed = [(f, file_key(r)) for f, r in resolved if own not in r.parents]  # never the index's own files
                 seen = {key for _, key in keyed} | set(manifest.under(unlisted))
                 gone = [f for f in manifest.under([r.resolve() for r in roots]) if f not in seen]
                 ingest = Ingest(self._ix, manifest, report, batch_size)

@@ -28,6 +28,18 @@ class FileState:
     reviews: int = 0
 
 
+def file_key(path: Path) -> str:
+    """A file's key in the manifest and the index, from its resolved path: the
+    path as text, bytes of a name that is not UTF-8 (from another system)
+    written as ``\\xNN``, so that the key can be stored."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return text
+
+
 def digest(path: Path) -> str:
     """sha1 of the file's content, read in chunks."""
     h = hashlib.sha1()
@@ -65,7 +77,7 @@ class Manifest:
 
     def under(self, roots: list[Path]) -> list[str]:
         """Recorded files that are, or are inside, one of ``roots`` (absolute)."""
-        prefixes = [str(r) for r in roots]
+        prefixes = [file_key(r) for r in roots]
         return [f for f in self.files if any(f == p or f.startswith(p.rstrip(os.sep) + os.sep) for p in prefixes)]
 
     def save(self) -> None:

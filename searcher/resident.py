@@ -17,11 +17,12 @@ soon as no client can find it any more (its socket file removed, or revsearch's
 code changed), so that an old server never holds Kiwi's memory for long.
 ``REVSEARCH_RESIDENT=0`` turns the client off: searches run in the calling process.
 
-Protocol: one request per connection, a JSON line each way. ``{"op": "search",
-"query", "limit", "author", "since", "until", "sort"}`` is answered by
-``{"results": Results.to_dict()}``, ``{"error": {"kind", "message"}}`` (a
-RevsearchError) or ``{"failed": traceback}``; ``{"op": "status"}`` by the
-server's status; ``{"op": "stop"}`` by ``{"stopped": pid}``.
+Protocol: one request per connection, a JSON line each way (in ASCII: see
+:func:`_line`). ``{"op": "search", "query", "limit", "author", "since",
+"until", "sort"}`` is answered by ``{"results": Results.to_dict()}``,
+``{"error": {"kind", "message"}}`` (a RevsearchError) or ``{"failed":
+traceback}``; ``{"op": "status"}`` by the server's status; ``{"op": "stop"}``
+by ``{"stopped": pid}``.
 """
 
 from __future__ import annotations
@@ -227,12 +228,18 @@ def _exchange(conn: socket.socket, request: dict[str, Any]) -> dict[str, Any] | 
     out or answered something that is not a JSON object."""
     with conn:
         try:
-            conn.sendall(json.dumps(request, ensure_ascii=False).encode("utf-8") + b"\n")
+            conn.sendall(_line(request))
             with conn.makefile("rb") as reader:
                 answer = json.loads(reader.readline())
         except (OSError, ValueError):
             return None
     return answer if isinstance(answer, dict) else None
+
+
+def _line(message: dict[str, Any]) -> bytes:
+    """A request or answer as it crosses the socket: a JSON line in ASCII, any
+    text escaped, so that every string, a lone surrogate included, crosses as it is."""
+    return json.dumps(message).encode("ascii") + b"\n"
 
 
 def _start(where: Place) -> socket.socket | None:
@@ -420,7 +427,7 @@ class _Server:
         else:
             answer = {"failed": f"unknown request {op!r}"}
         try:
-            conn.sendall(json.dumps(answer, ensure_ascii=False).encode("utf-8") + b"\n")
+            conn.sendall(_line(answer))
         except OSError:
             pass  # the client left
         return op != "stop"

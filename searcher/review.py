@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+
+#: Lone surrogates: what a JSON escape such as ``"\ud800"`` or a file name that
+#: is not UTF-8 leaves in a str. No text holding one can be encoded, stored or shown.
+SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -41,6 +47,19 @@ class Review:
         data["extra"] = dict(self.extra)
         return data
 
+    def cleaned(self) -> Review:
+        """This review with every lone surrogate in its texts (``extra``
+        included, keys and values at any depth) made U+FFFD; the review itself
+        when it holds none, as nearly all do."""
+        try:  # the common case first, in one C call: text with a lone surrogate cannot be encoded
+            f"{self.id}{self.title}{self.body}{self.author}{self.category}{self.source}{self.item}".encode()
+            if not _dirty(self.keywords) and not _dirty(self.extra):
+                return self
+        except UnicodeEncodeError:
+            pass
+        changes = {name: _cleaned(value) for name, value in self.__dict__.items() if _dirty(value)}
+        return replace(self, **changes)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Review:
         """Inverse of :meth:`to_dict`; unknown keys go to ``extra``."""
@@ -52,6 +71,28 @@ class Review:
         if isinstance(date, str):
             values["date"] = _dt.date.fromisoformat(date) if date else None
         return cls(**values, extra=extra)
+
+
+def _dirty(value: Any) -> bool:
+    """Whether ``value`` (text, or a list or dict of them) holds a lone surrogate."""
+    if isinstance(value, str):
+        return SURROGATES.search(value) is not None
+    if isinstance(value, dict):
+        return any(_dirty(k) or _dirty(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_dirty(v) for v in value)
+    return False
+
+
+def _cleaned(value: Any) -> Any:
+    """``value`` with its lone surrogates made U+FFFD, at any depth."""
+    if isinstance(value, str):
+        return SURROGATES.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_cleaned(k): _cleaned(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_cleaned(v) for v in value]
+    return value
 
 
 def stable_id(path: str | Path, record: int | None = None) -> str:

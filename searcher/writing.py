@@ -30,7 +30,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 from whoosh import index as windex
 from whoosh.index import LockError
 
-from .analysis import SURROGATES, Analyzer
+from .analysis import Analyzer
 from .batch import Batch, BatchBuilder, TermNumbers
 from .errors import IndexLockedError, ReadError, RevsearchError
 from .manifest import FileState, Manifest
@@ -194,7 +194,7 @@ def _analysed(events: Iterable[tuple], analyzer: Analyzer) -> Iterator[Frame]:
     schema, numbers = build_schema(analyzer), TermNumbers()
     out: list[tuple] = []
     builder = BatchBuilder(schema, numbers)
-    valid = (("review", _valid(e[1])) if e[0] == "review" else e for e in events)
+    valid = (("review", e[1].cleaned()) if e[0] == "review" else e for e in events)
     for event, terms in analyzer.stream(valid, lambda e: _texts(e[1]) if e[0] == "review" else ()):
         if event[0] == "review":
             builder.add(event[1], terms)
@@ -212,13 +212,6 @@ def _texts(review: Review) -> tuple[str, str, str, str]:
     Derived keywords are not indexed (see BatchBuilder.add)."""
     keywords = "" if review.keywords_derived else "\n".join(review.keywords)
     return review.title, review.body, keywords, review.category or ""
-
-
-def _valid(review: Review) -> Review:
-    """The review with lone surrogates (from JSON escapes such as ``"\\ud800"``)
-    in its text made U+FFFD, so that it can be written out."""
-    title, body = (SURROGATES.sub("\ufffd", t) if t else t for t in (review.title, review.body))
-    return review if (title, body) == (review.title, review.body) else replace(review, title=title, body=body)
 
 
 # ------------------------------------------------------------------ the writer

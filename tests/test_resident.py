@@ -122,6 +122,15 @@ def test_a_query_error_reads_as_in_the_process(served: Path) -> None:
         assert through.output == here.output and through.output.startswith("Error: ")
 
 
+
+def test_any_string_crosses_to_the_server_and_back(served: Path) -> None:
+    # a lone surrogate (an argument that is not UTF-8) and control characters in the query, echoed in the results
+    for text in ("\udcff사만다", "사만다\x1b[2J\u202e"):
+        answer = served_search(served, text, limit=2)
+        assert answer["query"] == text and answer["total"] >= 1
+        with ReviewIndex.open(served) as ix:
+            assert answer == ix.search(text, 2).to_dict()
+
 def test_an_index_the_server_cannot_use_reads_as_in_the_process(served: Path) -> None:
     meta_file = served / "revsearch.json"
     meta = meta_file.read_text()
