@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,15 @@ from .results import Hit, Passage, Results
 if TYPE_CHECKING:  # pragma: no cover
     from .index import IngestReport
     from .readers import ReadOptions
+
+#: Characters of input (review texts, file names, queries) that a terminal would
+#: act on rather than show: C0 controls (ESC starts the sequences that set its
+#: title, clear the screen or make links), DEL and C1 controls (8-bit CSI and
+#: OSC), the bidirectional overrides that reorder what is shown, and lone
+#: surrogates, which cannot be printed at all.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+#: ...and in JSON, which escapes C0 controls itself, the rest as \u escapes: the same text for a program.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 DEFAULT_INDEX = "index"
 DEFAULT_CORPUS = "corpus"
@@ -80,7 +90,7 @@ def index_cmd(
 
     options = _read_options(fields, encoding)
     err = Console(stderr=True)
-    on_wait = lambda message: err.print(escape(message), soft_wrap=True)  # noqa: E731
+    on_wait = lambda message: err.print(_safe(message), soft_wrap=True)  # noqa: E731
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         opener = ReviewIndex.create if rebuild else ReviewIndex.open_or_create
@@ -96,28 +106,28 @@ def index_cmd(
             def progress(done: int, total: int, path: Path, reviews: int) -> None:
                 elapsed = bar.tasks[task].elapsed or 0.0
                 bar.update(
-                    task, completed=done, total=total, description=f"indexing {path.name}",
+                    task, completed=done, total=total, description=f"indexing {_safe(path.name)}",
                     reviews=reviews, rate=reviews / elapsed if elapsed else 0.0,
                 )
 
             report = ix.add_paths(paths or [DEFAULT_CORPUS], progress=progress, options=options, batch_size=batch_size)
             count = len(ix)
     except IndexingInterrupted as e:
-        err.print(f"[yellow]{escape(str(e))}[/]", soft_wrap=True)
+        err.print(f"[yellow]{_safe(e)}[/]", soft_wrap=True)
         raise SystemExit(130) from e
     except KeyboardInterrupt:
         err.print("[yellow]interrupted before indexing began; nothing was changed[/]")
         raise SystemExit(130) from None
     except RevsearchError as e:
-        raise click.ClickException(str(e)) from e
+        raise Failure(e) from e
     finally:
         signal.signal(signal.SIGTERM, previous)
     if not quiet:
         _print_summary(err, report, index_dir, count)
     if report.reviews_indexed == 0 and report.skipped:
-        raise click.ClickException("nothing was indexed")
+        raise Failure("nothing was indexed")
     if strict and report.skipped:
-        raise click.ClickException(f"{len(report.skipped)} skipped (--strict)")
+        raise Failure(f"{len(report.skipped)} skipped (--strict)")
 
 
 def _read_options(fields: tuple[str, ...], encoding: str | None) -> ReadOptions:
@@ -148,7 +158,7 @@ def _interrupt(signum, frame) -> None:
 def _print_summary(console: Console, report: IngestReport, index_dir: str, count: int) -> None:
     console.print(
         f"[bold]{report.reviews_indexed}[/] reviews indexed from [bold]{report.files_read}[/] files "
-        f"into {escape(index_dir)}/ ({count} reviews in the index); [bold]{len(report.skipped)}[/] skipped",
+        f"into {_safe(index_dir)}/ ({count} reviews in the index); [bold]{len(report.skipped)}[/] skipped",
         soft_wrap=True,
     )
     console.print(
@@ -157,9 +167,9 @@ def _print_summary(console: Console, report: IngestReport, index_dir: str, count
     )
     for label, skips in (("skipped", report.skipped), ("indexed, but", report.warnings)):
         for kind, group in report.by_kind(skips).items():
-            console.print(f"  [yellow]{label} {len(group)}[/]: {escape(kind)}", highlight=False)
+            console.print(f"  [yellow]{label} {len(group)}[/]: {_safe(kind)}", highlight=False)
             for skip in group[:EXAMPLES]:
-                console.print(f"    {skip.where}: {skip.reason}", soft_wrap=True, highlight=False, markup=False)
+                console.print(shown(f"    {skip.where}: {skip.reason}"), soft_wrap=True, highlight=False, markup=False)
             if len(group) > EXAMPLES:
                 console.print(f"    … and {len(group) - EXAMPLES} more", highlight=False)
 
@@ -174,12 +184,12 @@ def check_cmd(index_dir: str) -> None:
     out = Console()
     if report.problems:
         for problem in report.problems:
-            out.print(f"[red]✗[/] {escape(problem)}", soft_wrap=True)
-        raise click.ClickException(
+            out.print(f"[red]✗[/] {_safe(problem)}", soft_wrap=True)
+        raise Failure(
             f"{len(report.problems)} problem(s) in {index_dir}; `revsearch index --rebuild` rebuilds the index"
         )
     out.print(
-        f"[green]✓[/] {escape(index_dir)}: {report.reviews} reviews in {report.segments} segment(s), "
+        f"[green]✓[/] {_safe(index_dir)}: {report.reviews} reviews in {report.segments} segment(s), "
         f"{report.files} files recorded; every review, term and posting was read",
         soft_wrap=True,
     )
@@ -199,9 +209,9 @@ def shell_cmd(index_dir: str, limit: int) -> None:
         ix = ReviewIndex.open(index_dir)
         ix.analyzer.model()  # loads Kiwi now rather than on the first query
     except RevsearchError as e:
-        raise click.ClickException(str(e)) from e
+        raise Failure(e) from e
     history = _history()
-    out.print(f"[dim]{len(ix)} reviews in {escape(index_dir)}/ · empty line or Ctrl-D to quit[/]")
+    out.print(f"[dim]{len(ix)} reviews in {_safe(index_dir)}/ · empty line or Ctrl-D to quit[/]")
     with ix:
         while True:
             try:
@@ -213,7 +223,7 @@ def shell_cmd(index_dir: str, limit: int) -> None:
             try:
                 _render(out, ix.search(query, limit))
             except RevsearchError as e:
-                out.print(f"[red]{escape(str(e))}[/]", soft_wrap=True)
+                out.print(f"[red]{_safe(e)}[/]", soft_wrap=True)
     if history:
         history()
 
@@ -266,9 +276,9 @@ def query_cmd(
             index_dir, query, limit, author=author, since=since, until=until, sort=sort, resident=not no_resident,
         )
     except RevsearchError as e:
-        raise click.ClickException(str(e)) from e
+        raise Failure(e) from e
     if as_json:
-        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        click.echo(json_text(found))
     else:
         _render(Console(), Results.from_dict(found))
 
@@ -288,7 +298,7 @@ def resident_status_cmd() -> None:
     try:
         running = resident.servers()
     except RevsearchError as e:
-        raise click.ClickException(str(e)) from e
+        raise Failure(e) from e
     out = Console(highlight=False)
     if not resident.enabled():
         out.print("resident mode is off (REVSEARCH_RESIDENT)")
@@ -296,7 +306,7 @@ def resident_status_cmd() -> None:
         out.print("no resident server is running")
     for server in running:
         out.print(
-            f"pid {server['pid']}  {escape(server['index'])}  up {server['up_s']:.0f} s, "
+            f"pid {server['pid']}  {_safe(server['index'])}  up {server['up_s']:.0f} s, "
             f"last query {server['idle_s']:.0f} s ago, exits in {server['exits_in_s']:.0f} s",
             soft_wrap=True,
         )
@@ -314,18 +324,18 @@ def resident_stop_cmd(index_dir: str, every: bool) -> None:
             pid = resident.stop(index_dir)
             stopped = [] if pid is None else [pid]
     except RevsearchError as e:
-        raise click.ClickException(str(e)) from e
+        raise Failure(e) from e
     if not stopped:
-        click.echo("no resident server was running" + ("" if every else f" for {index_dir}"))
+        click.echo("no resident server was running" + ("" if every else f" for {shown(index_dir)}"))
     for pid in stopped:
         click.echo(f"stopped the resident server with pid {pid}")
 
 
 def _render(console: Console, results: Results) -> None:
     if not results.hits:
-        console.print(f"No reviews match [bold]{escape(results.query)}[/].")
+        console.print(f"No reviews match [bold]{_safe(results.query)}[/].")
         return
-    console.print(f"[dim]{len(results)} of {results.total} matching reviews for[/] [bold]{escape(results.query)}[/]\n")
+    console.print(f"[dim]{len(results)} of {results.total} matching reviews for[/] [bold]{_safe(results.query)}[/]\n")
     for rank, hit in enumerate(results, 1):
         _render_hit(console, rank, hit)
 
@@ -333,7 +343,7 @@ def _render(console: Console, results: Results) -> None:
 def _render_hit(console: Console, rank: int, hit: Hit) -> None:
     review = hit.review
     titles = [p for p in hit.passages if p.field == "title"]
-    title = _marked(titles[0]) if titles else Text(review.title or review.id)
+    title = _marked(titles[0]) if titles else Text(shown(review.title or review.id))
     console.print(Text(f"{rank}. ", style="bold") + Text.assemble(title, style="bold") + Text(f"  {hit.score:.2f}", style="dim"))
     rating = f"★ {review.rating:g}" if review.rating is not None else None
     date = review.date.isoformat() if review.date else None
@@ -342,21 +352,62 @@ def _render_hit(console: Console, rank: int, hit: Hit) -> None:
     if review.keywords:
         meta.append("#" + " #".join(review.keywords))
     if meta:
-        console.print(Text("   " + " · ".join(meta), style="cyan"))
+        console.print(Text(shown("   " + " · ".join(meta)), style="cyan"))
     for passage in hit.passages:
         if passage.field == "body":
             console.print(Text("   ") + _marked(passage))
     if review.source:
-        console.print(Text(f"   {review.source}", style="dim"))
+        console.print(Text(shown(f"   {review.source}"), style="dim"))
     console.print()
 
 
 def _marked(passage: Passage) -> Text:
     """The passage on one line with its matched words highlighted."""
-    text = Text(passage.text.replace("\n", " "))
+    text = Text(shown(passage.text))
     for start, end in passage.highlights:
         text.stylize("bold yellow reverse", start, end)
     return text
+
+
+class Failure(click.ClickException):
+    """An error reported as click does (``Error: …``, exit code 1), its message
+    made safe to print (see :func:`shown`): it may quote a file name or a query."""
+
+    def __init__(self, message: object):
+        super().__init__(str(message))
+
+    def format_message(self) -> str:
+        return shown(self.message)
+
+
+def shown(text: str) -> str:
+    """``text`` safe to print on a terminal: line breaks and tabs as spaces,
+    other controls as their visible symbols (␛ for ESC), bidirectional
+    overrides and lone surrogates as U+FFFD. One character for one, so
+    highlight offsets still hold."""
+    return _UNSAFE.sub(_visible, text)
+
+
+def _visible(match: re.Match) -> str:
+    code = ord(match.group())
+    if code in (0x09, 0x0A, 0x0D):
+        return " "
+    if code < 0x20:
+        return chr(0x2400 + code)  # Unicode's Control Pictures: ␀ … ␟
+    return "\u2421" if code == 0x7F else "\ufffd"
+
+
+def _safe(value: object) -> str:
+    """``value`` as text to print inside rich markup: safe (:func:`shown`), its brackets escaped."""
+    return escape(shown(str(value)))
+
+
+def json_text(data: object) -> str:
+    """``data`` as JSON for ``--json``: UTF-8 text, but for the characters a
+    terminal would act on and lone surrogates, written as ``\\uXXXX`` escapes,
+    so the output is safe to print and a program reads exactly what is stored."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 if __name__ == "__main__":  # pragma: no cover
