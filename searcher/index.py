@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import os
 import threading
 from contextlib import contextmanager
@@ -136,10 +137,14 @@ class ReviewIndex:
     @contextmanager
     def _lock(self) -> Iterator[None]:
         """The index's write lock, held for a writing method; what a writer
-        killed part way left is cleared first."""
-        with WriteLock(self.path, self.wait, self.on_wait):
-            remove_leftovers(self.path)
-            yield
+        killed part way left is cleared first. An OS error while writing (a
+        full disk) is a RevsearchError: the last commit stands."""
+        try:
+            with WriteLock(self.path, self.wait, self.on_wait):
+                remove_leftovers(self.path)
+                yield
+        except OSError as e:
+            raise write_failed(self.path, e) from e
 
     # --------------------------------------------------------------- adding
 
@@ -323,6 +328,16 @@ def _refuse_foreign(folder: Path) -> None:
             f"{folder} holds other files ({shown}), not a revsearch index: "
             "choose an empty folder or an index folder for --index"
         )
+
+
+def write_failed(folder: Path, error: OSError) -> RevsearchError:
+    """The error for an OS error while writing the index in ``folder``. Whoosh
+    writes a commit's segment files before its table of contents, and
+    revsearch's records after it, so the last commit is whole."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return RevsearchError(f"disk full while writing the index in {folder}; the last commit is intact: free some space and run again")
+    where = f" ({error.filename})" if error.filename else ""
+    return RevsearchError(f"cannot write the index in {folder}: {error.strerror or error}{where}; the last commit is intact")
 
 
 def damaged(folder: Path, error: Exception) -> IndexDamagedError:

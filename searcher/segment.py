@@ -74,6 +74,7 @@ class SegmentWriter(WhooshSegmentWriter):
 
     def __init__(self, ix, **kwargs: Any):
         super().__init__(ix, **kwargs)
+        self._ix = ix
         for name, field in self.schema.items():
             if field.vector or field.separate_spelling():
                 raise ValueError(f"field {name!r} has term vectors or spelling, which this writer does not write")
@@ -186,6 +187,21 @@ class SegmentWriter(WhooshSegmentWriter):
         if keys:
             self._add_postings(np.array(self._number(keys), np.int64), np.array(docs, np.int64),
                                np.array(weights, np.float32), np.array(positions, np.int32))
+
+    def cancel(self) -> None:
+        """Whoosh's cancel, which also frees the lock and the pool folder when
+        closing the segment's files fails again, and deletes those files unless
+        a commit made them part of the index: a commit that failed part way (a
+        full disk) leaves them, taking the room the next run needs."""
+        try:
+            super().cancel()
+        finally:
+            if not self.is_closed:
+                self._finish()
+            prefix = self.newsegment.segment_id() + "."
+            if all(s.segment_id() != self.newsegment.segment_id() for s in self._ix._segments()):
+                for name in [n for n in self.storage.list() if n.startswith(prefix)]:
+                    self.storage.delete_file(name)
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()

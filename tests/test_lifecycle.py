@@ -205,6 +205,48 @@ def test_ctrl_c_or_sigterm_reports_what_was_committed(tmp_path: Path, sig: int) 
     assert set(all_ids(tmp_path / "ix")) == ids
 
 
+DISK_FULL = """
+set -u
+mount -t tmpfs -o size=1m tmpfs "$1/disk" || exit 99
+cd "$1"
+run() { echo "== $*"; "$PYTHON" -m searcher.cli "$@" 2>&1; echo "-- exit $?"; }
+run index small --index disk/ix
+run index big --index disk/ix
+echo "== ls"; ls disk/ix
+run check --index disk/ix
+mount -o remount,size=64m "$1/disk"
+run index big --index disk/ix
+run check --index disk/ix
+"""
+
+
+def test_a_full_disk_is_a_clear_message_the_last_commit_stands_and_the_next_run_finishes(tmp_path: Path) -> None:
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("needs root and unshare to mount a small disk of its own")
+    small, big = write_reviews(tmp_path / "small", 1, 20), write_reviews(tmp_path / "big", 20, 100, prefix="big-")
+    (tmp_path / "disk").mkdir()
+    (tmp_path / "script.sh").write_text(DISK_FULL)
+    # a mount namespace of its own: the small disk goes away with the script
+    done = subprocess.run(
+        ["unshare", "--mount", "bash", str(tmp_path / "script.sh"), str(tmp_path)], capture_output=True, text=True,
+        env={**os.environ, "PYTHON": sys.executable}, timeout=300,
+    )
+    if done.returncode == 99:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    steps = done.stdout.split("== ")
+    first, full, listing, checked, finished, sound = steps[1:7]
+    assert first.endswith("-- exit 0\n"), first
+    assert "Traceback" not in done.stdout
+    assert [line for line in full.splitlines()[1:] if line] == [
+        "Error: disk full while writing the index in disk/ix; the last commit is intact: free some space and run again",
+        "-- exit 1",
+    ]
+    assert len([n for n in listing.split() if n.startswith("MAIN_") and n != "MAIN_WRITELOCK"]) == 1  # the failed segment's files are gone
+    assert "✓ disk/ix: 20 reviews" in checked
+    assert finished.endswith("-- exit 0\n"), finished
+    assert f"✓ disk/ix: {len(small) + len(big)} reviews" in sound
+
+
 # ------------------------------------------------------------ unreadable
 
 
