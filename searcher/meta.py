@@ -53,14 +53,17 @@ class IndexMeta:
     @classmethod
     def read(cls, folder: Path) -> IndexMeta:
         """The record in ``folder``; IncompatibleIndexError if it is missing
-        (an index from before records were kept) or unreadable."""
+        (deleted, or an index from before records were kept) or unreadable."""
         path = folder / META_FILE
         rebuild = f"rebuild it with `revsearch index --rebuild --index {folder}`"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             return cls(**{k: data[k] for k in ("revsearch", "schema", "analysis", "user_dict_sha1")})
         except FileNotFoundError:
-            raise IncompatibleIndexError(f"the index in {folder} was built by an older revsearch: {rebuild}") from None
+            raise IncompatibleIndexError(
+                f"the index in {folder} has no {META_FILE}, the record of how it was built (deleted, or made by a "
+                f"revsearch older than records): {rebuild}"
+            ) from None
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise IncompatibleIndexError(f"{path} is unreadable ({e}): {rebuild}") from e
 

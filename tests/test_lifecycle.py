@@ -352,7 +352,7 @@ def test_versions_are_recorded_and_checked(tmp_path: Path) -> None:
     with pytest.raises(IncompatibleIndexError, match="--rebuild"):
         ReviewIndex.open(folder)
     meta_file.unlink()
-    with pytest.raises(IncompatibleIndexError, match="older revsearch.*--rebuild"):
+    with pytest.raises(IncompatibleIndexError, match="has no revsearch.json, the record of how it was built.*--rebuild"):
         ReviewIndex.open(folder)
     result = run("query", "사과", "--index", "ix", cwd=tmp_path)
     assert result.returncode == 1 and "--rebuild" in result.stderr and "Traceback" not in result.stderr
