@@ -20,6 +20,7 @@ included) into the index, so the analyzer object itself must hold no Kiwi.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
@@ -117,6 +118,7 @@ class Analyzer:
             raise RevsearchError(f"cannot read the user dictionary {path}: {getattr(e, 'strerror', None) or e}") from e
         analyzer = cls(text)
         try:
+            _check_scores(text)
             analyzer.model()
         except ValueError as e:
             raise RevsearchError(f"{path}: not a Kiwi user dictionary: {_kiwi_reason(e)}") from e
@@ -170,6 +172,21 @@ class Analyzer:
                     pos = _emit(self, text, offset, early.popleft() if early else next(results), terms, pos)
                 analysed.append(terms)
             yield item, analysed
+
+
+def _check_scores(text: str) -> None:
+    """ValueError, naming the line, for a score that is not a number (Kiwi reads
+    ``abc`` as 0 without a word)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        fields = line.split("\t")
+        if line.lstrip().startswith("#") or len(fields) < 3 or not fields[2].strip():
+            continue
+        try:
+            score = float(fields[2])
+        except ValueError:
+            score = math.nan
+        if not math.isfinite(score):
+            raise ValueError(f"the score {fields[2].strip()!r} is not a number at line {number}")
 
 
 def _kiwi_reason(error: ValueError) -> str:

@@ -94,6 +94,7 @@ def test_cli_indexes_and_queries_with_the_dictionary(tmp_path: Path, dict_file: 
     "content, message",
     [
         ("마석도\tNNP\t0\n잘못된줄\n", "line 2"),
+        ("# 이름\n마석도\tNNP\t0\n사만다\tNNP\tabc\n", "the score 'abc' is not a number at line 3"),
         (b"\xff\xfe\x00broken", "cannot read the user dictionary"),
     ],
 )
