@@ -11,12 +11,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import index as windex
 from whoosh.reading import SegmentReader
 
 from .errors import RevsearchError
 from .manifest import Manifest
 from .meta import IndexMeta, has_index
+from .safeload import RefusedGlobal, open_index, refusal
 from .schema import stored_reviews
 
 
@@ -44,10 +44,10 @@ def check(path: str | os.PathLike) -> CheckReport:
     except RevsearchError as e:
         report.problems.append(str(e))
     try:
-        ix = windex.open_dir(str(folder))
+        ix = open_index(str(folder))
         segments = ix._segments()
     except Exception as e:  # noqa: BLE001 - any failure here means the TOC is unusable
-        report.problems.append(f"the table of contents cannot be read ({type(e).__name__}: {e})")
+        report.problems.append(_unreadable(folder, "the table of contents cannot be read", e))
         return report
     report.segments = len(segments)
     for segment in segments:
@@ -55,9 +55,15 @@ def check(path: str | os.PathLike) -> CheckReport:
         try:
             report.reviews += _read_segment(ix, segment)
         except Exception as e:  # noqa: BLE001 - damaged files fail in many ways
-            report.problems.append(f"{name} is damaged or incomplete ({type(e).__name__}: {e})")
+            report.problems.append(_unreadable(folder, f"{name} is damaged or incomplete", e))
     report.files = len(Manifest(folder).files)
     return report
+
+
+def _unreadable(folder: Path, what: str, error: Exception) -> str:
+    if isinstance(error, RefusedGlobal):
+        return refusal(folder, error)
+    return f"{what} ({type(error).__name__}: {error})"
 
 
 def _read_segment(ix, segment) -> int:

@@ -8,7 +8,6 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from whoosh import index as windex
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
@@ -25,6 +24,7 @@ from .readers import ReadOptions, iter_source_files
 from .results import Hit, Passage, Results
 from .review import Review
 from .ranking import RERANK_DEPTH, rerank, weighting
+from .safeload import RefusedGlobal, ReviewFileIndex, create_index, open_index, refusal
 from .schema import analyzer_of, build_schema, stored_reviews
 from .options import BATCH_SIZE, SORTS
 from .writing import Analysis, IndexingInterrupted, Ingest, IngestReport, Progress, ReviewWriter, rare_collections
@@ -38,7 +38,7 @@ class ReviewIndex:
     the same index before raising IndexLockedError; ``on_wait`` is told once
     when they start waiting."""
 
-    def __init__(self, ix: windex.Index, path: Path, wait: float = 0.0, on_wait: Callable[[str], None] | None = None):
+    def __init__(self, ix: ReviewFileIndex, path: Path, wait: float = 0.0, on_wait: Callable[[str], None] | None = None):
         self._ix = ix
         self.path = path
         self.wait, self.on_wait = wait, on_wait
@@ -70,7 +70,7 @@ class ReviewIndex:
                 # what the index records of itself first: a crash before Whoosh's table of
                 # contents is written leaves no index, and the next run creates one
                 IndexMeta.current(analyzer.user_dict).write(folder)
-                ix = windex.create_in(str(folder), build_schema(analyzer))
+                ix = create_index(str(folder), build_schema(analyzer))
         except OSError as e:
             raise RevsearchError(f"cannot create an index in {folder}: {e.strerror or e}") from e
         return cls(ix, folder, wait, on_wait)
@@ -87,7 +87,7 @@ class ReviewIndex:
             raise IndexNotFoundError(f"no index in {folder}: run `revsearch index` first")
         IndexMeta.read(folder).check_compatible(folder)
         try:
-            ix = windex.open_dir(str(folder))
+            ix = open_index(str(folder))
             with ix.reader() as reader:  # opens every segment's files
                 reader.doc_count()
         except Exception as e:  # Whoosh signals damage with assorted exception types
@@ -305,6 +305,8 @@ def _refuse_foreign(folder: Path) -> None:
 
 def damaged(folder: Path, error: Exception) -> IndexDamagedError:
     """The error for an index whose files cannot be read."""
+    if isinstance(error, RefusedGlobal):
+        return IndexDamagedError(refusal(folder, error))
     return IndexDamagedError(
         f"the index in {folder} is damaged ({type(error).__name__}: {error}): "
         f"`revsearch check --index {folder}` says what is wrong; `revsearch index --rebuild` rebuilds it"
