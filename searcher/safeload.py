@@ -72,6 +72,8 @@ TOC_GLOBALS = frozenset({
 SEGMENT_GLOBALS = {("_codecs", "encode"): _codecs.encode}
 #: A segment's id, as Whoosh makes them: the segment list names the files that are opened.
 _SEGMENT_ID = re.compile(rf"{INDEX_NAME}_[0-9a-z]+")
+#: Times a table of contents is looked for again when a commit deleted it as it was opened.
+_TOC_ATTEMPTS = 50
 
 
 class RefusedGlobal(pickle.UnpicklingError):
@@ -150,12 +152,22 @@ def read_toc(storage: Storage, schema: Schema | None = None) -> TOC:
     """The index's latest table of contents, as Whoosh's TOC.read reads the
     version it writes (no other: older versions unpickle otherwise), its
     pickles loaded with :data:`TOC_GLOBALS`; ``schema``, if given, is taken
-    instead of the pickled one."""
-    generation = TOC._latest_generation(storage, INDEX_NAME)
-    if generation < 0:
-        raise EmptyIndexError(f"no table of contents in {storage}")
-    with storage.open_file(TOC._filename(INDEX_NAME, generation)) as stream:
-        return _read_toc(stream, generation, schema)
+    instead of the pickled one. A commit writes a new generation and then
+    deletes the old one: a table of contents gone as it is opened, while a
+    newer one is there, was replaced, and the newer one is read."""
+    for _ in range(_TOC_ATTEMPTS):
+        generation = TOC._latest_generation(storage, INDEX_NAME)
+        if generation < 0:
+            raise EmptyIndexError(f"no table of contents in {storage}")
+        try:
+            stream = storage.open_file(TOC._filename(INDEX_NAME, generation))
+        except FileNotFoundError:
+            if TOC._latest_generation(storage, INDEX_NAME) > generation:
+                continue
+            raise
+        with stream:
+            return _read_toc(stream, generation, schema)
+    raise FileNotFoundError(f"the table of contents of {storage} kept changing as it was read")
 
 
 def _read_toc(stream, generation: int, schema: Schema | None) -> TOC:

@@ -1,4 +1,5 @@
-"""Index folders that are crafted: pickles naming code are refused, never run."""
+"""Index folders that are crafted, or being committed to as they are read: pickles
+naming code are refused, never run; an open during a commit reads the commit's result."""
 
 from __future__ import annotations
 
@@ -123,3 +124,45 @@ def test_a_crafted_posting_block_is_refused_not_run(tmp_path: Path) -> None:
     checked = run("check", "--index", "ix", cwd=tmp_path)
     assert checked.returncode == 1 and "posix.system, which revsearch does not load" in checked.stdout
     assert not (tmp_path / "pwned").exists()
+
+
+# ------------------------------------------------------------------ commits while reading
+
+
+#: A writer committing deletions in a loop, ``argv[2]`` seconds: each commit writes a new
+#: table of contents and deletes the old one (no Kiwi to load, so commits come fast).
+#: (Segment files deleted by merges as an opener reads them are Whoosh's reader's to retry.)
+WRITER = """
+import sys, time
+from searcher import ReviewIndex
+ix = ReviewIndex.open(sys.argv[1])
+ix.delete(["absent"])
+print("ready", flush=True)
+commits, end = 1, time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    ix.delete(["absent"])
+    commits += 1
+print(commits, flush=True)
+"""
+
+
+def test_opening_and_searching_while_a_writer_commits(tmp_path: Path) -> None:
+    folder = make_index(tmp_path / "ix", 5)
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(folder), "3"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "ready"
+        errors, opens = [], 0
+        while writer.poll() is None:
+            try:
+                with ReviewIndex.open(folder) as ix:
+                    if opens % 8 == 0:
+                        assert [h.id for h in ix.search("사과")] == ["r0"]
+                opens += 1
+            except Exception as e:  # noqa: BLE001 - every one is a failure, counted
+                errors.append(f"{type(e).__name__}: {e}")
+        commits = int(writer.communicate(timeout=30)[0])
+    finally:
+        writer.kill()
+        writer.wait()
+    assert errors == []
+    assert commits >= 100 and opens >= 100, (commits, opens)
