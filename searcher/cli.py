@@ -172,6 +172,8 @@ def check_cmd(index_dir: str) -> None:
 
     report = check(index_dir)
     out = Console()
+    for note in report.notes:
+        out.print(f"[yellow]![/] {escape(note)}", soft_wrap=True)
     if report.problems:
         for problem in report.problems:
             out.print(f"[red]✗[/] {escape(problem)}", soft_wrap=True)

@@ -18,13 +18,13 @@ from . import matching
 from .highlight import Wanted, passages
 from .lock import WriteLock
 from .manifest import Manifest
-from .meta import IndexMeta, foreign_files, has_index, index_files
+from .meta import IndexMeta, foreign_files, has_index, index_files, record_checksums
 from .query import CompiledQuery, parse
 from .readers import ReadOptions, iter_source_files
+from .safeload import RefusedGlobal, ReviewFileIndex, create_index, open_index, refusal
 from .results import Hit, Passage, Results
 from .review import Review
 from .ranking import RERANK_DEPTH, rerank, weighting
-from .safeload import RefusedGlobal, ReviewFileIndex, create_index, open_index, refusal
 from .schema import analyzer_of, build_schema, stored_reviews
 from .options import BATCH_SIZE, SORTS
 from .writing import Analysis, IndexingInterrupted, Ingest, IngestReport, Progress, ReviewWriter, rare_collections
@@ -71,6 +71,7 @@ class ReviewIndex:
                 # contents is written leaves no index, and the next run creates one
                 IndexMeta.current(analyzer.user_dict).write(folder)
                 ix = create_index(str(folder), build_schema(analyzer))
+                record_checksums(folder, ix.files())
         except OSError as e:
             raise RevsearchError(f"cannot create an index in {folder}: {e.strerror or e}") from e
         return cls(ix, folder, wait, on_wait)
@@ -116,11 +117,15 @@ class ReviewIndex:
         return self._ix.doc_count()
 
     def reviews(self) -> Iterator[Review]:
-        """Every review in the index, as stored (keywords derived, if any, included)."""
-        with self._ix.reader() as reader:
-            stored = stored_reviews(reader)
-            for doc in reader.all_doc_ids():
-                yield Review.from_dict(stored(doc))
+        """Every review in the index, as stored (keywords derived, if any, included).
+        IndexDamagedError if they cannot be read."""
+        try:
+            with self._ix.reader() as reader:
+                stored = stored_reviews(reader)
+                for doc in reader.all_doc_ids():
+                    yield Review.from_dict(stored(doc))
+        except Exception as e:  # Whoosh and the stored JSON fail in many ways
+            raise damaged(self.path, e) from e
 
     def close(self) -> None:
         self._forget_searcher()

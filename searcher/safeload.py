@@ -206,6 +206,16 @@ class ReviewFileIndex(FileIndex):
     def _read_toc(self) -> TOC:
         return read_toc(self.storage, self._schema)
 
+    def files(self, toc: TOC | None = None) -> list[str]:
+        """The names of the files of the index as ``toc`` has it (default: as
+        its latest commit has it): the table of contents, then each segment's."""
+        if toc is None:
+            toc = self._read_toc()
+        names = [TOC._filename(self.indexname, toc.generation)]
+        for segment in toc.segments:
+            names.extend(sorted(segment.list_files(self.storage)))
+        return names
+
 
 def open_index(folder: str) -> ReviewFileIndex:
     """The index in ``folder`` (Whoosh's ``open_dir``)."""
