@@ -1,8 +1,9 @@
 """`revsearch check`: what, if anything, is wrong with an index on disk.
 
 Reads everything an index holds — its record, its table of contents, and each
-segment's stored reviews, terms and postings — and reports each problem found
-in words a user can act on, instead of the traceback a search would hit.
+segment's stored reviews, terms and postings — and compares each of its files
+with the checksum recorded when it was written; reports each problem found in
+words a user can act on, instead of the traceback a search would hit.
 """
 
 from __future__ import annotations
@@ -11,21 +12,23 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import index as windex
 from whoosh.reading import SegmentReader
 
 from .errors import RevsearchError
 from .manifest import Manifest
-from .meta import IndexMeta, has_index
+from .meta import CHECKSUM_FILE, IndexMeta, file_checksum, has_index, read_checksums
+from .safeload import RefusedGlobal, open_index, refusal
 from .schema import stored_reviews
 
 
 @dataclass
 class CheckReport:
-    """``problems`` is empty when the index is sound."""
+    """``problems`` is empty when the index is sound; ``notes`` are what could
+    not be verified, without being wrong."""
 
     folder: Path
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     reviews: int = 0
     segments: int = 0
     files: int = 0
@@ -44,20 +47,30 @@ def check(path: str | os.PathLike) -> CheckReport:
     except RevsearchError as e:
         report.problems.append(str(e))
     try:
-        ix = windex.open_dir(str(folder))
-        segments = ix._segments()
+        ix = open_index(str(folder))
+        toc = ix._read_toc()
     except Exception as e:  # noqa: BLE001 - any failure here means the TOC is unusable
-        report.problems.append(f"the table of contents cannot be read ({type(e).__name__}: {e})")
+        report.problems.append(_unreadable(folder, "the table of contents cannot be read", e))
         return report
-    report.segments = len(segments)
-    for segment in segments:
+    report.segments = len(toc.segments)
+    for segment in toc.segments:
         name = f"segment {segment.segment_id()}"
         try:
             report.reviews += _read_segment(ix, segment)
         except Exception as e:  # noqa: BLE001 - damaged files fail in many ways
-            report.problems.append(f"{name} is damaged or incomplete ({type(e).__name__}: {e})")
+            report.problems.append(_unreadable(folder, f"{name} is damaged or incomplete", e))
+    try:
+        _compare_checksums(folder, ix.files(toc), report)
+    except OSError as e:
+        report.problems.append(f"a file of the index cannot be read: {e.strerror or e}")
     report.files = len(Manifest(folder).files)
     return report
+
+
+def _unreadable(folder: Path, what: str, error: Exception) -> str:
+    if isinstance(error, RefusedGlobal):
+        return refusal(folder, error)
+    return f"{what} ({type(error).__name__}: {error})"
 
 
 def _read_segment(ix, segment) -> int:
@@ -72,3 +85,33 @@ def _read_segment(ix, segment) -> int:
             for _ in reader.postings(fieldname, term).all_ids():
                 pass
         return live
+
+
+def _compare_checksums(folder: Path, names: list[str], report: CheckReport) -> None:
+    """Each file of the index against its recorded checksum: a file that
+    differs is damaged; one without a checksum (an index from an older
+    revsearch, a commit stopped before recording) is only noted."""
+    rebuild = f"rebuild it with `revsearch index --rebuild --index {folder}`"
+    try:
+        recorded = read_checksums(folder)
+    except ValueError as e:
+        report.problems.append(f"{e}: the index cannot be verified; {rebuild}")
+        return
+    if recorded is None:
+        report.notes.append(
+            f"no checksums are recorded ({CHECKSUM_FILE}: an index from an older revsearch), so its files "
+            "were read but not verified; the next `revsearch index` run records them"
+        )
+        return
+    unrecorded = []
+    for name in names:
+        if name not in recorded:
+            unrecorded.append(name)
+        elif file_checksum(folder / name) != recorded[name]:
+            kind = "the table of contents" if name.startswith("_") else "segment file"
+            report.problems.append(f"{kind} {name} does not match its checksum: the index is damaged; {rebuild}")
+    if unrecorded:
+        report.notes.append(
+            f"{len(unrecorded)} file(s) have no recorded checksum, so were read but not verified "
+            f"({', '.join(unrecorded)}); the next `revsearch index` run records them"
+        )

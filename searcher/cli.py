@@ -182,6 +182,8 @@ def check_cmd(index_dir: str) -> None:
 
     report = check(index_dir)
     out = Console()
+    for note in report.notes:
+        out.print(f"[yellow]![/] {escape(note)}", soft_wrap=True)
     if report.problems:
         for problem in report.problems:
             out.print(f"[red]✗[/] {_safe(problem)}", soft_wrap=True)

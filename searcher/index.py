@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from whoosh import index as windex
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
@@ -21,9 +20,10 @@ from . import matching
 from .highlight import Wanted, passages
 from .lock import WriteLock
 from .manifest import Manifest, file_key
-from .meta import IndexMeta, foreign_files, has_index, index_files, remove, remove_leftovers
+from .meta import IndexMeta, foreign_files, has_index, index_files, record_checksums, remove, remove_leftovers
 from .query import CompiledQuery, parse
 from .readers import ReadOptions, iter_source_files
+from .safeload import RefusedGlobal, ReviewFileIndex, create_index, open_index, refusal
 from .results import Hit, Passage, Results
 from .review import Review
 from .ranking import RERANK_DEPTH, rerank, weighting
@@ -40,7 +40,7 @@ class ReviewIndex:
     the same index before raising IndexLockedError; ``on_wait`` is told once
     when they start waiting."""
 
-    def __init__(self, ix: windex.Index, path: Path, wait: float = 0.0, on_wait: Callable[[str], None] | None = None):
+    def __init__(self, ix: ReviewFileIndex, path: Path, wait: float = 0.0, on_wait: Callable[[str], None] | None = None):
         self._ix = ix
         self.path = path
         self.wait, self.on_wait = wait, on_wait
@@ -72,7 +72,8 @@ class ReviewIndex:
                 # what the index records of itself first: a crash before Whoosh's table of
                 # contents is written leaves no index, and the next run creates one
                 IndexMeta.current(analyzer.user_dict).write(folder)
-                ix = windex.create_in(str(folder), build_schema(analyzer))
+                ix = create_index(str(folder), build_schema(analyzer))
+                record_checksums(folder, ix.files())
         except OSError as e:
             raise RevsearchError(f"cannot create an index in {folder}: {e.strerror or e}") from e
         return cls(ix, folder, wait, on_wait)
@@ -89,7 +90,7 @@ class ReviewIndex:
             raise IndexNotFoundError(f"no index in {folder}: run `revsearch index` first")
         IndexMeta.read(folder).check_compatible(folder)
         try:
-            ix = windex.open_dir(str(folder))
+            ix = open_index(str(folder))
             with ix.reader() as reader:  # opens every segment's files
                 reader.doc_count()
         except Exception as e:  # Whoosh signals damage with assorted exception types
@@ -118,11 +119,15 @@ class ReviewIndex:
         return self._ix.doc_count()
 
     def reviews(self) -> Iterator[Review]:
-        """Every review in the index, as stored (keywords derived, if any, included)."""
-        with self._ix.reader() as reader:
-            stored = stored_reviews(reader)
-            for doc in reader.all_doc_ids():
-                yield Review.from_dict(stored(doc))
+        """Every review in the index, as stored (keywords derived, if any, included).
+        IndexDamagedError if they cannot be read."""
+        try:
+            with self._ix.reader() as reader:
+                stored = stored_reviews(reader)
+                for doc in reader.all_doc_ids():
+                    yield Review.from_dict(stored(doc))
+        except Exception as e:  # Whoosh and the stored JSON fail in many ways
+            raise damaged(self.path, e) from e
 
     def close(self) -> None:
         self._forget_searcher()
@@ -342,6 +347,8 @@ def write_failed(folder: Path, error: OSError) -> RevsearchError:
 
 def damaged(folder: Path, error: Exception) -> IndexDamagedError:
     """The error for an index whose files cannot be read."""
+    if isinstance(error, RefusedGlobal):
+        return IndexDamagedError(refusal(folder, error))
     return IndexDamagedError(
         f"the index in {folder} is damaged ({type(error).__name__}: {error}): "
         f"`revsearch check --index {folder}` says what is wrong; `revsearch index --rebuild` rebuilds it"

@@ -1,11 +1,17 @@
-"""What an index records about itself (``revsearch.json``), and which folders
-revsearch may write an index into.
+"""What an index records about itself (``revsearch.json``, ``checksums.json``),
+and which folders revsearch may write an index into.
 
 The record holds the revsearch version that built the index, the schema
 version and the analysis version (bumped whenever a change to either would
 make an old index answer differently), and a digest of the user dictionary.
 An index opens when its schema and analysis versions are this revsearch's;
 otherwise the user is told to rebuild it.
+
+Whoosh keeps no checksums, so a flipped bit in a segment file can change
+answers silently. Each commit records a checksum of each file it wrote: an
+index's files never change once written (a commit writes new segment files
+and a new table of contents, and deletes those it no longer needs), so only
+new files are summed. ``revsearch check`` compares.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,12 +32,14 @@ SCHEMA_VERSION = 3
 #: How text becomes terms (analysis.py) and queries become Whoosh queries.
 ANALYSIS_VERSION = 2
 META_FILE = "revsearch.json"
+#: The checksum of each file of the index's last commit, by name (see record_checksums).
+CHECKSUM_FILE = "checksums.json"
 #: Files in an index folder that are revsearch's (or Whoosh's, on its behalf).
-_OURS = re.compile(r"(revsearch|files)\.json(\.tmp)?|revsearch\.lock|MAIN_WRITELOCK|_?MAIN[_.][\w.]+|README\.md|\.gitignore")
+_OURS = re.compile(r"(revsearch|files|checksums)\.json(\.tmp)?|revsearch\.lock|MAIN_WRITELOCK|_?MAIN[_.][\w.]+|README\.md|\.gitignore")
 #: What a writer killed part way leaves, which no reader uses: Whoosh's folder of pooled postings
 #: (``MAIN.tmp/``), a table of contents written but not yet renamed (``_MAIN_3.toc.1733212345.6``),
 #: and the temporary copies of revsearch's records.
-_LEFTOVERS = re.compile(r"MAIN\.tmp|_MAIN_\d+\.toc\.[\d.]+|(revsearch|files)\.json\.tmp")
+_LEFTOVERS = re.compile(r"MAIN\.tmp|_MAIN_\d+\.toc\.[\d.]+|(revsearch|files|checksums)\.json\.tmp")
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,42 @@ def remove(path: Path) -> None:
         shutil.rmtree(path)
     else:
         path.unlink(missing_ok=True)
+
+
+def file_checksum(path: Path) -> str:
+    """The CRC-32 of a file's content, as 8 hex digits."""
+    crc = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            crc = zlib.crc32(chunk, crc)
+    return f"{crc:08x}"
+
+
+def read_checksums(folder: Path) -> dict[str, str] | None:
+    """The checksums recorded in ``folder``; None if there are none (an index
+    from before they were kept). ValueError if the record cannot be read."""
+    try:
+        data = json.loads((folder / CHECKSUM_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:  # a decoding error is a ValueError
+        raise ValueError(f"{CHECKSUM_FILE} cannot be read ({e})") from e
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ValueError(f"{CHECKSUM_FILE} is not a record of checksums")
+    return data
+
+
+def record_checksums(folder: Path, names: list[str]) -> None:
+    """Record the checksums of the files ``names`` of an index (those of its
+    last commit): files recorded already keep theirs, the others are summed,
+    files no longer named are forgotten. A record that cannot be read is made
+    anew."""
+    try:
+        known = read_checksums(folder) or {}
+    except ValueError:
+        known = {}
+    sums = {name: known.get(name) or file_checksum(folder / name) for name in names}
+    write_atomic(folder / CHECKSUM_FILE, json.dumps(sums, indent=1) + "\n")
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -27,16 +27,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 
-from whoosh import index as windex
 from whoosh.index import LockError
 
 from .analysis import Analyzer
 from .batch import Batch, BatchBuilder, TermNumbers
 from .errors import IndexLockedError, ReadError, RevsearchError
 from .manifest import FileState, Manifest
+from .meta import record_checksums
 from .options import BATCH_SIZE, child_environment, python_command
 from .readers import ReadOptions, read_file
 from .review import Review
+from .safeload import ReviewFileIndex
 from .schema import build_schema
 from .segment import RunKeys, SegmentWriter
 
@@ -223,7 +224,7 @@ class ReviewWriter:
     the earlier; so does a writer holding MAX_POOLED postings, which keeps
     memory bounded however many reviews one call adds."""
 
-    def __init__(self, ix: windex.Index):
+    def __init__(self, ix: ReviewFileIndex):
         self._ix = ix
         self._w = self._open()
         self._keys = RunKeys()
@@ -290,8 +291,10 @@ class ReviewWriter:
             self._w.add_batch(batch, done, end, files[done:end], self._keys)
 
     def commit(self) -> None:
+        """Commit, and record the checksums of the files written (see meta.record_checksums)."""
         with uninterrupted():
             self._w.commit()
+            record_checksums(Path(self._ix.storage.folder), self._ix.files())
 
     def flush(self) -> None:
         """Commit what was written and go on with a new Whoosh writer (the run's lock is kept)."""
@@ -494,7 +497,7 @@ class Ingest:
     ``batch_size`` reviews, and records a file in the manifest once all its
     reviews are committed (a file cut by a commit is read again if the run dies)."""
 
-    def __init__(self, ix: windex.Index, manifest: Manifest, report: IngestReport, batch_size: int = BATCH_SIZE):
+    def __init__(self, ix: ReviewFileIndex, manifest: Manifest, report: IngestReport, batch_size: int = BATCH_SIZE):
         self.writer = ReviewWriter(ix)
         self.manifest, self.report, self.batch_size = manifest, report, max(1, batch_size)
         self.pending: dict = {}  # file -> FileState (None: remove), done but not committed

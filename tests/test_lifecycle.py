@@ -178,7 +178,7 @@ def test_a_crash_while_an_index_is_created_leaves_none_and_the_next_run_creates_
     if step == "record":
         monkeypatch.setattr(IndexMeta, "write", killed)
     else:
-        monkeypatch.setattr(index_module.windex, "create_in", killed)
+        monkeypatch.setattr(index_module, "create_index", killed)
     with pytest.raises(SystemExit):
         ReviewIndex.create(tmp_path / "ix")
     monkeypatch.undo()
