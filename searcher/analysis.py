@@ -59,6 +59,11 @@ REVIEW_WORDS = (
 #: Kiwi is fed at most this many characters at a time; longer text is cut at
 #: whitespace. Bounds memory and keeps pathological input away from Kiwi.
 MAX_PIECE = 2000
+#: Texts this short in all are analysed in the calling thread: Kiwi's threads are
+#: shared by every search of a process, and a query's few words sent to them wait
+#: behind another search's long texts (seconds, for the passages of long reviews).
+#: Up to about this much, the calling thread is also as fast.
+INLINE_CHARS = 500
 
 T = TypeVar("T")
 
@@ -141,7 +146,8 @@ class Analyzer:
         (an item with none passes through). All the texts go to Kiwi as one
         stream, which its threads analyse ahead of the caller: Kiwi takes items
         as it needs them, so a long run never waits for it between batches.
-        A list is analysed as one batch, spread over Kiwi's threads at once."""
+        A list is analysed as one batch, spread over Kiwi's threads at once;
+        or, if it holds at most INLINE_CHARS characters, in this thread."""
         taken: deque = deque()  # items Kiwi has taken, with their texts and their pieces
 
         def pieces() -> Iterator[str]:
@@ -153,7 +159,13 @@ class Analyzer:
                     for _, piece in text_pieces:
                         yield _clean(piece)
 
-        results = iter(self.model().tokenize(list(pieces()) if isinstance(items, (list, tuple)) else pieces()))
+        model = self.model()
+        if isinstance(items, (list, tuple)):
+            batch = list(pieces())
+            small = sum(map(len, batch)) <= INLINE_CHARS  # a query, a search's short hits
+            results = iter(map(model.tokenize, batch) if small else model.tokenize(batch))
+        else:
+            results = iter(model.tokenize(pieces()))
         early: deque = deque()  # results fetched to make Kiwi take more items
         while True:
             if not taken:

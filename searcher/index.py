@@ -247,11 +247,23 @@ class ReviewIndex:
             raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         compiled = parse(query, self.analyzer)
         filt = _filter(author, since, until)
+        ranked, reviews, total = self._find(compiled, limit, filt, sort)
+        # Passages are Kiwi's work and use no searcher: other threads' searches run meanwhile.
+        shown = self._passages(reviews, compiled.terms, passages_per_hit)
+        hits = [Hit(review.id, score, review, p) for review, (_, score), p in zip(reviews, ranked, shown)]
+        return Results(query, hits, total)
+
+    def _find(
+        self, compiled: CompiledQuery, limit: int, filt, sort: str
+    ) -> tuple[list[tuple[int, float]], list[Review], int]:
+        """The ranked (docnum, score) pairs, their reviews and how many matched.
+        The kept searcher serves one search at a time: Whoosh's readers are not
+        safe to share between threads."""
         error: Exception | None = None
         with self._searching:
             for _ in range(2):  # a second time if a commit replaced the segments as they were opened
                 try:
-                    return self._run(query, compiled, limit, filt, sort, passages_per_hit)
+                    return self._run(compiled, limit, filt, sort)
                 except RevsearchError:
                     raise
                 except Exception as e:  # a segment file missing or corrupt
@@ -275,17 +287,16 @@ class ReviewIndex:
             self._searcher.close()
             self._searcher = None
 
-    def _run(self, query: str, compiled: CompiledQuery, limit: int, filt, sort: str, passages_per_hit: int) -> Results:
+    def _run(
+        self, compiled: CompiledQuery, limit: int, filt, sort: str
+    ) -> tuple[list[tuple[int, float]], list[Review], int]:
         s = self._current_searcher()
         if sort == "date":
             ranked, total = matching.Evaluation(s, filt).newest(compiled.loose, limit, "date")
         else:
             ranked, total = _tiered(s, compiled, limit, filt)
         stored = stored_reviews(s.reader())
-        reviews = [Review.from_dict(stored(doc)) for doc, _ in ranked]
-        shown = self._passages(reviews, compiled.terms, passages_per_hit)
-        hits = [Hit(review.id, score, review, p) for review, (_, score), p in zip(reviews, ranked, shown)]
-        return Results(query, hits, total)
+        return ranked, [Review.from_dict(stored(doc)) for doc, _ in ranked], total
 
     def _passages(self, reviews: list[Review], terms: dict, top: int) -> list[list[Passage]]:
         """Each review's ``top`` best body passages, then its title if it

@@ -14,7 +14,9 @@ times of revsearch's source files, so that an upgrade or an edit never talks to
 an old server. A server reopens the index when a commit or a rebuild changed it, and
 exits after ``$REVSEARCH_RESIDENT_IDLE`` seconds (600) without a search, or as
 soon as no client can find it any more (its socket file removed, or revsearch's
-code changed), so that an old server never holds Kiwi's memory for long.
+code changed), so that an old server never holds Kiwi's memory for long. It
+answers up to MAX_CLIENTS clients at once, each in a thread, so that a slow
+search or a slow client holds up no other.
 ``REVSEARCH_RESIDENT=0`` turns the client off: searches run in the calling process.
 
 Protocol: one request per connection, a JSON line each way (in ASCII: see
@@ -40,9 +42,11 @@ import sys
 import threading
 import time
 import traceback
+from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from . import __version__
 from .errors import QueryError, ResidentUnavailable, RevsearchError
@@ -58,8 +62,10 @@ IDLE_S = 600.0
 SPAWN_TIMEOUT_S = 10.0
 #: Seconds a client waits for an answer: a new server's first one includes loading Kiwi.
 ANSWER_TIMEOUT_S = 60.0
-#: Seconds a server waits for a connected client to send its request.
+#: Seconds a server waits for a connected client to send its request, or to take its answer.
 REQUEST_TIMEOUT_S = 5.0
+#: Clients a server answers at once, a thread each; more wait to be accepted.
+MAX_CLIENTS = 16
 #: Seconds between an idle server's checks that clients can still find it.
 CHECK_S = 1.0
 #: Seconds `stop` waits for a stopped server's process to end.
@@ -318,7 +324,7 @@ def idle_seconds() -> float:
 
 
 def serve(index_dir: str | os.PathLike, *, idle: float | None = None, ready: Callable[[bool], None] | None = None) -> None:
-    """Answer searches of the index at ``index_dir`` on its socket, one at a time,
+    """Answer searches of the index at ``index_dir`` on its socket, several at once,
     until ``idle`` seconds (default :func:`idle_seconds`) pass without a search or
     a client asks it to stop. Returns at once if another server holds the socket.
     ``ready`` is told whether this server listens as soon as the socket is bound:
@@ -354,46 +360,72 @@ def _index_stamp(folder: Path) -> tuple:
 
 
 class _Server:
-    """A bound server's loop: the index (reopened when it changed), the time of
-    the last search, and the socket file it owns (removed when it exits)."""
+    """A bound server's loop: the clients being answered (a thread each, up
+    to MAX_CLIENTS), the index (reopened when it changed), the time of the
+    last search, and the socket file it owns (removed when it exits)."""
 
     def __init__(self, where: Place, listener: socket.socket, idle: float):
         self.where, self.listener, self.idle = where, listener, idle
+        self.listener.setblocking(False)
         self.inode = where.socket.stat().st_ino
         self.ix: ReviewIndex | None = None
         self.stamp: tuple = ()
+        self.users: Counter[ReviewIndex] = Counter()  # searches running on each opened index
+        self.opening = threading.Lock()  # guards ix, stamp and users
+        self.answering = 0  # clients being answered
+        self.turns = threading.Condition()  # told when a client has been answered
+        self.stopping = threading.Event()
+        self.wake, self.waker = socket.socketpair()  # a stop request wakes the accepting thread
         self.started = self.last_search = time.monotonic()
 
     def run(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor  # here: clients only import light modules
+
         _log(f"pid {os.getpid()} serving {self.where.index} on {self.where.socket}; idle exit after {self.idle:g} s")
         try:
             try:
-                self._index()  # Kiwi now: the client that started this server is waiting
+                with self._index():  # Kiwi now: the client that started this server is waiting
+                    pass
             except RevsearchError as e:
                 _log(f"cannot open the index yet: {e}")
             self.last_search = time.monotonic()
-            while (conn := self._next()) is not None:
-                with conn:
-                    if not self._serve(conn):
-                        break
+            with ThreadPoolExecutor(MAX_CLIENTS, thread_name_prefix="revsearch-client") as clients:
+                while (conn := self._next()) is not None:
+                    clients.submit(self._client, conn)
+                # leaving waits for the clients being answered
         finally:
             self._close()
 
     def _next(self) -> socket.socket | None:
-        """The next connection; None once the idle time has passed without a
-        search, or the server is orphaned (checked every CHECK_S)."""
-        while True:
+        """The next connection, accepted once fewer than MAX_CLIENTS are being
+        answered; None once a client asked the server to stop, the idle time
+        has passed without a search and no client is being answered, or the
+        server is orphaned (checked every CHECK_S)."""
+        while not self.stopping.is_set():
+            with self.turns:
+                if not self.turns.wait_for(lambda: self.answering < MAX_CLIENTS, CHECK_S):
+                    continue  # the clients beyond wait in the socket's backlog
+                busy = self.answering > 0
             remaining = self.last_search + self.idle - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 and not busy:
                 _log(f"no search for {self.idle:g} s: exiting")
                 return None
-            self.listener.settimeout(min(remaining, CHECK_S))
-            try:
-                return self.listener.accept()[0]
-            except TimeoutError:
-                if self._orphaned():
-                    _log("the socket file is gone or revsearch's code changed: exiting")
-                    return None
+            wait = min(remaining, CHECK_S) if remaining > 0 else CHECK_S
+            ready = select.select([self.listener, self.wake], [], [], wait)[0]
+            if self.wake in ready:
+                self.wake.recv(64)
+            elif self.listener in ready:
+                try:
+                    conn = self.listener.accept()[0]
+                except OSError:  # the client gave up before it was accepted
+                    continue
+                with self.turns:
+                    self.answering += 1
+                return conn
+            elif self._orphaned():
+                _log("the socket file is gone or revsearch's code changed: exiting")
+                return None
+        return None
 
     def _orphaned(self) -> bool:
         """Whether clients no longer look for this server: its socket file is gone
@@ -406,15 +438,27 @@ class _Server:
         except OSError:
             return False
 
-    def _serve(self, conn: socket.socket) -> bool:
-        """Answer one request; False if it asked the server to stop."""
+    def _client(self, conn: socket.socket) -> None:
+        """Answer one client, in a thread of its own, then let the next be accepted."""
+        try:
+            with conn:
+                self._serve(conn)
+        except Exception:  # a fault in answering one client is logged; the others are answered
+            _log(traceback.format_exc())
+        finally:
+            with self.turns:
+                self.answering -= 1
+                self.turns.notify()
+
+    def _serve(self, conn: socket.socket) -> None:
+        """Answer one request."""
         conn.settimeout(REQUEST_TIMEOUT_S)
         try:
             with conn.makefile("rb") as reader:
                 request = json.loads(reader.readline())
             op = request.get("op")
         except (OSError, ValueError, AttributeError):
-            return True
+            return
         if op == "search":
             answer = self._search(request)
             self.last_search = time.monotonic()
@@ -422,6 +466,8 @@ class _Server:
             answer = self._status()
         elif op == "stop":
             self._unlink()  # from now on clients start a new server
+            self.stopping.set()
+            self.waker.send(b"\0")
             answer = {"stopped": os.getpid()}
             _log("asked to stop")
         else:
@@ -430,11 +476,11 @@ class _Server:
             conn.sendall(_line(answer))
         except OSError:
             pass  # the client left
-        return op != "stop"
 
     def _search(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
-            return {"results": _results(self._index(), request)}
+            with self._index() as ix:
+                return {"results": _results(ix, request)}
         except RevsearchError as e:
             return {"error": {"kind": type(e).__name__, "message": str(e)}}
         except Exception:
@@ -442,19 +488,41 @@ class _Server:
             _log(failure)
             return {"failed": failure}
 
-    def _index(self) -> ReviewIndex:
-        """The index, reopened (with its analyzer's Kiwi, cached per user
-        dictionary) if a commit or a rebuild changed it since it was opened."""
-        stamp = _index_stamp(self.where.index)
-        if self.ix is None or stamp != self.stamp:
-            from .index import ReviewIndex
+    @contextmanager
+    def _index(self) -> Iterator[ReviewIndex]:
+        """The index for one search, reopened (with its analyzer's Kiwi, cached
+        per user dictionary) if a commit or a rebuild changed it since it was
+        opened. Searches running at once share it; one that was replaced is
+        closed once the last search on it has ended."""
+        with self.opening:
+            stamp = _index_stamp(self.where.index)
+            if self.ix is None or stamp != self.stamp:
+                from .index import ReviewIndex
 
-            self._forget()
-            ix = ReviewIndex.open(self.where.index)
-            ix.analyzer.model()
-            self.ix, self.stamp = ix, stamp
-            _log(f"opened the index: {len(ix)} reviews")
-        return self.ix
+                self._replace(None)  # first: its searcher holds the index's files in memory
+                ix = ReviewIndex.open(self.where.index)
+                ix.analyzer.model()
+                self._replace(ix)
+                self.stamp = stamp
+                _log(f"opened the index: {len(ix)} reviews")
+            ix = self.ix
+            self.users[ix] += 1
+        try:
+            yield ix
+        finally:
+            with self.opening:
+                self.users[ix] -= 1
+                self._close_unused(ix)
+
+    def _replace(self, ix: ReviewIndex | None) -> None:
+        """Make ``ix`` the index searched, closing the one before unless searches still run on it."""
+        old, self.ix = self.ix, ix
+        self._close_unused(old)
+
+    def _close_unused(self, ix: ReviewIndex | None) -> None:
+        if ix is not None and ix is not self.ix and not self.users[ix]:
+            del self.users[ix]
+            ix.close()
 
     def _status(self) -> dict[str, Any]:
         now = time.monotonic()
@@ -465,9 +533,9 @@ class _Server:
         }
 
     def _close(self) -> None:
-        """Remove the socket file, answer the connections already waiting, close."""
+        """Remove the socket file, answer the connections already waiting, close.
+        Every client thread has ended."""
         self._unlink()
-        self.listener.setblocking(False)
         while True:
             try:
                 conn = self.listener.accept()[0]
@@ -476,17 +544,15 @@ class _Server:
             with conn:
                 self._serve(conn)
         self.listener.close()
-        self._forget()
+        self.wake.close()
+        self.waker.close()
+        with self.opening:
+            self._replace(None)
 
     def _unlink(self) -> None:
         """Remove the socket file if it is still this server's."""
         if self._owns_socket():
             self.where.socket.unlink(missing_ok=True)
-
-    def _forget(self) -> None:
-        if self.ix is not None:
-            self.ix.close()
-            self.ix = None
 
 
 def _results(ix: ReviewIndex, request: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ the one that stops its server after them. Every server started is stopped at the
 from __future__ import annotations
 
 import json
+import select
 import socket
 import subprocess
 import sys
@@ -97,6 +98,23 @@ def wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
     return True
 
 
+def request_line(request: dict) -> bytes:
+    return json.dumps(request, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def connect(index: Path) -> socket.socket:
+    """A raw connection to the running server of ``index``, bounded in time."""
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.settimeout(30)
+    conn.connect(str(resident.place(index).socket))
+    return conn
+
+
+def answer_of(conn: socket.socket) -> dict:
+    with conn.makefile("rb") as reader:
+        return json.loads(reader.readline())
+
+
 def test_answers_as_a_search_in_the_process(served: Path) -> None:
     with ReviewIndex.open(served) as ix:
         expected = ix.search("사만다와의 이별", 3).to_dict()
@@ -181,6 +199,39 @@ def test_the_server_searches_a_rebuilt_index(served: Path) -> None:
     assert served_search(served, "사만다")["total"] == 4
 
 
+def test_a_client_slow_to_send_its_request_holds_up_no_other(served: Path) -> None:
+    served_search(served, "사만다")  # the server runs
+    line = request_line(resident.search_request("사만다"))
+    with connect(served) as slow:
+        slow.sendall(line[:10])  # and then nothing, for now
+        assert served_search(served, "사만다")["total"] == 4
+        slow.sendall(line[10:])  # still served: it was not dropped to answer the other
+        assert answer_of(slow)["results"]["total"] == 4
+
+
+def test_searches_are_answered_while_a_slow_one_runs(served: Path) -> None:
+    """The passages of a long review analyse its first 50,000 characters (a
+    second or so); searches of short reviews asked meanwhile are answered,
+    one after the other, before it."""
+    filler = "배우들 연기가 정말 좋았고 음악도 훌륭했다. " * 2100
+    with ReviewIndex.open(served) as ix:
+        ix.add([Review(id="long", body="영상미 최고. " + filler), Review(id="short", body="송강호의 연기가 최고")])
+    try:
+        assert ids(served_search(served, "송강호")) == ["short"]
+        with connect(served) as slow:
+            slow.sendall(request_line(resident.search_request("영상미")))
+            answered = 0
+            while not select.select([slow], [], [], 0)[0]:
+                assert ids(served_search(served, "송강호")) == ["short"]
+                answered += 1
+            # the first might have come before the slow one began; the next ones came while it ran
+            assert answered >= 3
+            assert ids(answer_of(slow)["results"]) == ["long"]
+    finally:
+        with ReviewIndex.open(served) as ix:
+            ix.delete(["long", "short"])
+
+
 @pytest.mark.parametrize(("setting", "flags"), [("0", []), ("1", ["--no-resident"])], ids=["env", "flag"])
 def test_turned_off_no_server_starts(served: Path, setting: str, flags: list[str], tmp_path: Path, monkeypatch) -> None:
     runtime = tmp_path / "run"
@@ -231,3 +282,34 @@ def test_concurrent_first_queries_start_one_server_which_exits_when_idle(fresh: 
     sock = resident.place(fresh).socket
     assert wait_until(lambda: not sock.exists() and server_processes(fresh) == [])
 
+
+def test_stop_is_answered_at_once_and_the_clients_being_served_still_are(fresh: Path) -> None:
+    served_search(fresh, "연기")
+    [pid] = server_processes(fresh)
+    line = request_line(resident.search_request("연기"))
+    with connect(fresh) as slow:
+        slow.sendall(line[:10])
+        with connect(fresh) as stopping:
+            stopping.sendall(request_line({"op": "stop"}))
+            assert answer_of(stopping) == {"stopped": pid}
+        assert not resident.place(fresh).socket.exists()
+        slow.sendall(line[10:])
+        assert ids(answer_of(slow)["results"]) == ["r1"]
+    assert wait_until(lambda: server_processes(fresh) == [])
+
+
+def test_many_clients_at_once_are_all_answered_by_a_bounded_number_of_threads(fresh: Path) -> None:
+    served_search(fresh, "연기")  # the server runs, with one client thread
+    [pid] = server_processes(fresh)
+    threads = lambda: len(list(Path(f"/proc/{pid}/task").iterdir()))  # noqa: E731
+    before = threads()
+    clients = [connect(fresh) for _ in range(resident.MAX_CLIENTS + 8)]  # the last ones wait to be accepted
+    try:
+        assert wait_until(lambda: threads() == before + resident.MAX_CLIENTS - 1)
+        for client in clients:
+            client.sendall(request_line(resident.search_request("연기")))
+        assert [ids(answer_of(client)["results"]) for client in clients] == [["r1"]] * len(clients)
+        assert threads() == before + resident.MAX_CLIENTS - 1
+    finally:
+        for client in clients:
+            client.close()
