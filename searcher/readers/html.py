@@ -127,14 +127,15 @@ def _first(meta: dict[str, list[str]], *keys: str) -> str | None:
 
 def _json_ld(tree: HtmlElement) -> dict[str, Any]:
     """The fields of the page's JSON-LD objects (``@graph`` members included), the first
-    object to give a field winning; a block that is not valid JSON is skipped."""
+    object to give a field winning; a block that is not valid JSON, or nested past
+    Python's recursion limit, is skipped."""
     fields: dict[str, Any] = {}
     for script in tree.xpath("//script[@type='application/ld+json']"):
         try:
-            data = json.loads(script.text or "")
-        except ValueError:
+            objects = list(_ld_objects(json.loads(script.text or "")))
+        except (ValueError, RecursionError):
             continue
-        for item in _ld_objects(data):
+        for item in objects:
             for key, value in item.items():
                 fields.setdefault(key, value)
     return fields

@@ -46,6 +46,8 @@ COMMON_NAMES: dict[str, tuple[str, ...]] = {
     "category": ("category",),
 }
 _KEYWORD_SEPARATOR = re.compile(r"[,，]")
+#: How many characters of an unreadable value a message quotes.
+_SHOWN = 40
 #: Why JSON nested deeper than Python's recursion limit is not read.
 _TOO_DEEP = "nested too deeply"
 #: Longest CSV field accepted (the csv module's default, 128 KiB, is short for a long review).
@@ -114,7 +116,9 @@ class RecordMapper:
                 try:
                     setattr(review, field, convert(values[field]))
                 except ValueError:
-                    warnings.append(ReadError(self.path, f"cannot read {field} '{values[field]}'", line, skipped=False))
+                    warnings.append(
+                        ReadError(self.path, f"cannot read {field} '{_shown(values[field])}'", line, skipped=False)
+                    )
         yield review
         yield from warnings
 
@@ -194,7 +198,9 @@ def read_json_lines(path: Path, stream: TextIO, options: ReadOptions) -> Iterato
             continue
         number += 1
         try:
-            record = json.loads(text)
+            record, end = _raw_decode(text, 0)
+            if end < len(text):
+                raise json.JSONDecodeError("Extra data", text, _WHITESPACE.match(text, end).end())
         except json.JSONDecodeError as exc:
             yield ReadError(path, f"not JSON: {exc.msg} (column {exc.colno})", line)
             continue
@@ -314,7 +320,10 @@ def _rating(value: Any) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(value)
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past float's range (10^309 and up)
+        raise ValueError(value) from None
     if not math.isfinite(number):
         raise ValueError(value)
     return number
@@ -322,6 +331,12 @@ def _rating(value: Any) -> float | None:
 
 #: Review fields read from their source value by a function that raises ValueError when it cannot.
 _CONVERTED = (("date", _date), ("rating", _rating))
+
+
+def _shown(value: Any) -> str:
+    """A source value as a message quotes it: cut short when long (a rating of 5,000 digits)."""
+    text = str(value)
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
 
 
 def _kind(value: Any) -> str:
@@ -354,6 +369,29 @@ _CHUNK = 1 << 14
 WHOLE_JSON = 1 << 20
 #: How near the end of the buffer a decode error may be and still mean "read more" (``tru``, ``\u12``).
 _NEAR_END = 6
+
+
+def _digits(text: str) -> int | str:
+    """An integer, or its digits as they stand when it is past Python's int-string conversion limit (4,300 digits)."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+#: Decodes what _DECODER refuses for a number past that limit (with a plain ValueError, no place named).
+_LENIENT_DECODER = json.JSONDecoder(parse_int=_digits)
+
+
+def _raw_decode(text: str, pos: int) -> tuple[Any, int]:
+    """The JSON value at ``pos`` in ``text`` and where it ends; an integer too long for Python
+    is kept as its digits (the record kept: a rating of 5,000 digits is then a value not read)."""
+    try:
+        return _DECODER.raw_decode(text, pos)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:
+        return _LENIENT_DECODER.raw_decode(text, pos)
 
 
 class _JsonStream:
@@ -439,7 +477,7 @@ class _JsonStream:
         self.peek()
         while True:
             try:
-                value, end = _DECODER.raw_decode(self._buffer, self._pos)
+                value, end = _raw_decode(self._buffer, self._pos)
             except json.JSONDecodeError as exc:
                 if self._incomplete(exc) and self._read_more(max(_CHUNK, len(self._buffer) - self._pos)):
                     continue
