@@ -70,3 +70,64 @@ def test_page_with_json_ld_nested_too_deeply(tmp_path: Path) -> None:
     [review], errors = read(write(tmp_path, "deep.html", page))
     assert errors == [] and review.title == "소금빵 후기"
     assert review.body == "소금빵이 정말 맛있었어요. 버터 향이 진하고 겉은 바삭했습니다."
+
+
+# ------------------------------------------------------------------------------ CSV
+
+
+@pytest.mark.parametrize(
+    ("name", "delimiter"),
+    [(name, delimiter) for name in ("export.csv", "export") for delimiter in ";|,"] + [("export.csv", "\t")],
+)
+def test_csv_delimiter_told_from_the_header(tmp_path: Path, name: str, delimiter: str) -> None:
+    # Excel writes ";" where the comma is the decimal mark; the file's name need not say CSV
+    # (a tab-separated file without one is TSV, which has no quoting)
+    text = "id;review;rating\r\n1;\"좋았다, 정말\";9\r\n2;\"따옴표 \"\";\"\" 안\";3\r\n".replace(";", delimiter)
+    reviews, errors = read(write(tmp_path, name, text))
+    assert errors == []
+    assert [(r.id, r.body, r.rating) for r in reviews] == [
+        ("1", "좋았다, 정말", 9.0), ("2", f'따옴표 "{delimiter}" 안', 3.0),
+    ]
+
+
+UNTERMINATED = "unterminated quote: the field it opens runs into the lines below, which are read as rows"
+
+
+@pytest.mark.parametrize(
+    ("rows", "bodies", "errors"),
+    [
+        # the quote runs to the end of the file
+        ('1,좋았다,9\n2,"별로,3\n3,그럭저럭,5\n4,최고,10\n', ["좋았다", "그럭저럭", "최고"], [(3, UNTERMINATED)]),
+        # ... or closes mid-field at a later row's quote, which no CSV writer makes
+        ('1,"좋았다,9\n2,별로,3\n3,"인용" 이라고,5\n4,끝,7\n', ["별로", "인용 이라고", "끝"], [(2, UNTERMINATED)]),
+        # ... or closes right, but the lines it swallowed are rows of the header's columns
+        ('1,"좋았다,9\n2,별로,3\n3,그럭저럭,5\n4,끝",7\n', ["별로", "그럭저럭", '끝"'], [(2, UNTERMINATED)]),
+        # ... or gives the wrong number of columns
+        (
+            '1,"좋았다,9\n2,별로",3,4\n3,좋음,5\n', ["좋음"],
+            [(2, UNTERMINATED), (3, "expected 3 columns, found 4")],
+        ),
+    ],
+    ids=["to-the-end", "closed-mid-field", "rows-inside", "wrong-columns"],
+)
+def test_csv_unterminated_quote_costs_only_its_row(
+    tmp_path: Path, rows: str, bodies: list[str], errors: list[tuple[int, str]]
+) -> None:
+    reviews, found = read(write(tmp_path, "runaway.csv", "id,review,rating\n" + rows))
+    assert [r.body for r in reviews] == bodies
+    assert problems(found) == [(line, reason, True) for line, reason in errors]
+
+
+def test_csv_reviews_with_line_breaks_in_quotes_stay_whole(tmp_path: Path) -> None:
+    rows = (
+        '1,"첫 줄\n둘째 줄, 쉼표도 있고\n\n넷째 줄",9\r\n'
+        '2,"좋았다\n배우, 감독",8\r\n'  # its second line alone would be a row of 3 columns
+        '3,"""인용""으로 시작\n하는 리뷰",7\r\n'
+        "4,짧다,3\r\n"
+    )
+    reviews, errors = read(write(tmp_path, "multiline.csv", "id,review,rating\r\n" + rows))
+    assert errors == []
+    assert [(r.id, r.body) for r in reviews] == [
+        ("1", "첫 줄\n둘째 줄, 쉼표도 있고\n\n넷째 줄"), ("2", "좋았다\n배우, 감독"),
+        ("3", '"인용"으로 시작\n하는 리뷰'), ("4", "짧다"),
+    ]
