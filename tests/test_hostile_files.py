@@ -6,11 +6,14 @@ readers' public entry; the last one indexes them all with ``ReviewIndex.add_path
 
 from __future__ import annotations
 
-import json
+import base64
+import time
 from pathlib import Path
 
 import pytest
 
+from searcher.errors import ReadError
+from searcher.readers import html, read_file
 from tests.test_records import problems, read, write
 
 # ---------------------------------------------------------- numbers past Python's limits
@@ -131,3 +134,39 @@ def test_csv_reviews_with_line_breaks_in_quotes_stay_whole(tmp_path: Path) -> No
         ("1", "첫 줄\n둘째 줄, 쉼표도 있고\n\n넷째 줄"), ("2", "좋았다\n배우, 감독"),
         ("3", '"인용"으로 시작\n하는 리뷰'), ("4", "짧다"),
     ]
+
+
+# ----------------------------------------------------------------------------- HTML
+
+
+def test_page_of_too_many_elements_is_refused_at_once(tmp_path: Path) -> None:
+    # the extraction's time grows faster than the page: one just past the cap is refused after parsing
+    paragraph = "<p>소금빵이 맛있었어요.</p>\n"
+    page = "<html><body><article>" + paragraph * html.MAX_ELEMENTS + "</article></body></html>"
+    path = write(tmp_path, "huge.html", page)
+    started = time.monotonic()
+    with pytest.raises(ReadError) as caught:
+        list(read_file(path))
+    assert time.monotonic() - started < 5
+    elements = html.MAX_ELEMENTS + 3  # html, body, article
+    size = len(page.encode()) / 1e6
+    assert str(caught.value) == (
+        f"{path}: page too large: {elements:,} HTML elements in {size:.1f} MB (at most {html.MAX_ELEMENTS:,}); "
+        "save the article alone"
+    )
+
+
+def test_page_with_a_big_inline_image_is_read_whole(tmp_path: Path) -> None:
+    # a page saved whole holds its images as data: URIs; one over 10 MB used to end the parse there
+    image = base64.b64encode(bytes(range(256)) * 33_000).decode()  # 11 MB
+    page = (
+        "<html><head><title>소금빵 후기</title></head><body><article>"
+        "<p>소금빵이 정말 맛있었어요. 버터 향이 진하고 겉은 바삭했습니다.</p>"
+        f'<p><img src="data:image/png;base64,{image}" alt="소금빵"></p>'
+        "<p>다음에도 또 살 거예요. 주말 아침이면 줄이 길어요.</p></article></body></html>"
+    )
+    [review], errors = read(write(tmp_path, "saved.html", page))
+    assert errors == []
+    assert review.body == (
+        "소금빵이 정말 맛있었어요. 버터 향이 진하고 겉은 바삭했습니다.\n\n다음에도 또 살 거예요. 주말 아침이면 줄이 길어요."
+    )
