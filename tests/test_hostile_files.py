@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from searcher import ReviewIndex
 from searcher.errors import ReadError
 from searcher.readers import html, read_file
 from tests.test_records import problems, read, write
@@ -170,3 +171,33 @@ def test_page_with_a_big_inline_image_is_read_whole(tmp_path: Path) -> None:
     assert review.body == (
         "소금빵이 정말 맛있었어요. 버터 향이 진하고 겉은 바삭했습니다.\n\n다음에도 또 살 거예요. 주말 아침이면 줄이 길어요."
     )
+
+
+# ------------------------------------------------------------------------ one run
+
+
+def test_one_run_over_every_hostile_file_indexes_the_rest(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    write(src, "good.json", '[{"id": "g", "review": "소금빵이 정말 맛있었다"}]')
+    write(src, "numbers.json", f'[{{"id": "n1", "review": "버터 향이 좋다", "rating": {HUGE_RATING}}},\n'
+                               f'{{"id": "n2", "review": "크루아상도 샀다", "views": {HUGE_NUMBER}}}]')
+    write(src, "numbers.jsonl", f'{{"id": "l1", "review": "식빵은 보통", "count": {HUGE_NUMBER}}}\n')
+    lines = [f'{{"id": "b{n}", "review": "단팥빵 {n}번째 후기"}}\n'.encode() for n in range(1500)]
+    lines[1200] = '{"id": "bad", "review": "한국어"}\n'.encode("cp949")
+    write(src, "late.jsonl", b"".join(lines))
+    write(src, "semicolon.csv", "id;review;rating\n s1;\"바게트, 딱딱하다\";7\n")
+    write(src, "runaway.csv", 'id,review\nr1,"마늘빵\nr2,치즈빵이 최고\n')
+    write(src, "huge.html", "<html><body>" + "<p>빵</p>" * (html.MAX_ELEMENTS + 1) + "</body></html>")
+    ix = ReviewIndex.create(tmp_path / "index")
+    report = ix.add_paths([src])
+    assert report.reviews_indexed == 1 + 2 + 1 + 1499 + 1 + 1
+    assert len(ix) == report.reviews_indexed
+    assert sorted((Path(e.path).name, e.line, e.reason.split(":")[0]) for e in report.skipped) == [
+        ("huge.html", None, "page too large"),
+        ("late.jsonl", 1201, "cannot decode as UTF-8 (byte 0xc7)"),
+        ("runaway.csv", 2, "unterminated quote"),
+    ]
+    assert [(Path(e.path).name, e.line) for e in report.warnings] == [("numbers.json", 1)]
+    assert [hit.review.id for hit in ix.search("치즈")] == ["r2"]
+    assert [hit.review.id for hit in ix.search("바게트")] == ["s1"]
