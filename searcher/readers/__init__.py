@@ -131,8 +131,9 @@ def read_file(path: Path, options: ReadOptions | None = None) -> Iterator[Review
     the reason and where known the line, when the file as a whole cannot be
     read: missing, empty, binary, undecodable, not the format its name or
     content says, no reviews in it. Such an error can come after some reviews
-    were yielded (a decode error half way); those stand, and the message says
-    how many there were.
+    were yielded (JSON that breaks off half way); those stand, and the message
+    says how many there were. Bytes that do not decode past the first review
+    cost only the record holding them.
     """
     options = options or ReadOptions()
     reviews = 0

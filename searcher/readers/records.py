@@ -3,10 +3,11 @@
 Each reader takes the file's decoded text stream and yields Reviews one at a
 time, so a file of any size is read in little memory. A record that cannot be
 used (no review text, not an object, a broken line, a row with the wrong
-number of columns) is yielded as a :class:`ReadError` and the others go on; a
-value that cannot be read (a date, a rating) is yielded as a warning
-(``skipped=False``) after its review. Problems with the file as a whole (not
-JSON, JSON cut short, a mapped column that is not there) are raised.
+number of columns or a quote left open, bytes that do not decode) is yielded
+as a :class:`ReadError` and the others go on; a value that cannot be read (a
+date, a rating) is yielded as a warning (``skipped=False``) after its review.
+Problems with the file as a whole (not JSON, JSON cut short, a mapped column
+that is not there) are raised.
 
 All formats share one mapping from a record's fields to Review fields
 (:class:`RecordMapper`): an explicit ``fields`` mapping first, then common
