@@ -38,19 +38,20 @@ _EUC_KR_LABELS = frozenset(
 _META_CHARSET = re.compile(rb"""<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
 _CHUNK = 1 << 16
 #: The decoding error handler source files are read with: each run of bytes the codec cannot
-#: decode becomes _MARK and then U+DC00 + each byte (surrogateescape's code points, which it
+#: decode becomes MARK and then U+DC00 + each byte (surrogateescape's code points, which it
 #: gives only for bytes of 0x80 and up: not for a broken UTF-16 pair's), so the text goes on
-#: and the record holding them can be left out alone. Strict decoding never gives a lone
-#: surrogate, so _MARK means "did not decode", and one ``in`` test finds it (a regular
-#: expression for the U+DC00 range would take a quarter of the time json takes on a record).
+#: and the record holding them can be left out alone.
 ESCAPE_ERRORS = "revsearch-undecodable"
-_MARK = "\ud800"
+#: Strict decoding never gives a lone surrogate, so this one means "bytes here did not decode";
+#: ``MARK in text`` is the quick test (a regular expression for the U+DC00 range would take a
+#: quarter of the time json takes on a record), :func:`undecodable` the error.
+MARK = "\ud800"
 
 
 def _escape(error: UnicodeError) -> tuple[str, int]:
     if not isinstance(error, UnicodeDecodeError):
         raise error
-    return _MARK + "".join(chr(0xDC00 + byte) for byte in error.object[error.start : error.end]), error.end
+    return MARK + "".join(chr(0xDC00 + byte) for byte in error.object[error.start : error.end]), error.end
 
 
 codecs.register_error(ESCAPE_ERRORS, _escape)
@@ -79,7 +80,7 @@ def undecodable(
 ) -> UndecodableError | None:
     """The error for ``text[start:end]`` (decoded with ESCAPE_ERRORS, ``start`` at ``line``) if it
     holds bytes that did not decode, naming the first and its line; None if it all decoded."""
-    at = text.find(_MARK, start, end)
+    at = text.find(MARK, start, end)
     if at < 0:
         return None
     return UndecodableError(path, line + text.count("\n", start, at), ord(text[at + 1]) - 0xDC00)
@@ -89,7 +90,7 @@ def read_chunk(stream: TextIO, size: int) -> str:
     """``stream.read(size)``, one character longer when it would end between the mark of bytes
     that did not decode and the bytes, which :func:`undecodable` reads together."""
     chunk = stream.read(size)
-    return chunk + stream.read(1) if chunk.endswith(_MARK) else chunk
+    return chunk + stream.read(1) if chunk.endswith(MARK) else chunk
 
 
 def resolve_encoding(label: str) -> str:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Generator, Iterator, TextIO
 
 from searcher.dates import parse_date
 from searcher.errors import ReadError
-from searcher.readers.encoding import UndecodableError, read_chunk, undecodable
+from searcher.readers.encoding import MARK, UndecodableError, read_chunk, undecodable
 from searcher.review import Review, stable_id
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ def read_json(path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Revi
     if _small(stream):
         text = stream.read()
         # bytes that did not decode are found record by record, piece by piece
-        if text.lstrip().startswith("[") and undecodable(path, text, 1) is None:
+        if text.lstrip().startswith("[") and MARK not in text:
             whole = _whole_json(path, text, options)
             if whole is not None:
                 yield from whole
@@ -203,8 +203,8 @@ def read_json_lines(path: Path, stream: TextIO, options: ReadOptions) -> Iterato
         if not text:
             continue
         number += 1
-        if (error := undecodable(path, text, line)) is not None:
-            yield error
+        if MARK in text:
+            yield undecodable(path, text, line)
             continue
         try:
             record, end = _raw_decode(text, 0)
@@ -345,7 +345,7 @@ class _Lines:
                 text += "\n"
         self.line += 1
         self.row.append(text)
-        if self.undecodable is None:
+        if MARK in text and self.undecodable is None:
             self.undecodable = undecodable(self._path, text, self.line)
         return text
 
