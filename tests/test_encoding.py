@@ -181,34 +181,75 @@ def test_wrong_override(tmp_path: Path) -> None:
         list(read_file(write(tmp_path, "a.png", b"\x89PNG\r\n\x1a\n\x00\x00"), ReadOptions(encoding="cp949")))
 
 
-def test_decode_error_after_the_head_keeps_the_reviews_before(tmp_path: Path) -> None:
-    lines = [f'{{"id": "{n}", "review": "정말 재밌는 영화였다 {n}"}}\n' for n in range(2000)]
-    head = "".join(lines).encode()
-    assert len(head) > 65536  # the bad line lies beyond what detection looks at
-    path = write(tmp_path, "late.jsonl", head + '{"id": "x", "review": "한국어"}\n'.encode("cp949"))
-    items: list[Review | ReadError] = []
-    with pytest.raises(ReadError) as caught:
-        for item in read_file(path):
-            items.append(item)
-    assert len(items) >= 1000 and all(isinstance(i, Review) for i in items)
-    assert [r.id for r in items] == [str(n) for n in range(len(items))]
-    offset = len(head) + len('{"id": "x", "review": "')
-    assert caught.value.line == 2001
-    assert caught.value.reason == (
-        f"cannot decode as UTF-8 (byte 0xc7 at offset {offset}): the file starts as UTF-8; "
-        f"give its encoding with --encoding ({len(items)} reviews read before it)"
+#: A record's text in each line and record format, what stands between records, how the
+#: file starts and ends, and the line of record n (from 0).
+RECORD_FORMATS = {
+    "jsonl": ('{{"id": "{id}", "review": "{body}"}}', "\n", "", "\n", lambda n: n + 1),
+    "json": ('{{"id": "{id}", "review": "{body}"}}', ",\n", "[\n", "\n]\n", lambda n: n + 2),  # parsed whole
+    "wrapped.json": ('{{"id": "{id}", "review": "{body}"}}', ",\n", '{"reviews": [\n', "\n]}\n", lambda n: n + 2),
+    "csv": ('{id},"{body}"', "\r\n", "id,review\r\n", "\r\n", lambda n: n + 2),
+    "tsv": ("{id}\t{body}", "\n", "id\treview\n", "", lambda n: n + 2),
+}
+
+
+@pytest.mark.parametrize("kind", RECORD_FORMATS)
+def test_undecodable_record_costs_only_itself(tmp_path: Path, kind: str) -> None:
+    # record 2000 of 3000 holds bytes that are not UTF-8, far past the head that detection reads
+    record, between, start, end, line_of = RECORD_FORMATS[kind]
+    records = [record.format(id=n, body=f"정말 재밌는 영화였다 {n}").encode() for n in range(3000)]
+    records[2000] = record.format(id="x", body="한국어").encode("cp949")
+    path = write(tmp_path, f"late.{kind}", start.encode() + between.encode().join(records) + end.encode())
+    assert len(b"".join(records[:2000])) > 65536
+    items = list(read_file(path))
+    assert [i.id for i in items if isinstance(i, Review)] == [str(n) for n in range(3000) if n != 2000]
+    [error] = [i for i in items if isinstance(i, ReadError)]
+    assert (error.path, error.line, error.skipped) == (str(path), line_of(2000), True)
+    assert error.reason == (
+        "cannot decode as UTF-8 (byte 0xc7): the file starts as UTF-8; give its encoding with --encoding"
     )
 
 
-def test_decode_error_in_a_small_json_array_keeps_the_reviews_before(tmp_path: Path) -> None:
-    # small enough to be parsed in one piece, which the bad bytes stop: read piece by piece instead
-    records = [f'{{"id": "{n}", "review": "정말 재밌는 영화였다 {n}"}}' for n in range(2000)]
-    head = ("[\n" + ",\n".join(records) + ",\n").encode()
-    path = write(tmp_path, "late.json", head + '{"id": "x", "review": "한국어"}\n]\n'.encode("cp949"))
-    items: list[Review | ReadError] = []
+def test_undecodable_bytes_in_json(tmp_path: Path) -> None:
+    # in a key, the record is left out; between records, the JSON cannot be followed past them
+    # (the encoding named, as the head that detection reads holds the bad bytes)
+    utf8 = ReadOptions(encoding="utf-8")
+    records = ",\n".join(f'{{"id": "{n}", "review": "리뷰 {n}"}}' for n in range(3)).encode()
+    path = write(tmp_path, "key.json", b'{"reviews": [' + records + b',\n{"id": "x", "\xffreview": "a"}\n]}')
+    items = list(read_file(path, utf8))
+    assert [i.id for i in items[:3]] == ["0", "1", "2"]
+    assert [(e.line, e.reason) for e in items[3:]] == [
+        (4, "cannot decode as utf-8 (byte 0xff): is --encoding utf-8 right?"),
+    ]
+    path = write(tmp_path, "between.json", b"[" + records + b"\n\xff\xfe, {}]")
+    items = []
     with pytest.raises(ReadError) as caught:
-        for item in read_file(path):
+        for item in read_file(path, utf8):
             items.append(item)
-    assert len(items) >= 1000 and [r.id for r in items] == [str(n) for n in range(len(items))]
-    assert caught.value.line == 2002
-    assert caught.value.reason.endswith(f"({len(items)} reviews read before it)")
+    assert [i.id for i in items] == ["0", "1", "2"]
+    assert (caught.value.line, caught.value.reason) == (
+        4, "cannot decode as utf-8 (byte 0xff): is --encoding utf-8 right? (3 reviews read before it)",
+    )
+
+
+def test_broken_utf16_pair_costs_only_its_line(tmp_path: Path) -> None:
+    # a lone high surrogate's bytes include 0x00, which "surrogateescape" cannot carry
+    lines = ['{"review": "첫째"}', '{"review": "둘째 \ud800"}', '{"review": "셋째"}']
+    data = codecs.BOM_UTF16_LE + "\n".join(lines).encode("utf-16-le", "surrogatepass")
+    items = list(read_file(write(tmp_path, "wide.jsonl", data)))
+    assert [i.body for i in items if isinstance(i, Review)] == ["첫째", "셋째"]
+    assert [(e.line, e.reason) for e in items if isinstance(e, ReadError)] == [
+        (2, "cannot decode as UTF-16 (byte 0x00): the file starts as UTF-16; give its encoding with --encoding"),
+    ]
+
+
+def test_undecodable_document_is_reported_for_the_file(tmp_path: Path) -> None:
+    # one review a file: a bad byte past the head costs the file, its line named as before
+    text = "제목\n" + "배우들 연기가 정말 좋았다.\n" * 3000
+    path = write(tmp_path, "late.txt", text.encode() + "한국어\n".encode("cp949") + "끝\n".encode())
+    with pytest.raises(ReadError) as caught:
+        list(read_file(path))
+    assert (caught.value.line, caught.value.reason) == (
+        3002,
+        f"cannot decode as UTF-8 (byte 0xc7 at offset {len(text.encode())}): the file starts as UTF-8; "
+        "give its encoding with --encoding",
+    )

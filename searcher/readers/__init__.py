@@ -21,12 +21,15 @@ from typing import Callable, Iterable, Iterator, TextIO
 
 from searcher.errors import ReadError
 from searcher.readers.encoding import (
+    ESCAPE_ERRORS,
     NotTextError,
+    UndecodableError,
     check_not_binary,
     decode_head,
     detect_encoding,
     find_decode_error,
     resolve_encoding,
+    undecodable,
 )
 from searcher.readers.records import COMMON_NAMES, delimited_header, read_csv, read_json, read_json_lines, read_tsv
 from searcher.readers.html import read_html
@@ -136,8 +139,9 @@ def read_file(path: Path, options: ReadOptions | None = None) -> Iterator[Review
     the reason and where known the line, when the file as a whole cannot be
     read: missing, empty, binary, undecodable, not the format its name or
     content says, no reviews in it. Such an error can come after some reviews
-    were yielded (a decode error half way); those stand, and the message says
-    how many there were.
+    were yielded (JSON that breaks off half way); those stand, and the message
+    says how many there were. Bytes that do not decode past the first review
+    cost only the record holding them.
     """
     options = options or ReadOptions()
     reviews = 0
@@ -157,18 +161,37 @@ def read_file(path: Path, options: ReadOptions | None = None) -> Iterator[Review
 
 
 def _read(path: Path, options: ReadOptions) -> Iterator[Review | ReadError]:
-    """:func:`read_file` without the counting: open, decode, dispatch, and turn OS and codec errors into ReadError."""
+    """:func:`read_file` without the counting: open, decode, dispatch, and turn OS and codec errors into ReadError.
+
+    The text is decoded with ESCAPE_ERRORS, so a byte that does not decode costs
+    only the record that holds it (the readers yield an UndecodableError for it).
+    One that comes before any review was read means the file is not in that
+    encoding: it is raised for the file, as a document's (one review a file) is.
+    """
     try:
         with path.open("rb") as binary:
             head = binary.read(_HEAD_SIZE)
             codec = _encoding(path, head, options)
+            reviewed = False
             try:
                 reader = _pick_reader(path, head, codec, options)
                 del head  # not kept while the file is read
                 binary.seek(0)
-                stream = io.TextIOWrapper(binary, encoding=codec, newline="")  # newline="": the csv module's need
-                yield from reader(path, stream, options)
-            except UnicodeError as exc:  # a UnicodeDecodeError, or a bare one from codecs such as punycode
+                # newline="": the csv module's need
+                stream = io.TextIOWrapper(binary, encoding=codec, errors=ESCAPE_ERRORS, newline="")
+                for item in reader(path, stream, options):
+                    if isinstance(item, UndecodableError):
+                        if not reviewed:
+                            raise item
+                        item = _undecodable(path, codec, options, item.byte, item.line)
+                    reviewed = reviewed or isinstance(item, Review)
+                    yield item
+            except UndecodableError as exc:
+                if reviewed:  # JSON whose structure breaks off at the byte
+                    raise _undecodable(path, codec, options, exc.byte, exc.line) from None
+                binary.seek(0)
+                raise _decode_error(path, binary, codec, options) from None
+            except UnicodeError as exc:  # a bare one from codecs such as punycode
                 binary.seek(0)
                 raise _decode_error(path, binary, codec, options) from exc
     except OSError as exc:
@@ -191,20 +214,34 @@ def _encoding(path: Path, head: bytes, options: ReadOptions) -> str:
 
 
 def _decode_error(path: Path, binary: io.BufferedReader, codec: str, options: ReadOptions) -> ReadError:
-    """The ReadError for a file that stops decoding part way, naming the line (found by a second pass)."""
-    if options.encoding is None:
-        name = codec.removesuffix("-sig").upper()
-        advice = f"the file starts as {name}; give its encoding with --encoding"
-    else:
-        name, advice = options.encoding, f"is --encoding {options.encoding} right?"
+    """The ReadError for a file that does not decode, naming the first bad byte's offset and line
+    (found by a second pass, with a strict decoder)."""
     try:
         where = find_decode_error(binary, codec)
     except UnicodeError:
         where = None
     if where is None:  # the codec does not say where, or the error came from inside a reader
+        name, advice = _advice(codec, options)
         return ReadError(path, f"cannot decode as {name}: {advice}")
     offset, line, byte = where
-    return ReadError(path, f"cannot decode as {name} (byte 0x{byte:02x} at offset {offset}): {advice}", line)
+    return _undecodable(path, codec, options, byte, line, offset)
+
+
+def _undecodable(
+    path: Path, codec: str, options: ReadOptions, byte: int, line: int, offset: int | None = None
+) -> ReadError:
+    """The ReadError for ``byte`` at ``line`` that ``codec`` cannot decode."""
+    name, advice = _advice(codec, options)
+    at = "" if offset is None else f" at offset {offset}"
+    return ReadError(path, f"cannot decode as {name} (byte 0x{byte:02x}{at}): {advice}", line)
+
+
+def _advice(codec: str, options: ReadOptions) -> tuple[str, str]:
+    """The encoding's name for a decode error, and what to do about it."""
+    if options.encoding is None:
+        name = codec.removesuffix("-sig").upper()
+        return name, f"the file starts as {name}; give its encoding with --encoding"
+    return options.encoding, f"is --encoding {options.encoding} right?"
 
 
 def _pick_reader(path: Path, head_bytes: bytes, codec: str, options: ReadOptions) -> RecordReader:
@@ -216,7 +253,7 @@ def _pick_reader(path: Path, head_bytes: bytes, codec: str, options: ReadOptions
     extension no reader knows is sniffed: JSON, then a TSV/CSV header, then an
     HTML page, else blog text.
     """
-    head = decode_head(head_bytes, codec)
+    head = decode_head(head_bytes, codec, ESCAPE_ERRORS)
     if len(head_bytes) < _HEAD_SIZE and not head.strip():
         raise ReadError(path, "empty file")
     suffix = path.suffix.lower()
@@ -257,8 +294,11 @@ def _as_record_reader(reader: DocumentReader) -> RecordReader:
 
 
 def _read_document(reader: DocumentReader, path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Review]:
-    """A document reader's one Review; a ReadError if it has no review text."""
-    review = reader(path, stream.read())
+    """A document reader's one Review; a ReadError if it has no review text, or holds bytes that do not decode."""
+    text = stream.read()
+    if (error := undecodable(path, text, 1)) is not None:
+        raise error
+    review = reader(path, text)
     if not review.body.strip():
         raise ReadError(path, "no review text")
     yield review

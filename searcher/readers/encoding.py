@@ -14,7 +14,11 @@ from __future__ import annotations
 import codecs
 import io
 import re
-from typing import BinaryIO
+import sys
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+from searcher.errors import ReadError
 
 #: Byte order marks and the codec that reads (and drops) them; UTF-32 first, as its LE mark starts with UTF-16's.
 _BOMS = (
@@ -33,6 +37,24 @@ _EUC_KR_LABELS = frozenset(
 #: ``<meta charset="euc-kr">`` and ``<meta http-equiv="Content-Type" content="text/html; charset=euc-kr">``.
 _META_CHARSET = re.compile(rb"""<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
 _CHUNK = 1 << 16
+#: The decoding error handler source files are read with: each run of bytes the codec cannot
+#: decode becomes MARK and then U+DC00 + each byte (surrogateescape's code points, which it
+#: gives only for bytes of 0x80 and up: not for a broken UTF-16 pair's), so the text goes on
+#: and the record holding them can be left out alone.
+ESCAPE_ERRORS = "revsearch-undecodable"
+#: Strict decoding never gives a lone surrogate, so this one means "bytes here did not decode";
+#: ``MARK in text`` is the quick test (a regular expression for the U+DC00 range would take a
+#: quarter of the time json takes on a record), :func:`undecodable` the error.
+MARK = "\ud800"
+
+
+def _escape(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return MARK + "".join(chr(0xDC00 + byte) for byte in error.object[error.start : error.end]), error.end
+
+
+codecs.register_error(ESCAPE_ERRORS, _escape)
 
 
 class NotTextError(ValueError):
@@ -42,6 +64,33 @@ class NotTextError(ValueError):
         super().__init__(reason)
         self.reason = reason
         self.line = line
+
+
+class UndecodableError(ReadError):
+    """A record holding a byte its file's encoding cannot decode (``byte``, at ``line``); read_file
+    words the message with the encoding and what to do."""
+
+    def __init__(self, path: str | Path, line: int, byte: int):
+        super().__init__(path, f"cannot decode byte 0x{byte:02x}", line)
+        self.byte = byte
+
+
+def undecodable(
+    path: str | Path, text: str, line: int, start: int = 0, end: int = sys.maxsize
+) -> UndecodableError | None:
+    """The error for ``text[start:end]`` (decoded with ESCAPE_ERRORS, ``start`` at ``line``) if it
+    holds bytes that did not decode, naming the first and its line; None if it all decoded."""
+    at = text.find(MARK, start, end)
+    if at < 0:
+        return None
+    return UndecodableError(path, line + text.count("\n", start, at), ord(text[at + 1]) - 0xDC00)
+
+
+def read_chunk(stream: TextIO, size: int) -> str:
+    """``stream.read(size)``, one character longer when it would end between the mark of bytes
+    that did not decode and the bytes, which :func:`undecodable` reads together."""
+    chunk = stream.read(size)
+    return chunk + stream.read(1) if chunk.endswith(MARK) else chunk
 
 
 def resolve_encoding(label: str) -> str:
@@ -92,9 +141,9 @@ def check_not_binary(head: bytes, codec: str) -> None:
         raise NotTextError("binary file, not text")
 
 
-def decode_head(head: bytes, codec: str) -> str:
-    """``head`` decoded, without a character cut at its end; raises UnicodeDecodeError."""
-    return codecs.getincrementaldecoder(codec)().decode(head, final=False)
+def decode_head(head: bytes, codec: str, errors: str = "strict") -> str:
+    """``head`` decoded, without a character cut at its end; raises UnicodeDecodeError when ``errors`` is strict."""
+    return codecs.getincrementaldecoder(codec)(errors).decode(head, final=False)
 
 
 def find_decode_error(binary: BinaryIO, codec: str) -> tuple[int, int, int] | None:

@@ -3,10 +3,11 @@
 Each reader takes the file's decoded text stream and yields Reviews one at a
 time, so a file of any size is read in little memory. A record that cannot be
 used (no review text, not an object, a broken line, a row with the wrong
-number of columns) is yielded as a :class:`ReadError` and the others go on; a
-value that cannot be read (a date, a rating) is yielded as a warning
-(``skipped=False``) after its review. Problems with the file as a whole (not
-JSON, JSON cut short, a mapped column that is not there) are raised.
+number of columns or a quote left open, bytes that do not decode) is yielded
+as a :class:`ReadError` and the others go on; a value that cannot be read (a
+date, a rating) is yielded as a warning (``skipped=False``) after its review.
+Problems with the file as a whole (not JSON, JSON cut short, a mapped column
+that is not there) are raised.
 
 All formats share one mapping from a record's fields to Review fields
 (:class:`RecordMapper`): an explicit ``fields`` mapping first, then common
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Generator, Iterator, TextIO
 
 from searcher.dates import parse_date
 from searcher.errors import ReadError
+from searcher.readers.encoding import MARK, UndecodableError, read_chunk, undecodable
 from searcher.review import Review, stable_id
 
 if TYPE_CHECKING:
@@ -46,6 +48,8 @@ COMMON_NAMES: dict[str, tuple[str, ...]] = {
     "category": ("category",),
 }
 _KEYWORD_SEPARATOR = re.compile(r"[,，]")
+#: How many characters of an unreadable value a message quotes.
+_SHOWN = 40
 #: Why JSON nested deeper than Python's recursion limit is not read.
 _TOO_DEEP = "nested too deeply"
 #: Longest CSV field accepted (the csv module's default, 128 KiB, is short for a long review).
@@ -114,7 +118,9 @@ class RecordMapper:
                 try:
                     setattr(review, field, convert(values[field]))
                 except ValueError:
-                    warnings.append(ReadError(self.path, f"cannot read {field} '{values[field]}'", line, skipped=False))
+                    warnings.append(
+                        ReadError(self.path, f"cannot read {field} '{_shown(values[field])}'", line, skipped=False)
+                    )
         yield review
         yield from warnings
 
@@ -126,31 +132,35 @@ def read_json(path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Revi
     A file of up to WHOLE_JSON bytes that is an array of objects, all of them
     reviews without a problem, is parsed in one piece (as most are: the reader
     takes a third less time). Any other is parsed piece by piece, one record
-    in memory at a time, which names the line of each problem. JSON that
-    breaks off or goes wrong is raised as a ReadError naming the line and how
-    many records came before; those records have already been yielded.
+    in memory at a time, which names the line of each problem. A record holding
+    bytes that did not decode is left out; JSON that breaks off or goes wrong
+    (bytes that did not decode outside a string too) is raised as a ReadError
+    naming the line and how many records came before; those records have
+    already been yielded.
     """
     if _small(stream):
-        try:
-            text = stream.read()
-        except UnicodeError:  # read piece by piece, so the records before the bad bytes are kept
-            stream.seek(0)
-        else:
-            whole = _whole_json(path, text, options) if text.lstrip().startswith("[") else None
+        text = stream.read()
+        # bytes that did not decode are found record by record, piece by piece
+        if text.lstrip().startswith("[") and MARK not in text:
+            whole = _whole_json(path, text, options)
             if whole is not None:
                 yield from whole
                 return
-            stream = io.StringIO(text)
-    document = _JsonStream(stream)
+        stream = io.StringIO(text)
+    document = _JsonStream(path, stream)
     first = document.peek()
     if first not in ("[", "{"):
-        raise ReadError(path, "not a JSON array or object" if first else "empty file", document.line)
+        reason = "not a JSON array or object" if first else "empty file"
+        raise undecodable(path, first, document.line) or ReadError(path, reason, document.line)
     mapper = RecordMapper(path, options.fields)
     number = 0
     try:
         for line, record in document.records():
             number += 1
-            yield from mapper(record, number, line)
+            if document.undecodable:
+                yield document.undecodable
+            else:
+                yield from mapper(record, number, line)
     except (_JsonError, RecursionError) as exc:
         after = f" after record {number}" if number else ""
         reason, line = (exc.reason, exc.line) if isinstance(exc, _JsonError) else (_TOO_DEEP, document.line)
@@ -185,7 +195,7 @@ def _whole_json(path: Path, text: str, options: ReadOptions) -> list[Review] | N
 
 
 def read_json_lines(path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Review | ReadError]:
-    """Reviews from a JSON Lines file, one object a line; a broken line is reported and the rest read."""
+    """Reviews from a JSON Lines file, one object a line; a broken or undecodable line is reported and the rest read."""
     mapper = RecordMapper(path, options.fields)
     number = 0
     for line, text in enumerate(stream, 1):
@@ -193,8 +203,13 @@ def read_json_lines(path: Path, stream: TextIO, options: ReadOptions) -> Iterato
         if not text:
             continue
         number += 1
+        if MARK in text:
+            yield undecodable(path, text, line)
+            continue
         try:
-            record = json.loads(text)
+            record, end = _raw_decode(text, 0)
+            if end < len(text):
+                raise json.JSONDecodeError("Extra data", text, _WHITESPACE.match(text, end).end())
         except json.JSONDecodeError as exc:
             yield ReadError(path, f"not JSON: {exc.msg} (column {exc.colno})", line)
             continue
@@ -205,8 +220,9 @@ def read_json_lines(path: Path, stream: TextIO, options: ReadOptions) -> Iterato
 
 
 def read_csv(path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Review | ReadError]:
-    """Reviews from a CSV file with a header row (Excel's dialect: comma, ``"`` quotes)."""
-    return _read_delimited(path, stream, options, csv.excel)
+    """Reviews from a CSV file with a header row: Excel's dialect (``"`` quotes), its delimiter —
+    comma, semicolon (Excel's where the comma is the decimal mark), tab or ``|`` — told from the header."""
+    return _read_delimited(path, stream, options, csv.excel, sniff=True)
 
 
 def read_tsv(path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Review | ReadError]:
@@ -214,13 +230,17 @@ def read_tsv(path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Revie
     return _read_delimited(path, stream, options, _TabSeparated)
 
 
+#: Delimiters a header may be split by, in the order they are tried.
+_DELIMITERS = ("\t", ",", ";", "|")
+
+
 def delimited_header(line: str, options: ReadOptions) -> str | None:
-    """The delimiter (tab or comma) if ``line`` is the header of a TSV or CSV file of reviews:
-    split by it, it names a review text column (a common name or the one mapped to body)."""
+    """The delimiter (tab, comma, semicolon or ``|``) if ``line`` is the header of a delimited file of
+    reviews: split by it, it names a review text column (a common name or the one mapped to body)."""
     body_names = {name.casefold() for name in COMMON_NAMES["body"]}
     if "body" in options.fields:
         body_names.add(options.fields["body"].casefold())
-    for delimiter in ("\t", ","):
+    for delimiter in _DELIMITERS:
         if delimiter in line:
             columns = next(csv.reader([line], delimiter=delimiter))
             if any(column.strip().casefold() in body_names for column in columns):
@@ -228,33 +248,117 @@ def delimited_header(line: str, options: ReadOptions) -> str | None:
     return None
 
 
+def _delimiter(header: str, options: ReadOptions) -> str:
+    """The delimiter of a CSV file whose header line is ``header``: the one that splits it into
+    a review text column, else the one it holds most of (a comma when none)."""
+    return delimited_header(header, options) or max((",", ";", "\t", "|"), key=header.count)
+
+
+#: Why a row is left out whose quote runs on over the rows below it.
+_UNTERMINATED = "unterminated quote: the field it opens runs into the lines below, which are read as rows"
+
+
 def _read_delimited(
-    path: Path, stream: TextIO, options: ReadOptions, dialect: type[csv.Dialect]
+    path: Path, stream: TextIO, options: ReadOptions, dialect: type[csv.Dialect], sniff: bool = False
 ) -> Iterator[Review | ReadError]:
-    rows = csv.reader(stream, dialect)
+    """Reviews from a delimited file: the header is its first non-blank line, its delimiter told
+    from it if ``sniff``. A row that spans lines but is a quote left open (see _runaway_quote)
+    is reported at its first line, and the lines after that are read again as rows."""
+    lines = _Lines(path, stream)
+    first = next((text for text in lines if text.strip()), None)
+    if first is None:
+        raise ReadError(path, "empty file")
+    if lines.undecodable:
+        raise lines.undecodable
+    rows = csv.reader(lines, dialect, delimiter=_delimiter(first, options) if sniff else dialect.delimiter)
+    header = next(csv.reader([first], rows.dialect))
+    # an empty header cell (a pandas index column) still needs a name
+    columns = [name.strip() or f"column{index}" for index, name in enumerate(header, 1)]
+    mapper = RecordMapper(path, options.fields)
+    mapper.check_columns(columns)
+    number = 0
+    while True:
+        line = lines.start_row()
+        try:
+            row: list[str] | csv.Error = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a field past the size limit: the reader goes on with the next line
+            row = exc
+        spans = len(lines.row) > 1
+        if spans and (isinstance(row, csv.Error) or _runaway_quote(lines.row, row, len(columns), rows.dialect)):
+            yield ReadError(path, _UNTERMINATED, line)
+            lines.again(lines.row[1:], line + 1)
+            continue
+        if isinstance(row, csv.Error):
+            yield ReadError(path, f"cannot read as CSV: {row}", line)
+            continue
+        if not any(cell.strip() for cell in row):  # a blank line, or a row of empty cells
+            continue
+        number += 1
+        if lines.undecodable:
+            yield lines.undecodable
+        elif len(row) != len(columns):
+            yield ReadError(path, f"expected {len(columns)} columns, found {len(row)}", line)
+        else:
+            yield from mapper(dict(zip(columns, row)), number, line)
+
+
+def _runaway_quote(lines: list[str], row: list[str], columns: int, dialect: csv.Dialect) -> bool:
+    """Whether a row that spans ``lines`` is a quote left open that swallowed the rows below it,
+    not a review with line breaks in quotes: its quote runs to the end of the file or closes
+    mid-field (``"…"x``: no CSV writer makes that, a stray quote does), it has the wrong number
+    of columns, or each line inside it is on its own a row of the header's columns."""
+    if len(row) != columns:
+        return True
     try:
-        header = next((row for row in rows if row), None)
-        if header is None:
-            raise ReadError(path, "empty file")
-        # an empty header cell (a pandas index column) still needs a name
-        columns = [name.strip() or f"column{index}" for index, name in enumerate(header, 1)]
-        mapper = RecordMapper(path, options.fields)
-        mapper.check_columns(columns)
-        number = 0
-        while True:
-            line = rows.line_num + 1
-            row = next(rows, None)
-            if row is None:
-                return
-            if not any(cell.strip() for cell in row):  # a blank line, or a row of empty cells
-                continue
-            number += 1
-            if len(row) != len(columns):
-                yield ReadError(path, f"expected {len(columns)} columns, found {len(row)}", line)
-            else:
-                yield from mapper(dict(zip(columns, row)), number, line)
-    except csv.Error as exc:
-        raise ReadError(path, f"cannot read as CSV: {exc}", rows.line_num) from exc
+        for _ in csv.reader(lines, dialect, strict=True):
+            pass
+    except csv.Error:
+        return True
+    inside = lines[1:-1]
+    return bool(inside) and all(len(next(csv.reader([text], dialect))) == columns for text in inside)
+
+
+class _Lines:
+    """A text stream's lines as the csv module reads them, each ending in a line break (so that only
+    an open quote asks for a line past the last). Keeps the lines of the row being read, to check
+    them or give them again, and the first byte among them that did not decode."""
+
+    def __init__(self, path: Path, stream: TextIO):
+        self._path = path
+        self._stream = iter(stream)
+        self._again: list[str] = []  # lines to give again, the next one last
+        self.line = 0  # the number of the line given last
+        self.row: list[str] = []  # the lines given since start_row
+        self.undecodable: UndecodableError | None = None
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self._again:
+            text = self._again.pop()
+        else:
+            text = next(self._stream)
+            if not text.endswith(("\n", "\r")):
+                text += "\n"
+        self.line += 1
+        self.row.append(text)
+        if MARK in text and self.undecodable is None:
+            self.undecodable = undecodable(self._path, text, self.line)
+        return text
+
+    def start_row(self) -> int:
+        """Forget the last row's lines; the number of the line the next row starts at."""
+        self.row = []
+        self.undecodable = None
+        return self.line + 1
+
+    def again(self, lines: list[str], first: int) -> None:
+        """Give ``lines`` again, the first of them numbered ``first``."""
+        self._again.extend(reversed(lines))
+        self.line = first - 1
 
 
 @functools.lru_cache(maxsize=256)
@@ -314,7 +418,10 @@ def _rating(value: Any) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(value)
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past float's range (10^309 and up)
+        raise ValueError(value) from None
     if not math.isfinite(number):
         raise ValueError(value)
     return number
@@ -322,6 +429,12 @@ def _rating(value: Any) -> float | None:
 
 #: Review fields read from their source value by a function that raises ValueError when it cannot.
 _CONVERTED = (("date", _date), ("rating", _rating))
+
+
+def _shown(value: Any) -> str:
+    """A source value as a message quotes it: cut short when long (a rating of 5,000 digits)."""
+    text = str(value)
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
 
 
 def _kind(value: Any) -> str:
@@ -356,13 +469,39 @@ WHOLE_JSON = 1 << 20
 _NEAR_END = 6
 
 
+def _digits(text: str) -> int | str:
+    """An integer, or its digits as they stand when it is past Python's int-string conversion limit (4,300 digits)."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+#: Decodes what _DECODER refuses for a number past that limit (with a plain ValueError, no place named).
+_LENIENT_DECODER = json.JSONDecoder(parse_int=_digits)
+
+
+def _raw_decode(text: str, pos: int) -> tuple[Any, int]:
+    """The JSON value at ``pos`` in ``text`` and where it ends; an integer too long for Python
+    is kept as its digits (the record kept: a rating of 5,000 digits is then a value not read)."""
+    try:
+        return _DECODER.raw_decode(text, pos)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:
+        return _LENIENT_DECODER.raw_decode(text, pos)
+
+
 class _JsonStream:
     """A JSON text read piece by piece: whole values are decoded with ``raw_decode`` over a
     sliding buffer of the stream, while arrays and objects that may hold the records are
     walked member by member, so memory holds one record, not the file."""
 
-    def __init__(self, stream: TextIO):
+    def __init__(self, path: Path, stream: TextIO):
+        self._path = path
         self._stream = stream
+        #: The first byte that did not decode in the record last yielded by records() (see _value).
+        self.undecodable: UndecodableError | None = None
         self._buffer = ""
         self._pos = 0
         self._end_of_stream = False
@@ -373,6 +512,7 @@ class _JsonStream:
         """(line, value) for each element of the array of records; a top-level object holding no
         such array is one record. Checks that nothing but whitespace follows."""
         line = self.line
+        self.undecodable = None
         value = yield from self._walk(top=True)
         if not self._found:
             yield line, value
@@ -425,6 +565,7 @@ class _JsonStream:
         while True:
             if records:
                 self.peek()
+                self.undecodable = None
                 yield self.line, self._value()
             else:
                 value = yield from self._walk()
@@ -439,13 +580,15 @@ class _JsonStream:
         self.peek()
         while True:
             try:
-                value, end = _DECODER.raw_decode(self._buffer, self._pos)
+                value, end = _raw_decode(self._buffer, self._pos)
             except json.JSONDecodeError as exc:
                 if self._incomplete(exc) and self._read_more(max(_CHUNK, len(self._buffer) - self._pos)):
                     continue
                 raise self._error(exc.msg.removesuffix(" starting at"), exc.pos) from exc
             if end == len(self._buffer) and self._read_more(_CHUNK):
                 continue  # a number at the end of the buffer may go on
+            if self.undecodable is None:  # bytes that did not decode in a string
+                self.undecodable = undecodable(self._path, self._buffer, self.line, self._pos, end)
             self._advance(end)
             return value
 
@@ -457,7 +600,7 @@ class _JsonStream:
         """Append up to ``size`` more characters to the buffer, dropping what was consumed; False at the end."""
         if self._end_of_stream:
             return False
-        chunk = self._stream.read(size)
+        chunk = read_chunk(self._stream, size)
         self._buffer = self._buffer[self._pos :] + chunk
         self._pos = 0
         self._end_of_stream = not chunk
@@ -478,6 +621,9 @@ class _JsonStream:
             found = self.peek()
             raise self._error(f"Expecting '{char}'" + (f", found '{found}'" if found else ", found the end"))
 
-    def _error(self, reason: str, pos: int | None = None) -> _JsonError:
-        line = self.line if pos is None else self.line + self._buffer.count("\n", self._pos, pos)
-        return _JsonError(reason, line)
+    def _error(self, reason: str, pos: int | None = None) -> _JsonError | UndecodableError:
+        """The error to raise at ``pos`` (the current position if None): an UndecodableError
+        when a byte that did not decode stands there, else the JSON error."""
+        pos = self._pos if pos is None else pos
+        line = self.line + self._buffer.count("\n", self._pos, pos)
+        return undecodable(self._path, self._buffer, line, pos, pos + 1) or _JsonError(reason, line)
