@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from searcher import QueryError, Review, ReviewIndex
 from searcher.cli import main
+from searcher.errors import IndexDamagedError
 from searcher.query import MAX_QUERY_CHARS, MAX_QUERY_DEPTH, MAX_QUERY_WORDS
 
 MOVIE = {  # reviews saying 영화 (film), and the others
@@ -93,3 +94,10 @@ def test_shell_goes_on_after_hostile_queries(small: ReviewIndex, tmp_path: Path,
     assert "too many words" in result.output and "too long: 100,000 characters" in result.output
     assert "3 of 3 matching reviews for NOT NOT" in result.output
     assert "1 of 1 matching reviews for 원작" in result.output  # the last query, after all the others
+
+
+def test_a_search_failing_for_another_reason_is_not_called_damage(small: ReviewIndex) -> None:
+    # a limit that is no whole number fails in the search itself: nothing is wrong with the index
+    with pytest.raises(Exception) as raised:
+        small.search("영화", limit=2.5)
+    assert not isinstance(raised.value, IndexDamagedError)
