@@ -214,6 +214,11 @@ def shell_cmd(index_dir: str, limit: int) -> None:
                 _render(out, ix.search(query, limit))
             except RevsearchError as e:
                 out.print(f"[red]{escape(str(e))}[/]", soft_wrap=True)
+            except Exception as e:  # a bug of revsearch: said in one line, and the shell goes on
+                out.print(
+                    f"[red]revsearch failed on this query ({escape(type(e).__name__)}: {escape(str(e))}); "
+                    "please report it with the query[/]", soft_wrap=True,
+                )
     if history:
         history()
 
