@@ -1,17 +1,21 @@
-"""Hostile queries: a query holding more than a query may is refused with a
-message naming the limit, before any analysis; what is allowed (long NOT
-chains, deep nesting, a pasted paragraph) is answered."""
+"""Hostile queries and reviews: a query holding more than a query may is refused
+with a message naming the limit, before any analysis; what is allowed (long NOT
+chains, deep nesting, a pasted paragraph) is answered; and the passages of a
+huge review are looked for in its head only."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from searcher import QueryError, Review, ReviewIndex
+from searcher import QueryError, Review, ReviewIndex, highlight
 from searcher.cli import main
 from searcher.errors import IndexDamagedError
+from searcher.errors import IndexDamagedError
+from searcher.highlight import SCAN_CHARS, Wanted, passages
 from searcher.query import MAX_QUERY_CHARS, MAX_QUERY_DEPTH, MAX_QUERY_WORDS
 
 MOVIE = {  # reviews saying 영화 (film), and the others
@@ -101,3 +105,52 @@ def test_a_search_failing_for_another_reason_is_not_called_damage(small: ReviewI
     with pytest.raises(Exception) as raised:
         small.search("영화", limit=2.5)
     assert not isinstance(raised.value, IndexDamagedError)
+
+
+def test_passages_of_a_huge_review_are_found_in_its_head(tmp_path: Path) -> None:
+    # ㅋ runs are blanked before Kiwi, which keeps the review quick to index
+    early, late = "주인공의 연기가 정말 좋았다.", "마지막 장면의 연기도 좋았다."
+    body = "ㅋ" * 40_000 + " " + early + " " + "ㅋ" * 20_000 + " " + late
+    with ReviewIndex.create(tmp_path) as ix:
+        ix.add([Review(id="huge", body=body)])
+        (hit,) = ix.search("연기")
+    assert body.index(late) > SCAN_CHARS > body.index(early)
+    (passage,) = hit.passages  # the sentence past the scanned head is not looked at
+    assert passage.text == early and passage.start == body.index(early)
+    assert [passage.text[a:b] for a, b in passage.highlights] == ["연기"]
+
+
+def _lines_run(module, call):
+    """``call()``'s result and how many lines of ``module`` it ran (sys.settrace)."""
+    count = 0
+
+    def local(frame, event, arg):
+        nonlocal count
+        count += event == "line"
+        return local
+
+    sys.settrace(lambda frame, event, arg: local if frame.f_code.co_filename == module.__file__ else None)
+    try:
+        return call(), count
+    finally:
+        sys.settrace(None)
+
+
+def test_passages_cost_no_more_past_the_scanned_head() -> None:
+    """Whatever follows the head, the work of choosing passages stays that of
+    the head: a review of megabytes is not split into sentences, nor its
+    sentences compared with every match."""
+    head = "좋은 영화였다. " + "ㅋ" * SCAN_CHARS
+    tail = "영화 정말 좋다. 영화 또 보고 싶다.\n" * 30_000  # 600,000 characters
+    terms = {"영화"}
+    found, lines = _lines_run(highlight, lambda: passages([Wanted(head + tail, terms)]))
+    alone, lines_alone = _lines_run(highlight, lambda: passages([Wanted(head, terms)]))
+    assert found == alone and found[0][0].text == "좋은 영화였다."
+    assert lines == lines_alone
+
+
+def test_passages_cost_grows_with_the_matches_not_their_square() -> None:
+    def lines(sentences: int) -> int:
+        return _lines_run(highlight, lambda: passages([Wanted("영화 좋다. " * sentences, {"영화"})]))[1]
+
+    assert lines(2000) < 2.2 * lines(1000)
