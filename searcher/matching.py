@@ -6,10 +6,10 @@ found in 100,000 reviews (영화) took half a second. Here every posting list of
 a term is read block by block into arrays, scored with the same BM25F
 formula and statistics Whoosh uses (so the scores are Whoosh's), and
 combined with array set operations: And, Or, AndMaybe, AndNot and Not of
-terms, every document, and ranges over sortable columns. Phrases are those words' documents kept
-where their positions (decoded in bulk for those documents only) follow one
-another. Whatever else a query holds is evaluated with Whoosh's own matcher,
-posting by posting.
+terms, every document, and ranges over sortable columns. Phrases are those
+words' documents kept where their positions (decoded in bulk for those
+documents only) follow one another. Whatever else a query holds is evaluated
+with Whoosh's own matcher, posting by posting.
 
 Proximity (span) queries only ever add to a score here: they are not
 evaluated for every candidate but taken as *maybe* bonuses, bounded above by
