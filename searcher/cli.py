@@ -226,6 +226,11 @@ def shell_cmd(index_dir: str, limit: int) -> None:
                 _render(out, ix.search(query, limit))
             except RevsearchError as e:
                 out.print(f"[red]{_safe(e)}[/]", soft_wrap=True)
+            except Exception as e:  # a bug of revsearch: said in one line, and the shell goes on
+                out.print(
+                    f"[red]revsearch failed on this query ({_safe(type(e).__name__)}: {_safe(e)}); "
+                    "please report it with the query[/]", soft_wrap=True,
+                )
     if history:
         history()
 

@@ -9,6 +9,7 @@ always slices of the original text, never re-spelled token forms.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 
 from .analysis import DEFAULT, Analyzer, Term
@@ -18,8 +19,9 @@ from .results import Passage
 MAX_CHARS = 200
 #: Context kept before the first match when a sentence has to be cut.
 LEAD_CHARS = 50
-#: Passages are looked for in this much of a text: analysing a huge review in
-#: full at query time would cost seconds per hit.
+#: Passages are looked for in this much of a text (its sentences cut at the
+#: end of it): analysing a huge review in full at query time would cost
+#: seconds per hit.
 SCAN_CHARS = 50_000
 
 _SENTENCE = re.compile(r"[^\n.!?。…]*(?:[.!?。…]+|\n|$)")
@@ -85,32 +87,43 @@ def passages(wanted: list[Wanted], analyzer: Analyzer = DEFAULT) -> list[list[Pa
     one passage. All the texts go to Kiwi in one call, so its threads share
     them (a search's ten hits cost half as much as one call each).
     ``analyzer`` is the index's."""
-    scanned = [w.text[:SCAN_CHARS] if w.terms and w.text.strip() else "" for w in wanted]
-    return [_best(w, _spans(analysed, w.terms)) for w, analysed in zip(wanted, analyzer.analyze_many(scanned))]
+    heads = [w.text[:SCAN_CHARS] for w in wanted]
+    scanned = [head if w.terms and head.strip() else "" for w, head in zip(wanted, heads)]
+    return [
+        _best(w, head, _spans(analysed, w.terms))
+        for w, head, analysed in zip(wanted, heads, analyzer.analyze_many(scanned))
+    ]
 
 
-def _best(wanted: Wanted, spans: list[tuple[int, int, str]]) -> list[Passage]:
-    text, fieldname, top = wanted.text, wanted.fieldname, wanted.top
+def _best(wanted: Wanted, text: str, spans: list[tuple[int, int, str]]) -> list[Passage]:
+    """The passages of ``text`` (the scanned head of ``wanted.text``) around
+    ``spans`` (ascending, apart). Each sentence takes the spans inside it by
+    bisection, so a hit costs time in proportion to its scanned text and
+    matches, whatever the length of the review."""
+    fieldname, top = wanted.fieldname, wanted.top
     if not text.strip():
         return []
+    sentences = _sentences(text)
+    starts, ends = [sp[0] for sp in spans], [sp[1] for sp in spans]  # both ascending
     scored = []
-    for s_start, s_end in _sentences(text):
-        inside = [sp for sp in spans if s_start <= sp[0] and sp[1] <= s_end]
+    for s_start, s_end in sentences:
+        first = bisect_left(starts, s_start)
+        inside = spans[first : bisect_right(ends, s_end, first)]
         if not inside:
             continue
         lo, hi = _window(text, s_start, s_end, inside)
-        marks = [(a - lo, b - lo) for a, b, _ in inside if lo <= a and b <= hi]
-        distinct = len({t for a, b, t in inside if lo <= a and b <= hi})
-        scored.append(((-distinct, -len(marks), lo), Passage(text[lo:hi], marks, fieldname, lo)))
+        marks = [(a - lo, b - lo, t) for a, b, t in inside if lo <= a and b <= hi]
+        scored.append((-len({t for _, _, t in marks}), -len(marks), lo, hi, marks))
     if not scored:
-        sentences = _sentences(text)
         lo, hi = _window(text, sentences[0][0], sentences[-1][1], [])
         return [Passage(text[lo:hi], [], fieldname, lo)]
-    scored.sort(key=lambda item: item[0])
+    scored.sort()  # most distinct terms, then most matches, then earliest
     best, seen = [], set()
-    for _, p in scored:
-        key = _WORDS.sub("", p.text)  # a heading repeated in a table of contents shows once
+    for _, _, lo, hi, marks in scored:
+        if len(best) == top:
+            break
+        key = _WORDS.sub("", text[lo:hi])  # a heading repeated in a table of contents shows once
         if key not in seen:
             seen.add(key)
-            best.append(p)
-    return best[:top]
+            best.append(Passage(text[lo:hi], [(a, b) for a, b, _ in marks], fieldname, lo))
+    return best

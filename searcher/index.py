@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as _dt
 import errno
 import os
+import pickle
+import struct
 import threading
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -31,6 +34,11 @@ from .schema import analyzer_of, build_schema, stored_reviews
 from .options import BATCH_SIZE, SORTS
 from .writing import Analysis, IndexingInterrupted, Ingest, IngestReport, Progress, ReviewWriter, rare_collections
 
+
+#: What reading missing or damaged index files raises (Whoosh's files, the
+#: stored reviews' JSON and UTF-8). Anything else a search raises (a
+#: RecursionError, a TypeError) is a bug of revsearch, not damage.
+STORAGE_ERRORS = (OSError, EOFError, ValueError, struct.error, zlib.error, pickle.UnpicklingError)
 
 
 class ReviewIndex:
@@ -264,9 +272,7 @@ class ReviewIndex:
             for _ in range(2):  # a second time if a commit replaced the segments as they were opened
                 try:
                     return self._run(compiled, limit, filt, sort)
-                except RevsearchError:
-                    raise
-                except Exception as e:  # a segment file missing or corrupt
+                except STORAGE_ERRORS as e:  # a segment file missing or corrupt
                     error = e
                     self._forget_searcher()
         raise damaged(self.path, error) from error

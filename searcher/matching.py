@@ -5,11 +5,11 @@ Whoosh's matchers walk postings one at a time in Python: a query with a word
 found in 100,000 reviews (영화) took half a second. Here every posting list of
 a term is read block by block into arrays, scored with the same BM25F
 formula and statistics Whoosh uses (so the scores are Whoosh's), and
-combined with array set operations: And, Or, AndMaybe and AndNot of terms,
-and ranges over sortable columns. Phrases are those words' documents kept
-where their positions (decoded in bulk for those documents only) follow one
-another. Whatever else a query holds is evaluated with Whoosh's own matcher,
-posting by posting.
+combined with array set operations: And, Or, AndMaybe, AndNot and Not of
+terms, every document, and ranges over sortable columns. Phrases are those
+words' documents kept where their positions (decoded in bulk for those
+documents only) follow one another. Whatever else a query holds is evaluated
+with Whoosh's own matcher, posting by posting.
 
 Proximity (span) queries only ever add to a score here: they are not
 evaluated for every candidate but taken as *maybe* bonuses, bounded above by
@@ -184,6 +184,11 @@ class _Segment:
             return _and_maybe(self.settled(self.evaluate(q.a)), self.evaluate(q.b)).boosted(q.boost)
         if isinstance(q, wq.AndNot):
             return _and_not(self.settled(self.evaluate(q.a)), self.settled(self.evaluate(q.b))).boosted(q.boost)
+        if isinstance(q, wq.Not):
+            # Whoosh's inverse matcher steps through every document, once per NOT nested
+            return self._every(1.0, but=self.settled(self.evaluate(q.query)).ids)
+        if isinstance(q, wq.Every) and q.fieldname in (None, "", "*"):
+            return self._every(q.boost)
         if isinstance(q, wq.TermRange) and self._has_column(q.fieldname):
             return self._column_range(q)
         if isinstance(q, wq.NumericRange) and self._has_column(q.fieldname):
@@ -273,6 +278,14 @@ class _Segment:
         bound their score there."""
         inner = self.settled(self.evaluate(q.q))
         return _Matches(_NO_IDS, np.zeros(0), [_Maybe(q, inner.ids, inner.scores)])
+
+    def _every(self, score: float, but: np.ndarray = _NO_IDS) -> _Matches:
+        """Every live document of the segment but the (ascending) ids ``but``,
+        each scoring ``score``: what Whoosh gives for Every (its boost) and
+        for Not (1, whatever the boost)."""
+        ids = np.arange(self.reader.doc_count_all(), dtype=np.int64)
+        ids, _ = self._live(ids[~_among(ids, but)], None)
+        return _Matches(ids, np.full(len(ids), score))
 
     def _whoosh(self, q: wq.Query) -> _Matches:
         """Any other query, through Whoosh's matcher."""

@@ -10,17 +10,22 @@ Adjacent plain words form one *text run* that is analysed as a whole, so Kiwi
 sees them in context. Words that are only put side by side are soft: a review
 with all of them ranks first (``strict``), one with some of them follows
 (``loose``). ``AND``, ``+`` and ``NOT`` are hard in both.
+
+A query may hold at most MAX_QUERY_CHARS characters, MAX_QUERY_WORDS words
+and operators and MAX_QUERY_DEPTH nested parentheses: more is refused before
+anything is analysed, and what is allowed costs time in proportion to its size.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from whoosh import query as wq
 from whoosh.query.spans import SpanNear
 
-from .analysis import DEFAULT, Analyzer
+from .analysis import DEFAULT, Analyzer, Term
 from .dates import parse_date
 from .errors import QueryError
 from .schema import EXACT_FIELDS, RANGE_FIELDS, TEXT_FIELDS
@@ -39,6 +44,12 @@ NEAR_WINDOW = 1
 OPTIONAL_TERMS = frozenset(
     "이름 누구 무엇 언제 어디 몇 얼마 왜 어떻게 무슨 어느 날짜 연도 해 곳 사람 인물 시기 장소 때".split()
 )
+#: The most a query may hold. A pasted paragraph of a review fits (some 400
+#: words in 2,000 characters); a longer text costs Kiwi and the evaluation
+#: seconds, and deeper nesting is no query a person writes.
+MAX_QUERY_CHARS = 2000
+MAX_QUERY_WORDS = 500  # words, phrases, field filters and operators
+MAX_QUERY_DEPTH = 32  # parentheses inside parentheses
 
 
 # ---------------------------------------------------------------- syntax tree
@@ -126,8 +137,11 @@ def _lex(qs: str) -> list[tuple[str, object]]:
             if word in _OPERATORS:
                 out.append((_OPERATORS[word], word))
             elif len(word) > 1 and word[0] in _PREFIXES:
-                out.append((_PREFIXES[word[0]], word[0]))
-                out.extend(_lex(word[1:]))
+                signs = 0
+                while len(word) - signs > 1 and word[signs] in _PREFIXES:  # -+-word: a loop, not a recursion
+                    out.append((_PREFIXES[word[signs]], word[signs]))
+                    signs += 1
+                out.extend(_lex(word[signs:]))
             else:
                 out.append(("word", word))
         else:
@@ -154,12 +168,11 @@ class _Parser:
         return tok
 
     def parse(self):
-        node = self.parse_or()
+        parts = [self.parse_or()]
         while self.peek() == "rparen":  # a stray ')' is ignored
             self.take()
-            more = self.parse_or()
-            node = _join("soft", [node, more])
-        return node
+            parts.append(self.parse_or())
+        return _join("soft", parts)
 
     def parse_or(self):
         children = [self.parse_and()]
@@ -206,14 +219,18 @@ class _Parser:
         return _join("and", [c for c in children if c is not None])
 
     def parse_unary(self):
-        kind = self.peek()
-        if kind is None:
-            return None
-        if kind == "not":
+        """A primary after any number of NOTs, read in a loop: an odd number
+        is one NOT, an even number two (what they negate, as a filter)."""
+        nots = 0
+        while self.peek() == "not":
             self.take()
-            child = self.parse_unary()
-            return Not(child) if child is not None else None
-        return self.parse_primary()
+            nots += 1
+        if self.peek() is None:
+            return None
+        node = self.parse_primary()
+        if node is None or not nots:
+            return node
+        return Not(node) if nots % 2 else Not(Not(node))
 
     def parse_primary(self):
         kind, value = self.take()
@@ -318,18 +335,65 @@ class CompiledQuery:
 
 def parse(qs: str, analyzer: Analyzer = DEFAULT) -> CompiledQuery:
     """Parse a query string, analysing its words with ``analyzer`` (the
-    index's). Raises QueryError when there is nothing to search for."""
+    index's). Raises QueryError when there is nothing to search for, or when
+    the query holds more than MAX_QUERY_CHARS, MAX_QUERY_WORDS or
+    MAX_QUERY_DEPTH allow."""
     if not qs or not qs.strip():
         raise QueryError("the query is empty")
-    tree = _Parser(_lex(qs)).parse()
+    tree = _Parser(_bounded_tokens(qs)).parse()
+    # each text analysed once, all in one call: the strict and loose queries (and a NOT's) share its terms
+    texts = list(_texts(tree))
+    terms = analyzer.analyze_many(t.text for t in texts) if texts else []
+    analysed = {id(node): _positions(found) for node, found in zip(texts, terms)}
     asked = _Asked()
-    strict = _compile(tree, True, analyzer, asked)
-    loose = _compile(tree, False, analyzer)
+    strict = _compile(tree, True, analysed, asked)
+    loose = _compile(tree, False, analysed)
     if strict is None or loose is None:
         raise QueryError(
             f"nothing to search for in {qs!r}: it has only particles, endings or punctuation"
         )
     return CompiledQuery(strict, loose, asked.terms, list(asked.words), " ".join(asked.texts))
+
+
+def _bounded_tokens(qs: str) -> list[tuple[str, object]]:
+    """The tokens of ``qs``; QueryError naming the limit if it is longer, has
+    more words or nests deeper than a query may."""
+    if len(qs) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"the query is too long: {len(qs):,} characters, at most {MAX_QUERY_CHARS:,}; "
+            "search for its telling words or one sentence of it"
+        )
+    tokens = _lex(qs)
+    words = sum(kind not in ("lparen", "rparen") for kind, _ in tokens)
+    if words > MAX_QUERY_WORDS:
+        raise QueryError(
+            f"the query has too many words: {words:,} words and operators, at most {MAX_QUERY_WORDS:,}; "
+            "search for fewer of them"
+        )
+    depth = deepest = 0
+    for kind, _ in tokens:
+        if kind == "lparen":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind == "rparen":
+            depth = max(depth - 1, 0)  # as the parser does, a stray ')' closes nothing
+    if deepest > MAX_QUERY_DEPTH:
+        raise QueryError(
+            f"the query nests parentheses too deeply: {deepest} levels, at most {MAX_QUERY_DEPTH}; "
+            "remove the parentheses that group a single part"
+        )
+    return tokens
+
+
+def _texts(node) -> Iterator[Text]:
+    """The Text nodes of a parse tree."""
+    if isinstance(node, Text):
+        yield node
+    elif isinstance(node, Not):
+        yield from _texts(node.child)
+    elif isinstance(node, Group):
+        for child in node.children:
+            yield from _texts(child)
 
 
 @dataclass
@@ -348,10 +412,10 @@ class _Asked:
         self.texts.append(node.text)
 
 
-def _positions(text: str, analyzer: Analyzer) -> list[list[str]]:
+def _positions(terms: list[Term]) -> list[list[str]]:
     """Analysed terms grouped by position (alternatives at one position)."""
     groups: dict[int, list[str]] = {}
-    for term in analyzer.analyze(text):
+    for term in terms:
         alts = groups.setdefault(term.pos, [])
         if term.text not in alts:
             alts.append(term.text)
@@ -374,12 +438,14 @@ def _fields(name: str | None) -> dict[str, float]:
     return TEXT_FIELDS if name is None else {name: 1.0}
 
 
-def _compile(node, strict: bool, analyzer: Analyzer, asked: _Asked | None = None) -> wq.Query | None:
-    """The Whoosh query for a parse tree; ``asked`` gathers its positive text (None: not gathered)."""
+def _compile(node, strict: bool, analysed: dict[int, list[list[str]]], asked: _Asked | None = None) -> wq.Query | None:
+    """The Whoosh query for a parse tree whose texts' terms are in ``analysed``
+    (by node id, grouped by position); ``asked`` gathers its positive text
+    (None: not gathered)."""
     if node is None:
         return None
     if isinstance(node, Text):
-        groups = _positions(node.text, analyzer)
+        groups = analysed[id(node)]
         if not groups:
             return None
         fields = _fields(node.field)
@@ -411,9 +477,9 @@ def _compile(node, strict: bool, analyzer: Analyzer, asked: _Asked | None = None
         make = wq.NumericRange if node.field == "rating" else wq.TermRange
         return make(node.field, node.start, node.end, node.start_excl, node.end_excl)
     if isinstance(node, Not):
-        child = _compile(node.child, True, analyzer)
+        child = _compile(node.child, True, analysed)
         return wq.Not(child) if child is not None else None
-    children = [_compile(c, strict, analyzer, asked) for c in node.children]
+    children = [_compile(c, strict, analysed, asked) for c in node.children]
     children = [c for c in children if c is not None]
     if node.op == "or":
         return _or(children)
