@@ -240,7 +240,6 @@ def _pieces(text: str) -> list[tuple[int, str]]:
     return pieces
 
 
-#: Lone surrogates: they cannot be encoded, so neither Kiwi nor an output stream takes them.
 #: A character repeated this often is elongation (ㅋㅋㅋ, 오오오, !!!) or junk.
 _RUN = re.compile(r"(.)\1{8,}", re.DOTALL)
 

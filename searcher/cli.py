@@ -183,12 +183,13 @@ def check_cmd(index_dir: str) -> None:
     report = check(index_dir)
     out = Console()
     for note in report.notes:
-        out.print(f"[yellow]![/] {escape(note)}", soft_wrap=True)
+        out.print(f"[yellow]![/] {_safe(note)}", soft_wrap=True)
     if report.problems:
         for problem in report.problems:
             out.print(f"[red]✗[/] {_safe(problem)}", soft_wrap=True)
         raise Failure(
-            f"{len(report.problems)} problem(s) in {index_dir}; `revsearch index --rebuild` rebuilds the index"
+            f"{len(report.problems)} problem(s) in {index_dir}; "
+            f"`revsearch index --rebuild --index {index_dir}` rebuilds the index"
         )
     out.print(
         f"[green]✓[/] {_safe(index_dir)}: {report.reviews} reviews in {report.segments} segment(s), "

@@ -368,7 +368,7 @@ def damaged(folder: Path, error: Exception) -> IndexDamagedError:
         return IndexDamagedError(refusal(folder, error))
     return IndexDamagedError(
         f"the index in {folder} is damaged ({type(error).__name__}: {error}): "
-        f"`revsearch check --index {folder}` says what is wrong; `revsearch index --rebuild` rebuilds it"
+        f"`revsearch check --index {folder}` says what is wrong; `revsearch index --rebuild --index {folder}` rebuilds it"
     )
 
 
