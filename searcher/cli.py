@@ -289,6 +289,8 @@ def query_cmd(
         click.echo(json_text(found))
     else:
         _render(Console(), Results.from_dict(found))
+    if not found["hits"]:
+        raise SystemExit(1)
 
 
 @main.group("resident")
@@ -378,8 +380,11 @@ def _marked(passage: Passage) -> Text:
 
 
 class Failure(click.ClickException):
-    """An error reported as click does (``Error: …``, exit code 1), its message
-    made safe to print (see :func:`shown`): it may quote a file name or a query."""
+    """An error reported as click does (``Error: …``), its message made safe to
+    print (see :func:`shown`): it may quote a file name or a query. Exit code 2,
+    as grep's and ripgrep's errors: 1 means only that no review matched."""
+
+    exit_code = 2
 
     def __init__(self, message: object):
         super().__init__(str(message))

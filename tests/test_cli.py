@@ -78,20 +78,20 @@ def test_query_filters_and_sort(workdir: Path) -> None:
 
 def test_query_without_hits(workdir: Path) -> None:
     result = run(workdir, "query", "김치찌개")
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # none matched, as grep
     assert "No reviews match 김치찌개" in result.output
 
 
 def test_missing_index_says_run_index(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["query", "외로움", "--index", str(tmp_path / "none")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no index in" in result.output and "run `revsearch index` first" in result.output
     assert "Traceback" not in result.output
 
 
 def test_bad_query_is_a_message(workdir: Path) -> None:
     result = run(workdir, "query", "date:[2025-01-01 TO")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "Error: the range date:[2025-01-01 TO is not closed" in result.output
 
 
@@ -109,7 +109,7 @@ def test_index_reports_skipped_files(workdir: Path, tmp_path: Path) -> None:
 
 def test_index_of_nothing_fails(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["index", str(tmp_path / "missing"), "--index", str(tmp_path / "ix")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no such file or folder" in result.output and "nothing was indexed" in result.output
 
 

@@ -82,7 +82,7 @@ def test_a_pasted_paragraph_finds_its_review(seed_index: ReviewIndex) -> None:
 def test_cli_query_over_a_limit_is_one_line(small: ReviewIndex) -> None:
     query = "(" * 250 + "영화" + ")" * 250
     result = CliRunner().invoke(main, ["query", query, "--index", str(small.path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output == (
         f"Error: the query nests parentheses too deeply: 250 levels, at most {MAX_QUERY_DEPTH}; "
         "remove the parentheses that group a single part\n"

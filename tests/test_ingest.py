@@ -52,7 +52,8 @@ def invoke(*args: str | Path):
 
 def query_json(index_dir: Path, query: str, *options: str) -> dict:
     result = invoke("query", query, "--index", index_dir, "--json", *options)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code in (0, 1), result.output
+    assert (result.exit_code == 1) == (json.loads(result.stdout)["hits"] == []), result.output
     return json.loads(result.stdout)
 
 
@@ -567,7 +568,7 @@ def test_cli_strict_fails_but_indexes_the_good_files(tmp_path: Path) -> None:
     write(src / "notes/empty.json", "")
     index_dir = tmp_path / "ix"
     result = invoke("index", src, "--index", index_dir, "--strict")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "2 reviews indexed from 2 files" in result.output
     assert f"{src / 'notes/reviews.jsonl'}:2: not JSON" in result.output
     assert f"{src / 'notes/empty.json'}: empty file" in result.output
@@ -583,7 +584,7 @@ def test_cli_field_maps_unusual_column_names(tmp_path: Path) -> None:
     )
     # no column has a name revsearch knows for the review text: every row is reported
     result = invoke("index", export, "--index", tmp_path / "plain")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"{export}:2: no review text" in result.output and "nothing was indexed" in result.output
     index_dir = tmp_path / "ix"
     result = invoke("index", export, "--index", index_dir,
@@ -614,7 +615,7 @@ def test_cli_encoding_reads_what_detection_cannot(tmp_path: Path) -> None:
     text = "Late Korean\n" + LATE_KOREAN_HEAD + "본문: 똠방각하 식당의 부대찌개가 얼큰했다.\n"
     post = write(tmp_path / "src/late.txt", text.encode("cp949"))
     result = invoke("index", tmp_path / "src", "--index", tmp_path / "detected")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"{post}:{line_of(text, '본문')}: cannot decode as UTF-8" in result.output
     assert "give its encoding with --encoding" in result.output
     index_dir = tmp_path / "ix"

@@ -92,10 +92,10 @@ def test_a_crafted_table_of_contents_is_refused_not_run(tmp_path: Path, where: s
     with pytest.raises(IndexDamagedError, match=r"holds a pickled reference to posix\.system, which revsearch does"):
         ReviewIndex.open(folder)
     query = run("query", "사과", "--index", "ix", cwd=tmp_path)
-    assert query.returncode == 1
+    assert query.returncode == 2
     assert query.stderr.strip().splitlines() == [REFUSED]
     checked = run("check", "--index", "ix", cwd=tmp_path)
-    assert checked.returncode == 1 and "Traceback" not in checked.stderr
+    assert checked.returncode == 2 and "Traceback" not in checked.stderr
     assert "posix.system, which revsearch does not load" in checked.stdout
     assert not marker.exists()
 
@@ -123,10 +123,10 @@ def test_a_crafted_posting_block_is_refused_not_run(tmp_path: Path) -> None:
     segment.write_bytes(bytes(data))
 
     query = run("query", "맛이 좋았다", "--index", "ix", cwd=tmp_path)
-    assert query.returncode == 1
+    assert query.returncode == 2
     assert query.stderr.strip().splitlines() == [REFUSED]
     checked = run("check", "--index", "ix", cwd=tmp_path)
-    assert checked.returncode == 1 and "posix.system, which revsearch does not load" in checked.stdout
+    assert checked.returncode == 2 and "posix.system, which revsearch does not load" in checked.stdout
     assert not (tmp_path / "pwned").exists()
 
 

@@ -239,7 +239,7 @@ def test_a_full_disk_is_a_clear_message_the_last_commit_stands_and_the_next_run_
     assert "Traceback" not in done.stdout
     assert [line for line in full.splitlines()[1:] if line] == [
         "Error: disk full while writing the index in disk/ix; the last commit is intact: free some space and run again",
-        "-- exit 1",
+        "-- exit 2",
     ]
     assert len([n for n in listing.split() if n.startswith("MAIN_") and n != "MAIN_WRITELOCK"]) == 1  # the failed segment's files are gone
     assert "✓ disk/ix: 20 reviews" in checked
@@ -304,7 +304,7 @@ def test_second_writer_fails_or_waits_and_searches_go_on(tmp_path: Path) -> None
     while not lock.read_text().strip() and time.monotonic() < deadline:
         time.sleep(0.05)
     second = run("index", "src", "--index", "ix", cwd=tmp_path)
-    assert second.returncode == 1
+    assert second.returncode == 2
     assert "revsearch.lock is held by another revsearch process" in second.stderr and "--wait" in second.stderr
     assert "Traceback" not in second.stderr
     waiting = revsearch("index", "src", "--index", "ix", "--wait", "120", cwd=tmp_path)
@@ -355,8 +355,8 @@ def test_versions_are_recorded_and_checked(tmp_path: Path) -> None:
     with pytest.raises(IncompatibleIndexError, match="has no revsearch.json, the record of how it was built.*--rebuild"):
         ReviewIndex.open(folder)
     result = run("query", "사과", "--index", "ix", cwd=tmp_path)
-    assert result.returncode == 1 and "--rebuild" in result.stderr and "Traceback" not in result.stderr
-    assert run("index", "--rebuild", "--index", "ix", cwd=tmp_path).returncode in (0, 1)
+    assert result.returncode == 2 and "--rebuild" in result.stderr and "Traceback" not in result.stderr
+    assert run("index", "--rebuild", "--index", "ix", cwd=tmp_path).returncode in (0, 2)
     ReviewIndex.open(folder).close()
 
 
@@ -379,10 +379,10 @@ def test_damage_is_reported_clearly_and_rebuild_recovers(tmp_path: Path, damage:
         else:
             victim.unlink()
     query = run("query", "사과", "--index", "ix", cwd=tmp_path)
-    assert query.returncode == 1 and "Traceback" not in query.stderr
+    assert query.returncode == 2 and "Traceback" not in query.stderr
     assert "damaged" in query.stderr and "revsearch check" in query.stderr
     checked = run("check", "--index", "ix", cwd=tmp_path)
-    assert checked.returncode == 1 and "Traceback" not in checked.stderr
+    assert checked.returncode == 2 and "Traceback" not in checked.stderr
     assert "problem" in checked.stderr
     rebuilt = run("index", "src", "--index", "ix", "--rebuild", cwd=tmp_path)
     assert rebuilt.returncode == 0, rebuilt.stderr
@@ -397,7 +397,7 @@ def test_refuses_a_folder_that_is_not_an_index(tmp_path: Path) -> None:
     write_reviews(tmp_path / "src", 1, 2)
     for args in (["index", "src", "--index", "notes"], ["index", "src", "--index", "notes", "--rebuild"]):
         result = run(*args, cwd=tmp_path)
-        assert result.returncode == 1 and "not a revsearch index" in result.stderr
+        assert result.returncode == 2 and "not a revsearch index" in result.stderr
     assert sorted(p.name for p in notes.iterdir()) == ["todo.txt"]
     with pytest.raises(RevsearchError, match="not a revsearch index"):
         ReviewIndex.create(notes)
