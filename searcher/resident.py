@@ -437,7 +437,10 @@ def serve(index_dir: str | os.PathLike, *, idle: float | None = None, ready: Cal
     try:
         _Server(where, listener, idle_seconds() if idle is None else idle).run()
     finally:
-        _tidy(where.socket.parent, where.socket.stem)  # its log too: a later server's is made anew
+        try:
+            _tidy(where.socket.parent, where.socket.stem)  # its log too: a later server's is made anew
+        except OSError:
+            pass  # left for a later sweep
 
 
 def _index_stamp(folder: Path) -> tuple:
