@@ -87,6 +87,7 @@ def _model(user_dict: str) -> Kiwi:
                     model.add_user_word(word, "NNG", 0)
                 if user_dict:
                     _load_user_dict(model, user_dict)
+                model.tokenize("")  # Kiwi builds itself on its first call (2-3 s): now, so model() is the whole load
                 _models[user_dict] = model
     return model
 

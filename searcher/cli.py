@@ -9,9 +9,12 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import shlex
 import signal
+import sys
+from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ContextManager
 
 import click
 from rich.console import Console
@@ -210,7 +213,8 @@ def shell_cmd(index_dir: str, limit: int) -> None:
     out = Console()
     try:
         ix = ReviewIndex.open(index_dir)
-        ix.analyzer.model()  # loads Kiwi now rather than on the first query
+        with _loading():
+            ix.analyzer.model()  # loads Kiwi now rather than on the first query
     except RevsearchError as e:
         raise Failure(e) from e
     history = _history()
@@ -282,6 +286,7 @@ def query_cmd(
     try:
         found = resident.search(
             index_dir, query, limit, author=author, since=since, until=until, sort=sort, resident=not no_resident,
+            loading=_loading, started=lambda server: _announce_server(server, index_dir),
         )
     except RevsearchError as e:
         raise Failure(e) from e
@@ -291,6 +296,43 @@ def query_cmd(
         _render(Console(), Results.from_dict(found))
     if not found["hits"]:
         raise SystemExit(1)
+
+
+def _notes() -> Console | None:
+    """Where to say what is slow or stays running: stderr when it is an
+    interactive terminal; None when it is piped or redirected (scripts see
+    nothing of it), TERM=dumb or TTY_INTERACTIVE=0."""
+    err = Console(stderr=True, highlight=False)
+    return err if sys.stderr.isatty() and err.is_interactive else None
+
+
+def _loading() -> ContextManager[Any]:
+    """A spinner on stderr while Kiwi loads (see :func:`_notes`)."""
+    err = _notes()
+    return err.status("loading the Korean analyzer…") if err else nullcontext()
+
+
+def _announce_server(server: dict[str, Any], index_dir: str) -> None:
+    """Say (see :func:`_notes`) that a query started the resident server of
+    ``index_dir``: its pid and memory, when it exits, how to stop it."""
+    err = _notes()
+    if err:
+        stop = f"revsearch resident stop --index {shlex.quote(index_dir)}"
+        err.print(
+            f"[dim]started a resident query server for {_safe(index_dir)}/ (pid {server['pid']}, "
+            f"{_memory(server.get('rss'))}): it keeps the index and Kiwi loaded so that the next queries answer "
+            f"at once, and exits after {_duration(server['idle_limit_s'])} without a query. "
+            f"To stop it now: {_safe(stop)}[/]",
+            soft_wrap=True,
+        )
+
+
+def _memory(size: object) -> str:
+    return f"{size / 1e6:,.0f} MB" if isinstance(size, (int, float)) else "memory unknown"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} s"
 
 
 @main.group("resident")
@@ -316,7 +358,7 @@ def resident_status_cmd() -> None:
         out.print("no resident server is running")
     for server in running:
         out.print(
-            f"pid {server['pid']}  {_safe(server['index'])}  up {server['up_s']:.0f} s, "
+            f"pid {server['pid']}  {_safe(server['index'])}  {_memory(server.get('rss'))}, up {server['up_s']:.0f} s, "
             f"last query {server['idle_s']:.0f} s ago, exits in {server['exits_in_s']:.0f} s",
             soft_wrap=True,
         )

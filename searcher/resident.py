@@ -19,12 +19,20 @@ answers up to MAX_CLIENTS clients at once, each in a thread, so that a slow
 search or a slow client holds up no other.
 ``REVSEARCH_RESIDENT=0`` turns the client off: searches run in the calling process.
 
+Beside its socket, a server has a lock file (clients take turns starting it)
+and a log. A server removes all three when it exits, and :func:`sweep` (run by
+each new server, `status` and `stop --all`) those of servers that died without
+doing so (killed). Files are removed only by the holder of their lock, while
+no server answers on the socket: never from under a server being started.
+
 Protocol: one request per connection, a JSON line each way (in ASCII: see
 :func:`_line`). ``{"op": "search", "query", "limit", "author", "since",
 "until", "sort"}`` is answered by ``{"results": Results.to_dict()}``,
 ``{"error": {"kind", "message"}}`` (a RevsearchError) or ``{"failed":
 traceback}``; ``{"op": "status"}`` by the server's status; ``{"op": "stop"}``
-by ``{"stopped": pid}``.
+by ``{"stopped": pid}``. A server is known by its socket in this user's
+private folder: a client asks it to stop over that socket and signals no pid
+(a recorded pid could be another process's by now).
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -43,18 +52,26 @@ import threading
 import time
 import traceback
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator
 
 from . import __version__
 from .errors import QueryError, ResidentUnavailable, RevsearchError
 from .meta import META_FILE, has_index
 from .options import child_environment, python_command
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no server is started
+    fcntl = None
+
 if TYPE_CHECKING:  # pragma: no cover
     from .index import ReviewIndex
+
+#: What the caller shows while Kiwi loads (a spinner), as a context manager.
+Loading = Callable[[], ContextManager[Any]]
 
 #: Seconds a server waits for a search before exiting, unless REVSEARCH_RESIDENT_IDLE says otherwise.
 IDLE_S = 600.0
@@ -72,6 +89,8 @@ CHECK_S = 1.0
 STOP_TIMEOUT_S = 5.0
 #: Longest socket path AF_UNIX takes, in bytes.
 MAX_SOCKET_PATH = 107
+#: The files of the runtime folder that are a server's: its socket, lock and log, named by its key.
+_SERVER_FILE = re.compile(r"(?P<key>[0-9a-f]{16})\.(sock|lock|log)")
 
 
 @dataclass(frozen=True)
@@ -103,18 +122,24 @@ def search(
     until: str | None = None,
     sort: str = "relevance",
     resident: bool = True,
+    loading: Loading = nullcontext,
+    started: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """``Results.to_dict()`` of a search of the index at ``index_dir``: answered by
     its resident server (started if needed) when ``resident`` and :func:`enabled`,
     else, or if no server can answer, searched in this process. Raises the
-    RevsearchError, with its message, that a search in this process raises."""
+    RevsearchError, with its message, that a search in this process raises.
+    ``loading`` is entered while Kiwi loads (here, or in a server being started),
+    ``started`` told the status of a server this search started."""
     request = search_request(query, limit, author=author, since=since, until=until, sort=sort)
-    answer = ask(index_dir, request) if resident else None
+    answer = ask(index_dir, request, loading=loading, started=started) if resident else None
     if answer is not None:
         return answer
     from .index import ReviewIndex
 
     with ReviewIndex.open(index_dir) as ix:
+        with loading():
+            ix.analyzer.model()
         return _results(ix, request)
 
 
@@ -126,24 +151,36 @@ def search_request(
     return {"op": "search", "query": query, "limit": limit, "author": author, "since": since, "until": until, "sort": sort}
 
 
-def ask(index_dir: str | os.PathLike, request: dict[str, Any]) -> dict[str, Any] | None:
+def ask(
+    index_dir: str | os.PathLike, request: dict[str, Any], *, loading: Loading = nullcontext,
+    started: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any] | None:
     """The results (``Results.to_dict()``) of a search ``request`` answered by the
     resident server of the index at ``index_dir``, which is started, detached, if
     none is running. Raises the QueryError the server's search raised. None when
     resident mode is off or unavailable, there is no index at ``index_dir``, no
     server answered, or the server could not use the index (missing, damaged,
     incompatible): the caller then searches in its own process, which words any
-    error exactly as it always does (the index's path as the caller gave it)."""
+    error exactly as it always does (the index's path as the caller gave it).
+    ``loading`` is entered from the start of a server until its first answer
+    (it loads Kiwi meanwhile); ``started`` is then told the new server's status."""
     if not enabled() or not has_index(Path(index_dir)):
         return None
     try:
         where = place(index_dir)
     except ResidentUnavailable:
         return None
-    conn = _connect(where.socket) or _start(where)
-    answer = _exchange(conn, request) if conn else None
+    conn, pid = _connect(where.socket), None
+    if conn is not None:
+        answer = _exchange(conn, request)
+    else:
+        with loading():
+            conn, pid = _start(where)
+            answer = _exchange(conn, request) if conn else None
     if answer is None:
         return None
+    if pid is not None and started is not None and (status := _status_of(where.socket)) is not None:
+        started(status)
     if isinstance(answer.get("results"), dict):
         return answer["results"]
     error = answer.get("error")
@@ -154,14 +191,11 @@ def ask(index_dir: str | os.PathLike, request: dict[str, Any]) -> dict[str, Any]
 
 def servers() -> list[dict[str, Any]]:
     """The status of each running resident server of this user (pid, index,
-    version, seconds up, seconds since its last search, seconds until it exits)."""
-    found = []
-    for path in sorted(runtime_dir().glob("*.sock")):
-        conn = _connect(path)
-        answer = _exchange(conn, {"op": "status"}) if conn else None
-        if answer is not None:
-            found.append(answer)
-    return found
+    version, memory in bytes (``rss``, None if unknown), seconds up, since its
+    last search, until it exits, and of idleness it exits after), once the
+    files of servers that are gone are removed."""
+    sweep()
+    return [status for path in sorted(runtime_dir().glob("*.sock")) if (status := _status_of(path)) is not None]
 
 
 def stop(index_dir: str | os.PathLike) -> int | None:
@@ -171,8 +205,59 @@ def stop(index_dir: str | os.PathLike) -> int | None:
 
 
 def stop_all() -> list[int]:
-    """Stop every resident server of this user (of any index or revsearch build); their pids."""
-    return [pid for path in sorted(runtime_dir().glob("*.sock")) if (pid := _stop(path)) is not None]
+    """Stop every resident server of this user (of any index, even one deleted
+    since, or revsearch build) and remove the files of those that are gone; their pids."""
+    stopped = [pid for path in sorted(runtime_dir().glob("*.sock")) if (pid := _stop(path)) is not None]
+    sweep()
+    return stopped
+
+
+def sweep(besides: str = "") -> None:
+    """Remove the socket, lock and log files of the servers that are gone (a
+    killed server leaves them), except those of a server being started now
+    and of the server named ``besides`` (the one sweeping)."""
+    folder = runtime_dir()
+    for key in sorted({m["key"] for path in folder.iterdir() if (m := _SERVER_FILE.fullmatch(path.name))} - {besides}):
+        try:
+            _tidy(folder, key)
+        except OSError:
+            continue  # left for a later sweep
+
+
+def _tidy(folder: Path, key: str) -> None:
+    """Remove the files of the server named ``key`` unless it answers on its
+    socket or a client holds its lock (it is starting the server)."""
+    with _turn(folder / f"{key}.lock", wait=False) as held:
+        if not held:
+            return
+        conn = _connect(folder / f"{key}.sock")
+        if conn is not None:
+            conn.close()
+            return
+        for suffix in ("sock", "log", "lock"):  # the lock last: it is held until the end
+            (folder / f"{key}.{suffix}").unlink(missing_ok=True)
+
+
+@contextmanager
+def _turn(path: Path, *, wait: bool) -> Iterator[bool]:
+    """Hold the lock file at ``path``, waiting for it if ``wait``; yields whether
+    it is held (not if another holds it and not ``wait``, or there is no flock).
+    A lock file removed while this process waited is no one's: the one at
+    ``path`` now, made anew if needed, is taken instead."""
+    while fcntl is not None:
+        with open(path, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                break
+            try:
+                current = path.stat().st_ino == os.fstat(lock.fileno()).st_ino
+            except FileNotFoundError:
+                current = False
+            if current:
+                yield True
+                return
+    yield False
 
 
 def runtime_dir() -> Path:
@@ -248,28 +333,28 @@ def _line(message: dict[str, Any]) -> bytes:
     return json.dumps(message).encode("ascii") + b"\n"
 
 
-def _start(where: Place) -> socket.socket | None:
-    """Start the server of ``where`` and connect to it; None if it did not start.
+def _start(where: Place) -> tuple[socket.socket | None, int | None]:
+    """Start the server of ``where`` and connect to it: the connection (None if
+    no server started) and the pid of the server if this client started it.
     Clients take turns (a lock file), so two of them never start two servers; the
     one whose turn comes after a server started connects to that one. A socket
     file nobody answers on is a dead server's, removed before starting anew."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        return None
-    with open(where.lock, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with _turn(where.lock, wait=True) as held:
+        if not held:  # pragma: no cover - no flock on this system
+            return None, None
         conn = _connect(where.socket)
-        if conn is None:
-            where.socket.unlink(missing_ok=True)
-            conn = _connect(where.socket) if _spawn(where) else None
-    return conn
+        if conn is not None:
+            return conn, None
+        where.socket.unlink(missing_ok=True)
+        pid = _spawn(where)
+        return _connect(where.socket), pid
 
 
-def _spawn(where: Place) -> bool:
+def _spawn(where: Place) -> int | None:
     """Start the server (:func:`_main`) detached (its own session,
     stdin and stdout closed, stderr to the log, running this very package) and
-    wait for it to bind its socket; True once a server listens there."""
+    wait for it to bind its socket; its pid once it listens there, None if it
+    did not start or found another server listening."""
     with open(where.log, "wb") as log:
         server = subprocess.Popen(
             python_command("searcher.resident", "_main", str(where.index)),
@@ -281,7 +366,13 @@ def _spawn(where: Place) -> bool:
     if not said and server.poll() is None:
         server.kill()  # it could not bind in time: not to be left waiting
     threading.Thread(target=server.wait, daemon=True).start()  # reaps it if it exits while this process lives
-    return said.strip() in (b"ready", b"taken")
+    return server.pid if said.strip() == b"ready" else None
+
+
+def _status_of(path: Path) -> dict[str, Any] | None:
+    """The status of the server listening at ``path``; None if none answers."""
+    conn = _connect(path)
+    return _exchange(conn, {"op": "status"}) if conn else None
 
 
 def _stop(path: Path) -> int | None:
@@ -343,7 +434,13 @@ def serve(index_dir: str | os.PathLike, *, idle: float | None = None, ready: Cal
     listener.listen(64)
     if ready:
         ready(True)
-    _Server(where, listener, idle_seconds() if idle is None else idle).run()
+    try:
+        _Server(where, listener, idle_seconds() if idle is None else idle).run()
+    finally:
+        try:
+            _tidy(where.socket.parent, where.socket.stem)  # its log too: a later server's is made anew
+        except OSError:
+            pass  # left for a later sweep
 
 
 def _index_stamp(folder: Path) -> tuple:
@@ -388,6 +485,10 @@ class _Server:
                     pass
             except RevsearchError as e:
                 _log(f"cannot open the index yet: {e}")
+            try:
+                sweep(besides=self.where.socket.stem)  # the first client waits: a few milliseconds
+            except RevsearchError as e:
+                _log(f"cannot sweep the runtime folder: {e}")
             self.last_search = time.monotonic()
             with ThreadPoolExecutor(MAX_CLIENTS, thread_name_prefix="revsearch-client") as clients:
                 while (conn := self._next()) is not None:
@@ -528,8 +629,8 @@ class _Server:
         now = time.monotonic()
         return {
             "pid": os.getpid(), "index": str(self.where.index), "version": __version__,
-            "up_s": round(now - self.started, 1), "idle_s": round(now - self.last_search, 1),
-            "exits_in_s": round(max(self.last_search + self.idle - now, 0), 1),
+            "rss": _rss(), "up_s": round(now - self.started, 1), "idle_s": round(now - self.last_search, 1),
+            "exits_in_s": round(max(self.last_search + self.idle - now, 0), 1), "idle_limit_s": self.idle,
         }
 
     def _close(self) -> None:
@@ -562,6 +663,20 @@ def _results(ix: ReviewIndex, request: dict[str, Any]) -> dict[str, Any]:
         until=request["until"], sort=request["sort"],
     )
     return results.to_dict()
+
+
+def _rss() -> int | None:
+    """This process's resident memory in bytes (Linux's /proc; else its peak, from getrusage)."""
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # macOS counts bytes, the others KiB
 
 
 def _log(message: str) -> None:

@@ -6,8 +6,15 @@ the one that stops its server after them. Every server started is stopped at the
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
+import re
 import select
+import shlex
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -89,6 +96,22 @@ def server_processes(index: Path) -> list[int]:
     return pids
 
 
+def ended(pid: int) -> bool:
+    """Whether process ``pid`` has ended, its files closed: every thread of it
+    gone or a zombie (the first one is a zombie while the others still exit)."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return True
+    for task in tasks:
+        try:
+            if (task / "stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                return False
+        except OSError:
+            continue  # this thread is gone
+    return True
+
+
 def wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -96,6 +119,67 @@ def wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
             return False
         time.sleep(0.02)
     return True
+
+
+def revsearch(
+    *args: str, cwd: Path, stdin: str = "", terminal: bool = False,
+) -> tuple[subprocess.CompletedProcess, str]:
+    """Run `revsearch ARGS` in ``cwd``, stdout piped; and stderr too, or, if
+    ``terminal``, a terminal (a pty) whose output is read. The process and what stderr showed."""
+    command = [sys.executable, "-m", "searcher.cli", *args]
+    forcing = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")  # rich's overrides of what a terminal is
+    environment = {name: value for name, value in os.environ.items() if name not in forcing}
+    environment["HOME"] = str(cwd)  # the shell's history file
+    if not terminal:
+        done = subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, text=True, env=environment, timeout=60)
+        return done, done.stderr
+    master, slave = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=slave,
+            env={**environment, "TERM": "xterm-256color", "COLUMNS": "400"},
+        )
+    finally:
+        os.close(slave)
+    shown = bytearray()
+    reader = threading.Thread(target=lambda: shown.extend(read_all(master)), daemon=True)
+    reader.start()
+    out, _ = process.communicate(stdin.encode(), timeout=60)
+    reader.join(10)
+    os.close(master)
+    done = subprocess.CompletedProcess(command, process.returncode, out.decode(), None)
+    return done, shown.decode(errors="replace")
+
+
+def read_all(fd: int) -> bytes:
+    """What a pty's master reads until its last writer closed it."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: every writer has closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def files_of(index: Path) -> list[str]:
+    """Names of the files the runtime folder holds for the server of ``index``."""
+    key = resident.place(index).socket.stem
+    return sorted(path.name for path in resident.runtime_dir().glob(f"{key}.*"))
+
+
+def leftovers(key: str) -> list[Path]:
+    """The socket, lock and log a server named ``key`` leaves when it is killed."""
+    folder = resident.runtime_dir()
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(folder / f"{key}.sock"))
+    dead.close()
+    (folder / f"{key}.lock").touch()
+    (folder / f"{key}.log").write_text("pid 1 serving …\n")
+    return [folder / f"{key}.{suffix}" for suffix in ("sock", "lock", "log")]
 
 
 def request_line(request: dict) -> bytes:
@@ -242,6 +326,20 @@ def test_turned_off_no_server_starts(served: Path, setting: str, flags: list[str
     assert not runtime.exists()
 
 
+def test_status_shows_each_servers_memory_and_idle_time(served: Path) -> None:
+    served_search(served, "사만다")
+    [pid] = server_processes(served)
+    time.sleep(1.1)
+    status = CliRunner().invoke(main, ["resident", "status"])
+    where = re.escape(str(served.resolve()))
+    line = re.search(rf"pid {pid}  {where}  ([\d,]+) MB, up \d+ s, last query (\d+) s ago", status.output)
+    assert line, status.output
+    rss_kib = int(re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())[1])
+    shown_mb = int(line[1].replace(",", ""))
+    assert shown_mb > 100 and abs(shown_mb - rss_kib * 1024 / 1e6) < 50  # Kiwi is loaded: hundreds of MB
+    assert int(line[2]) >= 1
+
+
 def test_stop_ends_the_server(served: Path) -> None:
     served_search(served, "사만다")
     [pid] = server_processes(served)
@@ -249,6 +347,7 @@ def test_stop_ends_the_server(served: Path) -> None:
     stopped = CliRunner().invoke(main, ["resident", "stop", "--index", str(served)])
     assert stopped.exit_code == 0 and f"stopped the resident server with pid {pid}" in stopped.output
     assert not resident.place(served).socket.exists() and wait_until(lambda: server_processes(served) == [])
+    assert wait_until(lambda: files_of(served) == [])  # its lock and log too
     assert f"pid {pid}" not in CliRunner().invoke(main, ["resident", "status"]).output
     again = CliRunner().invoke(main, ["resident", "stop", "--index", str(served)])
     assert f"no resident server was running for {served}" in again.output
@@ -313,3 +412,71 @@ def test_many_clients_at_once_are_all_answered_by_a_bounded_number_of_threads(fr
     finally:
         for client in clients:
             client.close()
+
+
+def test_the_first_query_in_a_terminal_says_it_started_a_server_and_how_to_stop_it(fresh: Path) -> None:
+    first, said = revsearch("query", "연기", "--index", "ix", cwd=fresh.parent, terminal=True)
+    assert first.returncode == 0 and "배우들 연기가" in first.stdout
+    [pid] = server_processes(fresh)
+    assert "loading the Korean analyzer…" in said  # while the server loads Kiwi
+    note = re.search(r"started a resident query server for ix/ \(pid (\d+), ([\d,]+) MB\).*$", said, re.MULTILINE)
+    assert note and int(note[1]) == pid and int(note[2].replace(",", "")) > 100, said
+    assert "exits after 10 minutes without a query" in note[0]
+    stop = re.search(r"To stop it now: (.*?)(\x1b|\r|$)", note[0])[1]
+    assert stop == "revsearch resident stop --index ix"
+    again, said = revsearch("query", "연기", "--index", "ix", cwd=fresh.parent, terminal=True)
+    assert again.returncode == 0 and again.stdout == first.stdout
+    assert "started" not in said and "loading" not in said  # once: when it starts
+    stopped, _ = revsearch(*shlex.split(stop)[1:], cwd=fresh.parent)  # the command, pasted
+    assert f"stopped the resident server with pid {pid}" in stopped.stdout
+    shell, said = revsearch("shell", "--index", "ix", cwd=fresh.parent, stdin="연기\n", terminal=True)
+    assert shell.returncode == 0 and "배우들 연기가" in shell.stdout and "loading the Korean analyzer…" in said
+
+
+def test_piped_the_first_query_says_nothing_on_stderr(fresh: Path) -> None:
+    for flags in ([], ["--no-resident"]):
+        done, said = revsearch("query", "연기", "--index", "ix", *flags, cwd=fresh.parent)
+        assert done.returncode == 0 and "배우들 연기가" in done.stdout and said == ""
+        assert len(server_processes(fresh)) == 1  # started by the first, quietly
+
+
+def test_the_files_of_a_killed_server_are_removed_by_the_next_status_or_query(fresh: Path, served: Path) -> None:
+    served_search(served, "사만다")  # a server that runs: its files stay
+    served_files = files_of(served)
+    served_search(fresh, "연기")
+    [pid] = server_processes(fresh)
+    os.kill(pid, signal.SIGKILL)
+    assert wait_until(lambda: ended(pid))
+    key = resident.place(fresh).socket.stem
+    assert files_of(fresh) == [f"{key}.lock", f"{key}.log", f"{key}.sock"]  # a killed server leaves them
+    assert CliRunner().invoke(main, ["resident", "status"]).exit_code == 0
+    assert files_of(fresh) == [] and files_of(served) == served_files
+    older = leftovers("0123456789abcdef")  # of a server of an older revsearch, killed
+    assert ids(served_search(fresh, "연기")) == ["r1"]  # a query starting a server removes them
+    assert not any(path.exists() for path in older) and files_of(served) == served_files
+
+
+def test_the_files_of_a_server_being_started_are_left_alone(runtime: Path) -> None:
+    files = leftovers("fedcba9876543210")  # no server answers yet: as while a client starts one
+    with open(files[1], "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the client starting it holds the lock
+        assert CliRunner().invoke(main, ["resident", "status"]).exit_code == 0
+        assert all(path.exists() for path in files)
+    CliRunner().invoke(main, ["resident", "status"])
+    assert not any(path.exists() for path in files)
+
+
+def test_stop_all_stops_a_server_whose_index_was_deleted_and_removes_dead_records(fresh: Path, served: Path) -> None:
+    served_search(served, "사만다")
+    [pid] = server_processes(served)
+    served_search(fresh, "연기")
+    [gone] = server_processes(fresh)
+    shutil.rmtree(fresh)
+    dead = leftovers("00112233445566aa")
+    stopped = CliRunner().invoke(main, ["resident", "stop", "--all"])
+    assert stopped.exit_code == 0, stopped.output
+    said = re.findall(r"stopped the resident server with pid (\d+)", stopped.output)
+    assert sorted(map(int, said)) == sorted([pid, gone])
+    assert wait_until(lambda: server_processes(served) == [] and server_processes(fresh) == [])
+    assert not any(path.exists() for path in dead)
+    assert sorted(resident.runtime_dir().iterdir()) == []
