@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from whoosh import query as wq
+from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
 from .analysis import DEFAULT, Analyzer
@@ -100,8 +101,7 @@ class ReviewIndex:
         IndexMeta.read(folder).check_compatible(folder)
         try:
             ix = open_index(str(folder))
-            with ix.reader() as reader:  # opens every segment's files
-                reader.doc_count()
+            _open_segments(ix)
         except Exception as e:  # Whoosh signals damage with assorted exception types
             raise damaged(folder, e) from e
         return cls(ix, folder, wait, on_wait)
@@ -125,7 +125,8 @@ class ReviewIndex:
         return index
 
     def __len__(self) -> int:
-        return self._ix.doc_count()
+        """How many reviews the index holds, as its table of contents counts them (no segment is read)."""
+        return sum(segment.doc_count() for segment in self._ix._read_toc().segments)
 
     def reviews(self) -> Iterator[Review]:
         """Every review in the index, as stored (keywords derived, if any, included).
@@ -347,6 +348,19 @@ def _listed(roots: list[Path], manifest: Manifest, report: IngestReport) -> tupl
             if not manifest.under([root]):
                 report.note(e)
     return files, unlisted, others
+
+
+def _open_segments(ix: ReviewFileIndex) -> None:
+    """Open each segment's file and read its directory, so that one missing or
+    cut short is found as the index is opened. Not a reader: that would load
+    every segment's term index too (30 MB a segment on NSMC), which a search
+    needs but an `index` run over files that have not changed does not."""
+    for segment in ix._read_toc().segments:
+        if segment.is_compound():
+            segment.open_compound_file(ix.storage).close()
+        else:
+            with SegmentReader(ix.storage, ix.schema, segment):
+                pass
 
 
 def _refuse_foreign(folder: Path) -> None:
