@@ -101,7 +101,7 @@ def index_cmd(
         with Progress(
             SpinnerColumn(), TextColumn("[progress.description]{task.description}"), BarColumn(),
             TextColumn("{task.fields[counts]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=err, transient=True, disable=quiet,
+            console=err, transient=True, disable=quiet or not err.is_terminal,  # not even a blank line in a log
         ) as bar:
             task = bar.add_task("indexing", total=None, counts="")
 
@@ -184,7 +184,8 @@ def _print_summary(console: Console, report: IngestReport, index_dir: str, count
         if verbose:
             _print_examples(console, report.still_skipped, None)
     if report.others:
-        suffixes = [s for s, _ in Counter(p.suffix.lower() or "no extension" for p in report.others).most_common()]
+        counts = Counter(p.suffix.lower() or "no extension" for p in report.others)
+        suffixes = sorted(counts, key=lambda suffix: (-counts[suffix], suffix))
         listed = ", ".join(suffixes[:EXAMPLES * 2]) + (", …" if len(suffixes) > EXAMPLES * 2 else "")
         console.print(
             f"{counted(len(report.others), 'file')} of other types not read: {_safe(listed)}{more}",
