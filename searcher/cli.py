@@ -107,11 +107,13 @@ def index_cmd(
 
             def progress(done: int, total: int, path: Path, reviews: int) -> None:
                 elapsed = bar.tasks[task].elapsed or 0.0
-                counts = f"{done:,}/{counted(total, 'file')} · {counted(reviews, 'review')} · {reviews / elapsed if elapsed else 0:,.0f}/s"
+                rate = reviews / elapsed if elapsed else 0.0
+                counts = f"{done:,}/{counted(total, 'file')} · {counted(reviews, 'review')} · {rate:,.0f}/s"
                 bar.update(task, completed=done, total=total, description=f"indexing {_safe(path.name)}", counts=counts)
 
             def on_load(started: bool) -> None:
-                bar.update(task, description="loading the Korean analyzer…" if started else "indexing")
+                # shown now: Kiwi holds the GIL for most of its load, when the bar's own thread cannot draw it
+                bar.update(task, description="loading the Korean analyzer…" if started else "indexing", refresh=True)
 
             opener = ReviewIndex.create if rebuild else ReviewIndex.open_or_create
             with opener(index_dir, user_dict, wait=wait, on_wait=on_wait, on_load=on_load) as ix:
