@@ -114,10 +114,10 @@ class Analyzer:
     user_dict: str = ""
 
     @classmethod
-    def with_user_dict(cls, path: str | os.PathLike) -> Analyzer:
+    def with_user_dict(cls, path: str | os.PathLike, on_load: Callable[[bool], None] | None = None) -> Analyzer:
         """An analyzer with the dictionary in ``path``, checked (the model is
-        built now and reused). RevsearchError naming the file and line if it
-        cannot be read or Kiwi rejects it."""
+        built now and reused; see :meth:`model` for ``on_load``). RevsearchError
+        naming the file and line if it cannot be read or Kiwi rejects it."""
         try:
             text = Path(path).read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as e:
@@ -125,13 +125,21 @@ class Analyzer:
         analyzer = cls(text)
         try:
             _check_scores(text)
-            analyzer.model()
+            analyzer.model(on_load)
         except ValueError as e:
             raise RevsearchError(f"{path}: not a Kiwi user dictionary: {_kiwi_reason(e)}") from e
         return analyzer
 
-    def model(self) -> Kiwi:
-        return _model(self.user_dict)
+    def model(self, on_load: Callable[[bool], None] | None = None) -> Kiwi:
+        """The Kiwi of this analyzer, loaded on first use in the process;
+        ``on_load`` is told True before and False after, if it is loaded now."""
+        if on_load is None or self.user_dict in _models:
+            return _model(self.user_dict)
+        on_load(True)
+        try:
+            return _model(self.user_dict)
+        finally:
+            on_load(False)
 
     def analyze(self, text: str) -> list[Term]:
         """Analyse one text into terms."""

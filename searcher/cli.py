@@ -12,6 +12,7 @@ import re
 import shlex
 import signal
 import sys
+from collections import Counter
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ContextManager
@@ -24,6 +25,7 @@ from rich.text import Text
 from . import resident
 from .errors import RevsearchError
 from .options import BATCH_SIZE, SORTS
+from .plural import counted
 from .results import Hit, Passage, Results
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -79,15 +81,18 @@ def main() -> None:
     help="Wait this long for another process writing the same index, instead of failing at once.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary (errors are still reported).")
+@click.option(
+    "--verbose", "-v", is_flag=True,
+    help="List every file skipped, still skipped or of another type, not only the first few.",
+)
 def index_cmd(
     paths: tuple[str, ...], index_dir: str, fields: tuple[str, ...], encoding: str | None, strict: bool,
-    user_dict: str | None, rebuild: bool, batch_size: int, wait: float, quiet: bool,
+    user_dict: str | None, rebuild: bool, batch_size: int, wait: float, quiet: bool, verbose: bool,
 ) -> None:
     """Index review files and folders (default: corpus/). Re-running reads only
-    files that changed, and drops the reviews of files that are gone."""
-    from rich.progress import (
-        BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
-    )
+    files that changed, and drops the reviews of files that are gone; files
+    that could not be read are not read again until they change."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from .index import IndexingInterrupted, ReviewIndex
 
@@ -96,25 +101,29 @@ def index_cmd(
     on_wait = lambda message: err.print(_safe(message), soft_wrap=True)  # noqa: E731
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        opener = ReviewIndex.create if rebuild else ReviewIndex.open_or_create
-        ix = opener(index_dir, user_dict, wait=wait, on_wait=on_wait)
-        with ix, Progress(
-            TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("files · {task.fields[reviews]:,} reviews · {task.fields[rate]:,.0f}/s"),
-            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=err, transient=True, disable=quiet,
+        with Progress(
+            SpinnerColumn(), TextColumn("[progress.description]{task.description}"), BarColumn(),
+            TextColumn("{task.fields[counts]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            console=err, transient=True, disable=quiet or not err.is_terminal,  # not even a blank line in a log
         ) as bar:
-            task = bar.add_task("indexing", total=None, reviews=0, rate=0.0)
+            task = bar.add_task("indexing", total=None, counts="")
 
             def progress(done: int, total: int, path: Path, reviews: int) -> None:
                 elapsed = bar.tasks[task].elapsed or 0.0
-                bar.update(
-                    task, completed=done, total=total, description=f"indexing {_safe(path.name)}",
-                    reviews=reviews, rate=reviews / elapsed if elapsed else 0.0,
-                )
+                rate = reviews / elapsed if elapsed else 0.0
+                counts = f"{done:,}/{counted(total, 'file')} · {counted(reviews, 'review')} · {rate:,.0f}/s"
+                bar.update(task, completed=done, total=total, description=f"indexing {_safe(path.name)}", counts=counts)
 
-            report = ix.add_paths(paths or [DEFAULT_CORPUS], progress=progress, options=options, batch_size=batch_size)
-            count = len(ix)
+            def on_load(started: bool) -> None:
+                # shown now: Kiwi holds the GIL for most of its load, when the bar's own thread cannot draw it
+                bar.update(task, description="loading the Korean analyzer…" if started else "indexing", refresh=True)
+
+            opener = ReviewIndex.create if rebuild else ReviewIndex.open_or_create
+            with opener(index_dir, user_dict, wait=wait, on_wait=on_wait, on_load=on_load) as ix:
+                report = ix.add_paths(
+                    paths or [DEFAULT_CORPUS], progress=progress, options=options, batch_size=batch_size, on_load=on_load,
+                )
+                count = len(ix)
     except IndexingInterrupted as e:
         err.print(f"[yellow]{_safe(e)}[/]", soft_wrap=True)
         raise SystemExit(130) from e
@@ -126,11 +135,12 @@ def index_cmd(
     finally:
         signal.signal(signal.SIGTERM, previous)
     if not quiet:
-        _print_summary(err, report, index_dir, count)
-    if report.reviews_indexed == 0 and report.skipped:
+        _print_summary(err, report, index_dir, count, verbose)
+    if report.nothing_indexed:
         raise Failure("nothing was indexed")
-    if strict and report.skipped:
-        raise Failure(f"{len(report.skipped)} skipped (--strict)")
+    if strict and (report.skipped or report.still_skipped):
+        still = f", {len(report.still_skipped):,} of them unchanged since the last run" if report.still_skipped else ""
+        raise Failure(f"{len(report.skipped) + len(report.still_skipped):,} skipped{still} (--strict)")
 
 
 def _read_options(fields: tuple[str, ...], encoding: str | None) -> ReadOptions:
@@ -158,23 +168,49 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _print_summary(console: Console, report: IngestReport, index_dir: str, count: int) -> None:
+def _print_summary(console: Console, report: IngestReport, index_dir: str, count: int, verbose: bool) -> None:
+    """What the run did; the problems grouped by kind, the first few of each (all with ``verbose``)."""
     console.print(
-        f"[bold]{report.reviews_indexed}[/] reviews indexed from [bold]{report.files_read}[/] files "
-        f"into {_safe(index_dir)}/ ({count} reviews in the index); [bold]{len(report.skipped)}[/] skipped",
-        soft_wrap=True,
+        f"[bold]{counted(report.reviews_indexed, 'review')}[/] indexed from [bold]{counted(report.files_read, 'file')}[/] "
+        f"into {_safe(index_dir)}/ ({counted(count, 'review')} in the index); [bold]{len(report.skipped):,}[/] skipped",
+        soft_wrap=True, highlight=False,
     )
     console.print(
-        f"files: {report.unchanged} unchanged, {report.changed} changed, {report.new} new, {report.removed} removed",
+        f"files: {report.unchanged:,} unchanged, {report.changed:,} changed, {report.new:,} new, {report.removed:,} removed",
         highlight=False,
     )
+    more = "" if verbose else " (--verbose lists them)"
+    if report.still_skipped:
+        kinds = "; ".join(report.by_kind(report.still_skipped))
+        console.print(
+            f"[yellow]{counted(len(report.still_skipped), 'file')} still skipped[/], unchanged since the last run "
+            f"({_safe(kinds)}); each is read again once it changes{more}", soft_wrap=True, highlight=False,
+        )
+        if verbose:
+            _print_examples(console, report.still_skipped, None)
+    if report.others:
+        counts = Counter(p.suffix.lower() or "no extension" for p in report.others)
+        suffixes = sorted(counts, key=lambda suffix: (-counts[suffix], suffix))
+        listed = ", ".join(suffixes[:EXAMPLES * 2]) + (", …" if len(suffixes) > EXAMPLES * 2 else "")
+        console.print(
+            f"{counted(len(report.others), 'file')} of other types not read: {_safe(listed)}{more}",
+            soft_wrap=True, highlight=False,
+        )
+        if verbose:
+            for path in report.others:
+                console.print(shown(f"    {path}"), soft_wrap=True, highlight=False, markup=False)
     for label, skips in (("skipped", report.skipped), ("indexed, but", report.warnings)):
         for kind, group in report.by_kind(skips).items():
-            console.print(f"  [yellow]{label} {len(group)}[/]: {_safe(kind)}", highlight=False)
-            for skip in group[:EXAMPLES]:
-                console.print(shown(f"    {skip.where}: {skip.reason}"), soft_wrap=True, highlight=False, markup=False)
-            if len(group) > EXAMPLES:
-                console.print(f"    … and {len(group) - EXAMPLES} more", highlight=False)
+            console.print(f"  [yellow]{label} {len(group):,}[/]: {_safe(kind)}", highlight=False)
+            _print_examples(console, group, None if verbose else EXAMPLES)
+
+
+def _print_examples(console: Console, problems: list, most: int | None) -> None:
+    """Each problem's place and reason, one a line; the first ``most`` (None: all)."""
+    for problem in problems[:most]:
+        console.print(shown(f"    {problem.where}: {problem.reason}"), soft_wrap=True, highlight=False, markup=False)
+    if most is not None and len(problems) > most:
+        console.print(f"    … and {len(problems) - most:,} more", highlight=False)
 
 
 @main.command("check")

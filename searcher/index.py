@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from whoosh import query as wq
+from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
 from .analysis import DEFAULT, Analyzer
@@ -32,7 +33,7 @@ from .review import Review
 from .ranking import RERANK_DEPTH, rerank, weighting
 from .schema import analyzer_of, build_schema, stored_reviews
 from .options import BATCH_SIZE, SORTS
-from .writing import Analysis, IndexingInterrupted, Ingest, IngestReport, Progress, ReviewWriter, rare_collections
+from .writing import Analysis, IndexingInterrupted, Ingest, IngestReport, OnLoad, Progress, ReviewWriter, rare_collections
 
 
 #: What reading missing or damaged index files raises (Whoosh's files, the
@@ -62,14 +63,15 @@ class ReviewIndex:
     @classmethod
     def create(
         cls, path: str | os.PathLike, user_dict: str | os.PathLike | None = None, *, wait: float = 0.0,
-        on_wait: Callable[[str], None] | None = None,
+        on_wait: Callable[[str], None] | None = None, on_load: OnLoad | None = None,
     ) -> ReviewIndex:
         """A new, empty index at ``path``, replacing an index already there
         (``--rebuild``). The folder must be empty or hold an index: revsearch
         never writes over other files. ``user_dict`` is a Kiwi user dictionary
         file (TSV: word, tag, score): its content is recorded in the index, and
-        every text and query of the index is analysed with it."""
-        analyzer = Analyzer.with_user_dict(user_dict) if user_dict else DEFAULT
+        every text and query of the index is analysed with it (it is checked
+        by loading Kiwi with it: ``on_load`` is told)."""
+        analyzer = Analyzer.with_user_dict(user_dict, on_load) if user_dict else DEFAULT
         folder = Path(path)
         _refuse_foreign(folder)
         try:
@@ -99,8 +101,7 @@ class ReviewIndex:
         IndexMeta.read(folder).check_compatible(folder)
         try:
             ix = open_index(str(folder))
-            with ix.reader() as reader:  # opens every segment's files
-                reader.doc_count()
+            _open_segments(ix)
         except Exception as e:  # Whoosh signals damage with assorted exception types
             raise damaged(folder, e) from e
         return cls(ix, folder, wait, on_wait)
@@ -108,14 +109,14 @@ class ReviewIndex:
     @classmethod
     def open_or_create(
         cls, path: str | os.PathLike, user_dict: str | os.PathLike | None = None, *, wait: float = 0.0,
-        on_wait: Callable[[str], None] | None = None,
+        on_wait: Callable[[str], None] | None = None, on_load: OnLoad | None = None,
     ) -> ReviewIndex:
         """The index at ``path``, created empty if there is none. A ``user_dict``
         must be the one the existing index was built with (or None, to keep it)."""
         if not has_index(Path(path)):
-            return cls.create(path, user_dict, wait=wait, on_wait=on_wait)
+            return cls.create(path, user_dict, wait=wait, on_wait=on_wait, on_load=on_load)
         index = cls.open(path, wait=wait, on_wait=on_wait)
-        if user_dict and Analyzer.with_user_dict(user_dict) != index.analyzer:
+        if user_dict and Analyzer.with_user_dict(user_dict, on_load) != index.analyzer:
             index.close()
             raise RevsearchError(
                 f"the index in {path} was built with another user dictionary than {user_dict}: "
@@ -124,7 +125,8 @@ class ReviewIndex:
         return index
 
     def __len__(self) -> int:
-        return self._ix.doc_count()
+        """How many reviews the index holds, as its table of contents counts them (no segment is read)."""
+        return sum(segment.doc_count() for segment in self._ix._read_toc().segments)
 
     def reviews(self) -> Iterator[Review]:
         """Every review in the index, as stored (keywords derived, if any, included).
@@ -195,25 +197,31 @@ class ReviewIndex:
         progress: Progress | None = None,
         options: ReadOptions | None = None,
         batch_size: int = BATCH_SIZE,
+        on_load: OnLoad | None = None,
     ) -> IngestReport:
         """Bring the index up to date with review files (folders are walked).
 
-        Only files that are new or changed since the last run are read (size
-        and modification time, then content digest); their old reviews are
-        replaced. Files recorded under ``paths`` that are gone lose their
-        reviews. Work is committed every ``batch_size`` reviews, so a crash
-        keeps what was committed and the next run finishes the rest. A file or
-        record that cannot be read is reported in the result, never fatal.
-        Ctrl-C raises IndexingInterrupted with what was committed."""
+        Only files that are new or changed since the last run, or last read
+        with other ``options``, are read (size and modification time, then
+        content digest); their old reviews are replaced. Files recorded under
+        ``paths`` that are gone lose their reviews. Work is committed every
+        ``batch_size`` reviews, so a crash keeps what was committed and the
+        next run finishes the rest. A file or record that cannot be read is
+        reported in the result, never fatal; a file that could not be read is
+        not read again until it changes (it is reported as still skipped).
+        Kiwi is loaded only if there is something to analyse; ``on_load`` is
+        told when it starts and ends loading. Ctrl-C raises
+        IndexingInterrupted with what was committed."""
         report = IngestReport()
         roots = [Path(p).absolute() for p in paths]
         with self._lock():
             manifest = Manifest(self.path)
-            files, unlisted = _listed(roots, manifest, report)
-            with Analysis(files, self.analyzer) as analysis:  # a large run's Kiwi starts loading now
+            files, unlisted, others = _listed(roots, manifest, report)
+            with Analysis(self.analyzer, on_load) as analysis:
                 own = self.path.resolve()
                 resolved = [(f, f.resolve()) for f in files]
                 keyed = [(f, file_key(r)) for f, r in resolved if own not in r.parents]  # never the index's own files
+                report.others = [f for f in others if own not in f.resolve().parents]
                 seen = {key for _, key in keyed} | set(manifest.under(unlisted))
                 gone = [f for f in manifest.under([r.resolve() for r in roots]) if f not in seen]
                 ingest = Ingest(self._ix, manifest, report, batch_size)
@@ -319,17 +327,18 @@ class ReviewIndex:
         return [body + [p for p in title if p.highlights] for body, title in zip(bodies, titles)]
 
 
-def _listed(roots: list[Path], manifest: Manifest, report: IngestReport) -> tuple[list[Path], list[Path]]:
-    """The files to read under ``roots``, and the folders and entries that could
+def _listed(roots: list[Path], manifest: Manifest, report: IngestReport) -> tuple[list[Path], list[Path], list[Path]]:
+    """The files to read under ``roots``; the folders and entries that could
     not be listed or examined (resolved): the files recorded under those are
-    kept as they are, not removed as if gone. What cannot be listed is reported;
-    a root that does not exist is reported only if nothing was indexed from it
-    (else its files are removals)."""
+    kept as they are, not removed as if gone; and the files of other types
+    found. What cannot be listed is reported; a root that does not exist is
+    reported only if nothing was indexed from it (else its files are removals)."""
     files: list[Path] = []
     unlisted: list[Path] = []
+    others: list[Path] = []
     for root in roots:
         try:
-            for found in iter_source_files([root]):
+            for found in iter_source_files([root], others):
                 if isinstance(found, ReadError):
                     report.note(found)
                     unlisted.append(Path(found.path).resolve())
@@ -338,7 +347,20 @@ def _listed(roots: list[Path], manifest: Manifest, report: IngestReport) -> tupl
         except ReadError as e:
             if not manifest.under([root]):
                 report.note(e)
-    return files, unlisted
+    return files, unlisted, others
+
+
+def _open_segments(ix: ReviewFileIndex) -> None:
+    """Open each segment's file and read its directory, so that one missing or
+    cut short is found as the index is opened. Not a reader: that would load
+    every segment's term index too (30 MB a segment on NSMC), which a search
+    needs but an `index` run over files that have not changed does not."""
+    for segment in ix._read_toc().segments:
+        if segment.is_compound():
+            segment.open_compound_file(ix.storage).close()
+        else:
+            with SegmentReader(ix.storage, ix.schema, segment):
+                pass
 
 
 def _refuse_foreign(folder: Path) -> None:

@@ -1,7 +1,9 @@
 """The files an index was built from, so re-runs read only what changed.
 
 ``files.json`` maps each file's absolute path to its size, modification time,
-content digest and review count as of the last commit. It is saved after each
+content digest, the read options it was read with and its review count as of
+the last commit; a file that could not be read is recorded with the reason, so
+that it is not read again (and reported again) until it changes. It is saved after each
 commit and is only a cache: a file it does not list is read again, and
 re-reading a file replaces the reviews it held, so a crash between a commit and
 the save costs a re-read, never a duplicate or a loss.
@@ -12,20 +14,39 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .meta import write_atomic
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .readers import ReadOptions
 
 MANIFEST_FILE = "files.json"
 
 
 @dataclass(frozen=True)
 class FileState:
+    """A file as last read: ``sha1`` is empty if it could not be opened;
+    ``read_with`` is :func:`options_key` of the options it was read with;
+    ``failed`` is why it could not be read (to its end), empty if it was."""
+
     size: int
     mtime_ns: int
     sha1: str
     reviews: int = 0
+    read_with: str = ""
+    failed: str = ""
+
+
+def options_key(options: ReadOptions | None) -> str:
+    """The read options (``--encoding``, ``--field``) as recorded with each file
+    read with them: empty for the defaults, so files recorded before options
+    were are read with the defaults."""
+    if options is None or (options.encoding is None and not options.fields):
+        return ""
+    return json.dumps({"encoding": options.encoding, "fields": options.fields}, ensure_ascii=False, sort_keys=True)
 
 
 def file_key(path: Path) -> str:
@@ -60,20 +81,31 @@ class Manifest:
         except (OSError, ValueError, KeyError, TypeError):
             self.files = {}  # none yet, or unreadable: every file is read again
 
-    def status(self, key: str, path: Path) -> tuple[str, FileState]:
+    def status(self, key: str, path: Path, read_with: str = "") -> tuple[str, FileState]:
         """``unchanged``, ``changed`` or ``new``, and the file's current state.
-        Size and modification time decide; when they differ, the content digest."""
+        Size and modification time decide; when they differ, the content digest.
+        A file recorded with other read options (``read_with``) is changed; one
+        that could not be opened is unchanged while it still cannot. OSError if
+        the file cannot be examined."""
         st = path.stat()
         known = self.files.get(key)
-        if known and (known.size, known.mtime_ns) == (st.st_size, st.st_mtime_ns):
+        if known is not None and known.read_with != read_with:
+            known = None  # read again, as if new
+            status = "changed"
+        else:
+            status = "new" if known is None else "changed"
+        same_stat = known is not None and (known.size, known.mtime_ns) == (st.st_size, st.st_mtime_ns)
+        if same_stat and known.sha1:
             return "unchanged", known
-        state = FileState(st.st_size, st.st_mtime_ns, digest(path))
-        if known is None:
-            return "new", state
-        if known.sha1 == state.sha1:
-            self.files[key] = FileState(state.size, state.mtime_ns, state.sha1, known.reviews)
+        try:
+            sha1 = digest(path)
+        except OSError:
+            sha1 = ""  # cannot be opened: reading it says why
+        state = FileState(st.st_size, st.st_mtime_ns, sha1, read_with=read_with)
+        if known is not None and known.sha1 == sha1 and (sha1 or same_stat):
+            self.files[key] = replace(state, reviews=known.reviews, failed=known.failed)
             return "unchanged", self.files[key]
-        return "changed", state
+        return status, state
 
     def under(self, roots: list[Path]) -> list[str]:
         """Recorded files that are, or are inside, one of ``roots`` (absolute)."""

@@ -7,11 +7,14 @@ For small runs that happens in a thread (:func:`ahead`). Kiwi holds the GIL
 for a good part of its work (it builds a Python object per token), so a
 thread leaves the writer waiting: large runs read and analyse in a child
 process instead, which loads its own Kiwi (about 2 s) and hands the batches
-over a pipe (:func:`_analysed_in_child`)."""
+over a pipe (:func:`_analysed_in_child`). Kiwi is loaded (and the child
+started) only when there is something to analyse: a run over files that have
+not changed reads and analyses nothing."""
 
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import pickle
 import queue
@@ -32,9 +35,10 @@ from whoosh.index import LockError
 from .analysis import Analyzer
 from .batch import Batch, BatchBuilder, TermNumbers
 from .errors import IndexLockedError, ReadError, RevsearchError
-from .manifest import FileState, Manifest
+from .manifest import FileState, Manifest, options_key
 from .meta import record_checksums
 from .options import BATCH_SIZE, child_environment, python_command
+from .plural import counted
 from .readers import ReadOptions, read_file
 from .review import Review
 from .safeload import ReviewFileIndex
@@ -45,7 +49,7 @@ from .segment import RunKeys, SegmentWriter
 CHUNK = 256
 #: Chunks the analysis thread may run ahead of the writer (bounds memory).
 DEPTH = 4
-#: Runs reading more than this many bytes of files analyse in a child process.
+#: Runs reading more than this many bytes of new or changed files analyse in a child process.
 PROCESS_BYTES = 16 << 20
 #: A writer holding this many postings in memory (see SegmentWriter.pooled) commits and goes on.
 MAX_POOLED = 4_000_000
@@ -55,6 +59,8 @@ _FRAME_HEAD = struct.Struct("<Q")
 
 #: Called after each file with (files done, files in all, the file, reviews indexed so far).
 Progress = Callable[[int, int, Path, int], None]
+#: Told True when Kiwi starts loading (in this process or the analysis process), False once it is loaded.
+OnLoad = Callable[[bool], None]
 
 T = TypeVar("T")
 
@@ -64,8 +70,12 @@ class IngestReport:
     """What an :meth:`ReviewIndex.add_paths` run did: ``skipped`` files and records
     were not indexed; ``warnings`` were indexed with something left out. Files
     are counted as ``unchanged`` (not read), ``changed``, ``new`` and ``removed``
-    (their reviews deleted); ``reviews_committed`` is what the last commit holds
-    of this run, all of it unless the run was interrupted."""
+    (their reviews deleted); ``failed`` files could not be read at all (they are
+    in ``skipped``). ``still_skipped`` are files that could not be read in an
+    earlier run and have not changed since (not read again); ``others`` are the
+    files of other types found in the folders walked (not read).
+    ``reviews_committed`` is what the last commit holds of this run, all of it
+    unless the run was interrupted."""
 
     files_read: int = 0
     reviews_indexed: int = 0
@@ -75,11 +85,23 @@ class IngestReport:
     changed: int = 0
     new: int = 0
     removed: int = 0
+    failed: int = 0
+    still_skipped: list[ReadError] = field(default_factory=list)
+    others: list[Path] = field(default_factory=list)
     reviews_committed: int = 0
     files_committed: int = 0
 
     def note(self, error: ReadError) -> None:
         (self.skipped if error.skipped else self.warnings).append(error)
+
+    @property
+    def nothing_indexed(self) -> bool:
+        """Whether the run failed as a whole: something was skipped and no review
+        indexed, though files were read in this run, or nothing was found to read.
+        A run that finds every file as the last run left it has not failed."""
+        read = self.changed + self.new + self.failed
+        found = read or self.unchanged or self.still_skipped
+        return self.reviews_indexed == 0 and bool(self.skipped) and (read > 0 or not found)
 
     @staticmethod
     def by_kind(skips: list[ReadError]) -> dict[str, list[ReadError]]:
@@ -95,8 +117,8 @@ class IndexingInterrupted(RevsearchError):
 
     def __init__(self, report: IngestReport):
         super().__init__(
-            f"interrupted: {report.reviews_committed} reviews from {report.files_committed} files committed; "
-            "run again to finish"
+            f"interrupted: {counted(report.reviews_committed, 'review')} from "
+            f"{counted(report.files_committed, 'file')} committed; run again to finish"
         )
         self.report = report
 
@@ -189,13 +211,28 @@ Frame = tuple[list[tuple], Batch]
 _REVIEW = ("review",)
 
 
-def _analysed(events: Iterable[tuple], analyzer: Analyzer) -> Iterator[Frame]:
+def _analysed(events: Iterable[tuple], analyzer: Analyzer, on_load: OnLoad | None = None) -> Iterator[Frame]:
     """``events`` in frames of about CHUNK reviews (see :data:`Frame`). Kiwi
-    analyses the reviews as one stream (see :meth:`Analyzer.stream`)."""
+    analyses the reviews as one stream (see :meth:`Analyzer.stream`); it is
+    loaded when the first review comes (``on_load`` is told), not before:
+    the events before it pass in frames of their own."""
     schema, numbers = build_schema(analyzer), TermNumbers()
+    events = iter(events)
     out: list[tuple] = []
+    for event in events:
+        if event[0] == "review":
+            break
+        out.append(event)
+        if len(out) >= CHUNK:
+            yield out, BatchBuilder(schema, numbers).build()
+            out = []
+    else:
+        if out:
+            yield out, BatchBuilder(schema, numbers).build()
+        return
+    analyzer.model(on_load)
     builder = BatchBuilder(schema, numbers)
-    valid = (("review", e[1].cleaned()) if e[0] == "review" else e for e in events)
+    valid = (("review", e[1].cleaned()) if e[0] == "review" else e for e in itertools.chain([event], events))
     for event, terms in analyzer.stream(valid, lambda e: _texts(e[1]) if e[0] == "review" else ()):
         if event[0] == "review":
             builder.add(event[1], terms)
@@ -320,21 +357,26 @@ class ReviewWriter:
 Keyed = tuple[Path, str]
 
 
-def _events(files: list[Keyed], manifest: Manifest, options: ReadOptions | None) -> Iterator[tuple]:
-    """What reading ``files`` finds, in order: per file ``("file", path, key,
-    status, state)`` (status "unchanged": nothing follows), its ``("review",
-    review)`` and ``("note", error)`` events, ``("failed", error)`` if it ends
-    early, then ``("end",)``; ``("unreadable", path, error)`` for a file that
-    cannot even be checked."""
-    for path, key in files:
-        try:
-            status, state = manifest.status(key, path)
-        except OSError as e:
-            yield ("unreadable", path, ReadError(path, f"cannot read file: {e.strerror or e}"))
+def _checked(path: Path, key: str, manifest: Manifest, read_with: str) -> tuple:
+    """What the manifest says of a file: ``("file", path, key, status, state)``
+    (see :meth:`Manifest.status`), or ``("unreadable", path, error)`` if it
+    cannot even be examined."""
+    try:
+        return ("file", path, key, *manifest.status(key, path, read_with))
+    except OSError as e:
+        return ("unreadable", path, ReadError(path, f"cannot read file: {e.strerror or e}"))
+
+
+def _events(checked: list[tuple], options: ReadOptions | None) -> Iterator[tuple]:
+    """What reading the ``checked`` files (see :func:`_checked`) finds, in
+    order: each file's event (status "unchanged", or "unreadable": nothing
+    follows), then its ``("review", review)`` and ``("note", error)`` events,
+    ``("failed", error)`` if it ends early, and ``("end",)``."""
+    for event in checked:
+        yield event
+        if event[0] != "file" or event[3] == "unchanged":
             continue
-        yield ("file", path, key, status, state)
-        if status == "unchanged":
-            continue
+        path = event[1]
         try:
             for item in read_file(path, options):
                 yield ("note", item) if isinstance(item, ReadError) else ("review", item)
@@ -353,26 +395,20 @@ class _File:
     status: str
     state: FileState
     before: int
-    failed: bool = False
+    failed: ReadError | None = None
 
 
 class Analysis:
     """Where a run's files are read and analysed (see :func:`_analysed`): in a
-    thread, or, for runs reading over PROCESS_BYTES, in a child process
-    (see :func:`_analysed_in_child`). The child starts as soon as the files
-    are listed and loads Kiwi (2–3 s, one core) while the run is prepared
-    (paths resolved, the manifest compared); it is stopped if it is never
-    used or the run stops early."""
+    thread, or, for runs reading over PROCESS_BYTES of new or changed files,
+    in a child process (see :func:`_analysed_in_child`). The child starts as
+    soon as the files compared with the manifest pass that size, and loads
+    Kiwi (2–3 s, one core) while the rest are compared; it is stopped if the
+    run stops early. ``on_load`` is told when Kiwi loads."""
 
-    def __init__(self, files: list[Path], analyzer: Analyzer):
-        self.analyzer = analyzer
-        size = 0
-        for path in files:
-            try:
-                size += path.stat().st_size
-            except OSError:
-                pass  # reported when the file's turn comes
-        self._child = _start_child(analyzer) if size > PROCESS_BYTES else None
+    def __init__(self, analyzer: Analyzer, on_load: OnLoad | None = None):
+        self.analyzer, self.on_load = analyzer, on_load
+        self._child: subprocess.Popen | None = None
 
     def __enter__(self) -> Analysis:
         return self
@@ -381,17 +417,33 @@ class Analysis:
         if self._child is not None:
             _stop(self._child)
 
-    def frames(self, files: list[Keyed], manifest: Manifest, options: ReadOptions | None) -> Iterator[Frame]:
-        """The :func:`_events` of reading ``files``, analysed, in frames."""
+    def check(self, files: list[Keyed], manifest: Manifest, options: ReadOptions | None) -> list[tuple]:
+        """Each file compared with the manifest (see :func:`_checked`), a child
+        started once the files to read pass PROCESS_BYTES."""
+        read_with, size, checked = options_key(options), 0, []
+        for path, key in files:
+            event = _checked(path, key, manifest, read_with)
+            if event[0] == "file" and event[3] != "unchanged":
+                size += event[4].size
+                if self._child is None and size > PROCESS_BYTES:
+                    self._child = _start_child(self.analyzer, self.on_load)
+            checked.append(event)
+        return checked
+
+    def frames(self, checked: list[tuple], options: ReadOptions | None) -> Iterator[Frame]:
+        """The :func:`_events` of reading the ``checked`` files, analysed, in frames."""
         if self._child is None:
-            return ahead(_analysed(_events(files, manifest, options), self.analyzer))
-        return _analysed_in_child(self._child, files, manifest, options)
+            return ahead(_analysed(_events(checked, options), self.analyzer, self.on_load))
+        return _analysed_in_child(self._child, checked, options, self.on_load)
 
 
-def _start_child(analyzer: Analyzer) -> subprocess.Popen:
+def _start_child(analyzer: Analyzer, on_load: OnLoad | None) -> subprocess.Popen:
     """The child process of :func:`_analysed_in_child` (a plain subprocess, not
     multiprocessing: that would re-run the caller's main script), given its
-    analyzer, whose model it loads while it waits for its files."""
+    analyzer, whose model it loads while it waits for its files (``on_load``
+    is told True now, False when the child says it is loaded)."""
+    if on_load:
+        on_load(True)
     child = subprocess.Popen(
         python_command("searcher.writing", "_child"),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_environment(),
@@ -426,20 +478,25 @@ def _stop(child: subprocess.Popen) -> None:
 
 
 def _analysed_in_child(
-    child: subprocess.Popen, files: list[Keyed], manifest: Manifest, options: ReadOptions | None
+    child: subprocess.Popen, checked: list[tuple], options: ReadOptions | None, on_load: OnLoad | None
 ) -> Iterator[Frame]:
     """:func:`_analysed` frames produced by the child, which is given its
-    files now. Pickles come over its stdout, each after its length. A thread
-    takes them off the pipe as they come, up to FRAMES_AHEAD: the child goes
-    on analysing while the writer commits, which takes seconds. The child is
-    stopped if the caller stops early."""
+    ``checked`` files now. Pickles come over its stdout, each after its
+    length: first True, once its Kiwi is loaded (``on_load`` is told), then the
+    frames. A thread takes them off the pipe as they come, up to FRAMES_AHEAD:
+    the child goes on analysing while the writer commits, which takes
+    seconds. The child is stopped if the caller stops early."""
     frames = ahead(_frames(child.stdout), FRAMES_AHEAD)
     try:
-        _give(child, (files, manifest.path.parent, options), last=True)
+        _give(child, (checked, options), last=True)
         for frame in frames:
             if frame is None:
                 raise RevsearchError(f"the analysis process stopped unexpectedly (exit code {child.wait()})")
             item = pickle.loads(frame)
+            if item is True:
+                if on_load:
+                    on_load(False)
+                continue
             if item is None:
                 return
             if isinstance(item, str):
@@ -471,20 +528,22 @@ def _send(out: BinaryIO, item: object) -> None:
 
 
 def _child() -> None:
-    """The child process of :func:`_analysed_in_child`: reads its analyzer,
-    then its files, from stdin, sends frames, then None, or the traceback of
-    what went wrong. The manifest of the index is read as the parent read it
-    (the run has not saved it yet). Ctrl-C is the parent's to handle; anything
-    else printing to stdout is sent to stderr, away from the frames."""
+    """The child process of :func:`_analysed_in_child`: reads its analyzer
+    from stdin and loads its model (sends True), reads its checked files,
+    sends frames, then None, or the traceback of what went wrong. Ctrl-C is
+    the parent's to handle; anything else printing to stdout is sent to
+    stderr, away from the frames."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     try:
         analyzer = pickle.load(sys.stdin.buffer)
-        analyzer.model()  # loaded before the files come: the parent is meanwhile preparing them
-        files, folder, options = pickle.load(sys.stdin.buffer)
+        analyzer.model()  # loaded before the files come: the parent is meanwhile comparing them
+        _send(out, True)
+        out.flush()
+        checked, options = pickle.load(sys.stdin.buffer)
         with rare_collections():
-            for frame in _analysed(_events(files, Manifest(folder), options), analyzer):
+            for frame in _analysed(_events(checked, options), analyzer):
                 _send(out, frame)
         _send(out, None)
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
@@ -513,10 +572,11 @@ class Ingest:
         self.report.removed += 1
 
     def run(self, files: list[Keyed], analysis: Analysis, options: ReadOptions | None, progress: Progress | None) -> None:
-        """Read, analyse and write ``files`` (each with its key); commit at the end."""
+        """Read, analyse and write ``files`` (each with its key) that are not
+        as the manifest has them; commit at the end."""
         report, done = self.report, 0
         file: _File | None = None  # the file being read
-        for events, batch in analysis.frames(files, self.manifest, options):
+        for events, batch in analysis.frames(analysis.check(files, self.manifest, options), options):
             self._batch, self._files, self._written = batch, [], 0
             for event in events:
                 kind = event[0]
@@ -534,14 +594,17 @@ class Ingest:
                     continue
                 if kind == "failed":
                     report.note(event[1])
-                    file.failed = True
+                    file.failed = event[1]
                     continue
                 if kind == "file":
                     file = _File(*event[1:], before=report.reviews_indexed)
                     if file.status != "unchanged":
                         continue
                     self.manifest.files[file.key] = file.state  # its digest may be new (touched, same content)
-                    report.unchanged += 1
+                    if file.state.failed:
+                        report.still_skipped.append(ReadError(file.path, file.state.failed))
+                    else:
+                        report.unchanged += 1
                     path = file.path
                 elif kind == "end":
                     self._finish(file)
@@ -571,16 +634,25 @@ class Ingest:
             self.writer.forget_file(key)
 
     def _finish(self, file: _File) -> None:
-        """Count a file read to its end; record it unless it failed part way (it is read again next run)."""
+        """Count a file read, and record it. A file that failed is recorded with
+        why, and not read again until it changes; if it failed before its first
+        review, the reviews it held before are kept (and counted)."""
         report = self.report
         count = report.reviews_indexed - file.before
         report.files_read += count > 0
-        if not file.failed or count:  # a file that could not be read at all is counted as skipped only
-            setattr(report, file.status, getattr(report, file.status) + 1)
-        if not file.failed:
+        if file.failed is None:
             if count == 0:
                 self._forget(file.key)  # read fine, but holds no reviews any more
             self.pending[file.key] = replace(file.state, reviews=count)
+            setattr(report, file.status, getattr(report, file.status) + 1)
+            return
+        if count:
+            setattr(report, file.status, getattr(report, file.status) + 1)
+        else:  # a file that could not be read at all is counted as skipped only
+            report.failed += 1
+            known = self.manifest.files.get(file.key)
+            count = known.reviews if known else 0
+        self.pending[file.key] = replace(file.state, reviews=count, failed=file.failed.reason)
 
     def commit(self, final: bool = False) -> None:
         """Commit; the report and the manifest follow (a Ctrl-C meanwhile is

@@ -101,7 +101,7 @@ def test_index_reports_skipped_files(workdir: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "ix"
     result = run(workdir, "index", str(tmp_path), "--index", str(index_dir))
     assert result.exit_code == 0, result.output
-    assert "1 reviews indexed from 1 files" in result.output
+    assert "1 review indexed from 1 file" in result.output
     assert "empty file" in result.output and "empty.txt" in result.output
     found = json.loads(run(workdir, "query", "연기", "--index", str(index_dir), "--json").output)
     assert [h["review"]["title"] for h in found["hits"]] == ["연기 최고"]

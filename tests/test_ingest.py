@@ -282,9 +282,12 @@ def test_mixed_folder_indexed_twice_is_not_duplicated(mixed: Mixed, tmp_path: Pa
     size = len(ix)
     again = ix.add_paths([mixed.root])
     assert len(ix) == size == first.reviews_indexed
-    # Only the truncated file, whose good records were indexed but which was not read whole, is read again.
-    assert (again.unchanged, again.changed, again.new, again.files_read) == (first.new - 1, 0, 1, 1)
-    assert again.reviews_indexed == 2
+    # Nothing is read again: the files that could not be read, wholly or from a point on (bad/cut.json,
+    # whose first records are indexed), have not changed and are still skipped, not reported anew.
+    failed = {s.path: s.reason for s in first.skipped if Path(s.path).parent == mixed.root / "bad"}
+    assert len(failed) == 6
+    assert (again.unchanged, again.changed, again.new, again.files_read, again.reviews_indexed) == (first.new - 1, 0, 0, 0, 0)
+    assert (again.skipped, {s.path: s.reason for s in again.still_skipped}) == ([], failed)
     for good in mixed.good:
         assert found_by(ix, good.query) == [good.id], good
 
@@ -590,7 +593,7 @@ def test_cli_field_maps_unusual_column_names(tmp_path: Path) -> None:
     result = invoke("index", export, "--index", index_dir,
                     "--field", "body=본문", "--field", "id=번호", "--field", "author=작성자")
     assert result.exit_code == 0, result.output
-    assert "2 reviews indexed from 1 files" in result.output
+    assert "2 reviews indexed from 1 file" in result.output
     [hit] = query_json(index_dir, "청국장")["hits"]
     assert (hit["id"], hit["review"]["author"], hit["review"]["body"]) == ("k-1", "산골", "청국장 국물이 진하고 따뜻했다")
     assert [h["id"] for h in query_json(index_dir, "id:k-2")["hits"]] == ["k-2"]
@@ -621,7 +624,7 @@ def test_cli_encoding_reads_what_detection_cannot(tmp_path: Path) -> None:
     index_dir = tmp_path / "ix"
     result = invoke("index", tmp_path / "src", "--index", index_dir, "--encoding", "cp949")
     assert result.exit_code == 0, result.output
-    assert "1 reviews indexed from 1 files" in result.output and "0 skipped" in result.output
+    assert "1 review indexed from 1 file" in result.output and "0 skipped" in result.output
     [hit] = query_json(index_dir, "부대찌개")["hits"]
     assert hit["review"]["source"] == str(post) and hit["review"]["title"] == "Late Korean"
     assert hit["review"]["body"].endswith("똠방각하 식당의 부대찌개가 얼큰했다.")

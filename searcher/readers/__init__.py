@@ -87,12 +87,13 @@ _NON_SPACE = re.compile(r"\S")
 SUPPORTED_EXTENSIONS = frozenset(_READERS) | frozenset(_RECORD_READERS)
 
 
-def iter_source_files(paths: Iterable[str | Path]) -> Iterator[Path | ReadError]:
+def iter_source_files(paths: Iterable[str | Path], others: list[Path] | None = None) -> Iterator[Path | ReadError]:
     """The files to read for the given files and folders.
 
     A file is yielded as is, whatever its extension: the user named it. A folder
     is walked recursively in sorted order for files with a supported extension,
-    skipping hidden entries (names starting with ``.``); symlinked folders are
+    skipping hidden entries (names starting with ``.``); the files of other
+    types it holds are added to ``others``, if given. Symlinked folders are
     not followed, so a link cycle cannot make the walk endless. A folder or
     entry that cannot be listed or examined is yielded as a ReadError naming it,
     and the walk goes on; a given path that does not exist is raised.
@@ -102,14 +103,14 @@ def iter_source_files(paths: Iterable[str | Path]) -> Iterator[Path | ReadError]
         if path.is_file():
             yield path
         elif path.is_dir():
-            yield from _walk(path)
+            yield from _walk(path, others)
         elif path.exists():
             raise ReadError(path, "not a regular file or folder")
         else:
             raise ReadError(path, "no such file or folder")
 
 
-def _walk(folder: Path) -> Iterator[Path | ReadError]:
+def _walk(folder: Path, others: list[Path] | None) -> Iterator[Path | ReadError]:
     try:
         entries = sorted(folder.iterdir())
     except OSError as exc:
@@ -120,14 +121,16 @@ def _walk(folder: Path) -> Iterator[Path | ReadError]:
             continue
         try:
             is_dir = entry.is_dir() and not entry.is_symlink()
-            wanted = not is_dir and entry.suffix.lower() in SUPPORTED_EXTENSIONS and entry.is_file()
+            is_file = not is_dir and entry.is_file()
         except OSError as exc:  # is_dir and is_file raise for a permission denied, not for a missing entry
             yield ReadError(entry, f"cannot read: {exc.strerror or exc}")
             continue
         if is_dir:
-            yield from _walk(entry)
-        elif wanted:
+            yield from _walk(entry, others)
+        elif is_file and entry.suffix.lower() in SUPPORTED_EXTENSIONS:
             yield entry
+        elif is_file and others is not None:
+            others.append(entry)
 
 
 def read_file(path: Path, options: ReadOptions | None = None) -> Iterator[Review | ReadError]:
