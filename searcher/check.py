@@ -14,9 +14,9 @@ from pathlib import Path
 
 from whoosh.reading import SegmentReader
 
-from .errors import RevsearchError
+from .errors import IncompatibleIndexError
 from .manifest import Manifest
-from .meta import CHECKSUM_FILE, IndexMeta, file_checksum, has_index, read_checksums
+from .meta import ACCESS_ERRNOS, CHECKSUM_FILE, IndexMeta, access_error, file_checksum, read_checksums, require_index
 from .safeload import RefusedGlobal, open_index, refusal
 from .schema import stored_reviews
 
@@ -36,15 +36,14 @@ class CheckReport:
 
 def check(path: str | os.PathLike) -> CheckReport:
     """Check the index at ``path`` thoroughly (every posting is read: this
-    takes a while on a large index)."""
+    takes a while on a large index). IndexNotFoundError if there is no index,
+    IndexAccessError if the system refuses its files: neither is damage."""
     folder = Path(path)
     report = CheckReport(folder)
-    if not has_index(folder):
-        report.problems.append(f"no index table of contents (_MAIN_*.toc) in {folder}")
-        return report
+    require_index(folder)
     try:
         IndexMeta.read(folder).check_compatible(folder)
-    except RevsearchError as e:
+    except IncompatibleIndexError as e:
         report.problems.append(str(e))
     try:
         ix = open_index(str(folder))
@@ -62,12 +61,16 @@ def check(path: str | os.PathLike) -> CheckReport:
     try:
         _compare_checksums(folder, ix.files(toc), report)
     except OSError as e:
-        report.problems.append(f"a file of the index cannot be read: {e.strerror or e}")
+        report.problems.append(_unreadable(folder, "a file of the index cannot be read", e))
     report.files = len(Manifest(folder).files)
     return report
 
 
 def _unreadable(folder: Path, what: str, error: Exception) -> str:
+    """The problem to report for ``error``; an OS refusal (permissions) is
+    raised instead, as IndexAccessError: rebuilding would not mend it."""
+    if isinstance(error, OSError) and error.errno in ACCESS_ERRNOS:
+        raise access_error(folder, error, "read the index in") from error
     if isinstance(error, RefusedGlobal):
         return refusal(folder, error)
     return f"{what} ({type(error).__name__}: {error})"

@@ -180,7 +180,10 @@ def check_cmd(index_dir: str) -> None:
     """Read the whole index and report anything missing or damaged."""
     from .check import check
 
-    report = check(index_dir)
+    try:
+        report = check(index_dir)
+    except RevsearchError as e:
+        raise Failure(e) from e
     out = Console()
     for note in report.notes:
         out.print(f"[yellow]![/] {_safe(note)}", soft_wrap=True)

@@ -18,12 +18,15 @@ from whoosh.searching import Searcher
 
 from .analysis import DEFAULT, Analyzer
 from .dates import parse_date
-from .errors import IndexDamagedError, IndexNotFoundError, QueryError, ReadError, RevsearchError
+from .errors import IndexAccessError, IndexDamagedError, QueryError, ReadError, RevsearchError
 from . import matching
 from .highlight import Wanted, passages
 from .lock import WriteLock
 from .manifest import Manifest, file_key
-from .meta import IndexMeta, foreign_files, has_index, index_files, record_checksums, remove, remove_leftovers
+from .meta import (
+    ACCESS_ERRNOS, IndexMeta, access_error, foreign_files, has_index, index_files, record_checksums, remove,
+    remove_leftovers, require_index,
+)
 from .query import CompiledQuery, parse
 from .readers import ReadOptions, iter_source_files
 from .safeload import RefusedGlobal, ReviewFileIndex, create_index, open_index, refusal
@@ -71,8 +74,8 @@ class ReviewIndex:
         every text and query of the index is analysed with it."""
         analyzer = Analyzer.with_user_dict(user_dict) if user_dict else DEFAULT
         folder = Path(path)
-        _refuse_foreign(folder)
         try:
+            _refuse_foreign(folder)
             folder.mkdir(parents=True, exist_ok=True)
             with WriteLock(folder, wait, on_wait):
                 for old in index_files(folder):
@@ -83,7 +86,7 @@ class ReviewIndex:
                 ix = create_index(str(folder), build_schema(analyzer))
                 record_checksums(folder, ix.files())
         except OSError as e:
-            raise RevsearchError(f"cannot create an index in {folder}: {e.strerror or e}") from e
+            raise access_error(folder, e, "create an index in") from e
         return cls(ix, folder, wait, on_wait)
 
     @classmethod
@@ -92,10 +95,7 @@ class ReviewIndex:
         IncompatibleIndexError if it must be rebuilt for this revsearch,
         IndexDamagedError if its files are missing or corrupt."""
         folder = Path(path)
-        if not has_index(folder):
-            if foreign_files(folder):
-                raise IndexNotFoundError(f"{folder} is not a revsearch index")
-            raise IndexNotFoundError(f"no index in {folder}: run `revsearch index` first")
+        require_index(folder)
         IndexMeta.read(folder).check_compatible(folder)
         try:
             ix = open_index(str(folder))
@@ -353,17 +353,27 @@ def _refuse_foreign(folder: Path) -> None:
 
 
 def write_failed(folder: Path, error: OSError) -> RevsearchError:
-    """The error for an OS error while writing the index in ``folder``. Whoosh
-    writes a commit's segment files before its table of contents, and
+    """The error for an OS error while writing the index in ``folder``, or
+    reading a source file the readers do not (its path outside the folder).
+    Whoosh writes a commit's segment files before its table of contents, and
     revsearch's records after it, so the last commit is whole."""
+    if error.filename is not None and not _inside(Path(os.fsdecode(error.filename)), folder):
+        return ReadError(os.fsdecode(error.filename), f"cannot read: {error.strerror or error}")
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return RevsearchError(f"disk full while writing the index in {folder}; the last commit is intact: free some space and run again")
-    where = f" ({error.filename})" if error.filename else ""
-    return RevsearchError(f"cannot write the index in {folder}: {error.strerror or error}{where}; the last commit is intact")
+        message = f"disk full while writing the index in {folder}; the last commit is intact: free some space and run again"
+        return IndexAccessError(message, str(folder), error.errno)
+    return access_error(folder, error, "write the index in", intact=True)
 
 
-def damaged(folder: Path, error: Exception) -> IndexDamagedError:
-    """The error for an index whose files cannot be read."""
+def _inside(path: Path, folder: Path) -> bool:
+    return path.absolute().is_relative_to(folder.absolute())
+
+
+def damaged(folder: Path, error: Exception) -> RevsearchError:
+    """The error for an index whose files cannot be read: IndexDamagedError,
+    or IndexAccessError when the system refuses them (permissions)."""
+    if isinstance(error, OSError) and error.errno in ACCESS_ERRNOS:
+        return access_error(folder, error, "read the index in")
     if isinstance(error, RefusedGlobal):
         return IndexDamagedError(refusal(folder, error))
     return IndexDamagedError(

@@ -16,6 +16,8 @@ new files are summed. ``revsearch check`` compares.
 
 from __future__ import annotations
 
+import errno
+import fnmatch
 import hashlib
 import json
 import os
@@ -25,7 +27,7 @@ import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import IncompatibleIndexError, RevsearchError
+from .errors import IncompatibleIndexError, IndexAccessError, IndexNotFoundError
 
 #: The layout of the fields and what they hold.
 SCHEMA_VERSION = 3
@@ -73,7 +75,11 @@ class IndexMeta:
                 f"the index in {folder} has no {META_FILE}, the record of how it was built (deleted, or made by a "
                 f"revsearch older than records): {rebuild}"
             ) from None
-        except (OSError, ValueError, KeyError, TypeError) as e:
+        except OSError as e:
+            if e.errno in ACCESS_ERRNOS:
+                raise access_error(folder, e, "read the index in") from e
+            raise IncompatibleIndexError(f"{path} is unreadable ({e}): {rebuild}") from e
+        except (ValueError, KeyError, TypeError) as e:
             raise IncompatibleIndexError(f"{path} is unreadable ({e}): {rebuild}") from e
 
     def check_compatible(self, folder: Path) -> None:
@@ -86,19 +92,89 @@ class IndexMeta:
             )
 
 
+#: OS errors that say the index folder cannot be used as it is (its permissions,
+#: its file system, its path), not that the index is damaged: rebuilding would not help.
+ACCESS_ERRNOS = frozenset(
+    {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP, errno.ENOSPC, errno.EDQUOT}
+)
+#: What to do about each, after the error; {path} is the file or folder refused.
+_ACCESS_HINTS = {
+    errno.EROFS: "it is on a read-only file system; choose a folder on a writable one with --index",
+    errno.ENOTDIR: "part of the path is a file, not a folder; choose a folder for --index",
+    errno.ENAMETOOLONG: "choose a shorter path for --index",
+    errno.ELOOP: "too many symbolic links in the path; choose another folder for --index",
+    errno.ENOSPC: "free some space and run again",
+    errno.EDQUOT: "free some space and run again",
+}
+
+
+def access_error(folder: Path, error: OSError, doing: str, *, intact: bool = False) -> IndexAccessError:
+    """The one-line error for the operating system refusing to ``doing`` (e.g.
+    "read the index in") ``folder``: the reason, the file refused if it is not
+    the folder, and what to do. ``intact``: an index was there, and its last
+    commit stands."""
+    refused = _shown(folder, error.filename)
+    where = f" ({refused})" if refused != str(folder) else ""
+    hint = _ACCESS_HINTS.get(error.errno, "")
+    if error.errno in (errno.EACCES, errno.EPERM):
+        # a folder not made yet is refused by its parent
+        blocked = refused if os.path.lexists(refused) else str(Path(refused).parent)
+        hint = f"check the permissions of {blocked}" + ("" if doing.startswith("read") else ", or choose a folder you can write with --index")
+    message = f"cannot {doing} {folder}: {error.strerror or error}{where}"
+    message += "; the last commit is intact" if intact else ""
+    return IndexAccessError(message + (f": {hint}" if hint else ""), refused, error.errno)
+
+
+def _shown(folder: Path, filename: object) -> str:
+    """A path an OS error named, as the user wrote the index folder (Whoosh names its files absolute)."""
+    if filename is None:
+        return str(folder)
+    path = Path(os.fsdecode(filename))
+    try:
+        return str(folder / path.absolute().relative_to(Path(folder).absolute()))
+    except ValueError:
+        return str(path)
+
+
+def _names(folder: Path) -> list[str]:
+    """The names in ``folder``; none if it does not exist. OSError if it cannot be listed."""
+    try:
+        return os.listdir(folder)
+    except FileNotFoundError:
+        return []
+
+
+def _is_toc(name: str) -> bool:
+    return fnmatch.fnmatchcase(name, "_MAIN_*.toc")
+
+
 def has_index(folder: Path) -> bool:
-    """Whether ``folder`` holds an index's table of contents (read or not: it may be damaged)."""
-    return any(Path(folder).glob("_MAIN_*.toc"))
+    """Whether ``folder`` holds an index's table of contents (read or not: it
+    may be damaged); False as well if the folder cannot be listed."""
+    try:
+        return any(map(_is_toc, _names(folder)))
+    except OSError:
+        return False
+
+
+def require_index(folder: Path) -> None:
+    """IndexNotFoundError unless ``folder`` holds an index's table of contents,
+    IndexAccessError if it cannot be listed."""
+    try:
+        names = _names(folder)
+    except OSError as e:
+        raise access_error(folder, e, "read the index in") from e
+    if any(map(_is_toc, names)):
+        return
+    if any(not _OURS.fullmatch(name) for name in names):
+        raise IndexNotFoundError(f"{folder} is not a revsearch index")
+    raise IndexNotFoundError(f"no index in {folder}: run `revsearch index` first")
 
 
 def foreign_files(folder: Path) -> list[str]:
-    """Names in ``folder`` that are not an index's files (empty if the folder does not exist)."""
-    try:
-        return sorted(p.name for p in folder.iterdir() if not _OURS.fullmatch(p.name))
-    except FileNotFoundError:
-        return []
-    except OSError as e:
-        raise RevsearchError(f"cannot list {folder}: {e.strerror or e}") from e
+    """Names in ``folder`` that are not an index's files (empty if the folder
+    does not exist); OSError if it cannot be listed."""
+    return sorted(name for name in _names(folder) if not _OURS.fullmatch(name))
 
 
 def index_files(folder: Path) -> list[Path]:
@@ -136,12 +212,17 @@ def file_checksum(path: Path) -> str:
 
 def read_checksums(folder: Path) -> dict[str, str] | None:
     """The checksums recorded in ``folder``; None if there are none (an index
-    from before they were kept). ValueError if the record cannot be read."""
+    from before they were kept). ValueError if the record cannot be read,
+    OSError if the system refuses it (ACCESS_ERRNOS)."""
     try:
         data = json.loads((folder / CHECKSUM_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as e:  # a decoding error is a ValueError
+    except OSError as e:
+        if e.errno in ACCESS_ERRNOS:
+            raise
+        raise ValueError(f"{CHECKSUM_FILE} cannot be read ({e})") from e
+    except ValueError as e:  # a decoding error is a ValueError
         raise ValueError(f"{CHECKSUM_FILE} cannot be read ({e})") from e
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise ValueError(f"{CHECKSUM_FILE} is not a record of checksums")

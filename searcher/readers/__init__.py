@@ -94,16 +94,22 @@ def iter_source_files(paths: Iterable[str | Path]) -> Iterator[Path | ReadError]
     is walked recursively in sorted order for files with a supported extension,
     skipping hidden entries (names starting with ``.``); symlinked folders are
     not followed, so a link cycle cannot make the walk endless. A folder or
-    entry that cannot be listed or examined is yielded as a ReadError naming it,
-    and the walk goes on; a given path that does not exist is raised.
+    entry, or given path, that cannot be listed or examined is yielded as a
+    ReadError naming it, and the walk goes on; a given path that does not exist
+    is raised.
     """
     for given in paths:
         path = Path(given)
-        if path.is_file():
+        try:
+            is_file, is_dir, exists = path.is_file(), path.is_dir(), path.exists()
+        except OSError as exc:  # a parent folder that may not be entered, a name too long
+            yield ReadError(path, f"cannot read: {exc.strerror or exc}")
+            continue
+        if is_file:
             yield path
-        elif path.is_dir():
+        elif is_dir:
             yield from _walk(path)
-        elif path.exists():
+        elif exists:
             raise ReadError(path, "not a regular file or folder")
         else:
             raise ReadError(path, "no such file or folder")

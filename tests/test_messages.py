@@ -1,0 +1,151 @@
+"""Messages a user can act on (issue 19): what the operating system refuses is
+one line naming the path, hints are commands that can be pasted as they are,
+and a query that cannot be searched says why."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from searcher import ReviewIndex
+from searcher.errors import IndexAccessError
+
+from .conftest import CORPUS
+from .test_lifecycle import unprivileged
+
+LONG = "a" * 300  # longer than a file name may be
+
+
+def revsearch(*args: str, cwd: Path, prefix: list[str] | None = None, stdin: str = "") -> subprocess.CompletedProcess:
+    """`revsearch ARGS` run in ``cwd``, after ``prefix`` (setpriv, unshare), its stderr and stdout together."""
+    command = [*(prefix or []), sys.executable, "-m", "searcher.cli", *args]
+    return subprocess.run(command, cwd=cwd, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def one_line_error(result: subprocess.CompletedProcess) -> str:
+    """The message of a failed run, checked to be one `Error:` line and exit 2."""
+    assert result.returncode == 2, result.stdout
+    assert "Traceback" not in result.stdout, result.stdout
+    errors = [line for line in result.stdout.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.stdout
+    return errors[0]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """A folder holding src/ (the seed reviews) and ix/, their index."""
+    root = tmp_path_factory.mktemp("messages")
+    shutil.copytree(CORPUS, root / "src")
+    with ReviewIndex.create(root / "ix") as ix:
+        ix.add_paths([root / "src"])
+    return root
+
+
+@pytest.fixture
+def here(built: Path, tmp_path: Path) -> Path:
+    """A copy of ``built`` to spoil."""
+    shutil.copytree(built / "src", tmp_path / "src")
+    shutil.copytree(built / "ix", tmp_path / "ix")
+    return tmp_path
+
+
+# ------------------------------------------------- what the system refuses
+
+
+WRITE = "or choose a folder you can write with --index"
+
+
+@pytest.mark.parametrize(
+    "spoil, args, expected",
+    [
+        ({"ix": 0o555, "ix/revsearch.lock": 0o444}, ["index", "src", "--index", "ix"],
+         "cannot write the index in ix: Permission denied ({name}); the last commit is intact: "
+         f"check the permissions of {{name}}, {WRITE}"),
+        ({"ix": 0o555, "ix/revsearch.lock": 0o444}, ["index", "src", "--index", "ix", "--rebuild"],
+         f"cannot create an index in ix: Permission denied ({{name}}): check the permissions of {{name}}, {WRITE}"),
+        ({"ro": 0o555}, ["index", "src", "--index", "ro/sub"],
+         f"cannot create an index in ro/sub: Permission denied: check the permissions of ro, {WRITE}"),
+        ({"ix/_MAIN_*.toc": 0}, ["query", "사만다", "--index", "ix"],
+         "cannot read the index in ix: Permission denied ({name}): check the permissions of {name}"),
+        ({"ix/_MAIN_*.toc": 0}, ["check", "--index", "ix"],
+         "cannot read the index in ix: Permission denied ({name}): check the permissions of {name}"),
+        ({"ix/_MAIN_*.toc": 0}, ["shell", "--index", "ix"],
+         "cannot read the index in ix: Permission denied ({name}): check the permissions of {name}"),
+        ({"ix/revsearch.json": 0}, ["query", "사만다", "--index", "ix"],
+         "cannot read the index in ix: Permission denied ({name}): check the permissions of {name}"),
+        ({"ix/MAIN_*.seg": 0}, ["query", "사만다", "--index", "ix", "--limit", "4"],
+         "cannot read the index in ix: Permission denied ({name}): check the permissions of {name}"),
+    ],
+)
+def test_what_a_user_may_not_read_or_write_is_one_line_naming_it(here: Path, spoil: dict, args: list[str], expected: str) -> None:
+    prefix = unprivileged()
+    (here / "ro").mkdir()
+    spoilt = [path for pattern in spoil for path in sorted(here.glob(pattern))]
+    for path in spoilt:
+        path.chmod(next(mode for pattern, mode in spoil.items() if path.match(pattern)))
+    try:
+        message = one_line_error(revsearch(*args, cwd=here, prefix=prefix))
+    finally:
+        for path in spoilt:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    assert message == "Error: " + expected.format(name=spoilt[-1].relative_to(here))
+
+
+@pytest.mark.parametrize("command", [["index", "src"], ["index", "src", "--rebuild"], ["query", "사만다"], ["check"], ["shell"]])
+@pytest.mark.parametrize(
+    "index, expected",
+    [
+        (LONG, "File name too long: choose a shorter path for --index"),
+        ("ix/revsearch.json/sub", "Not a directory: part of the path is a file, not a folder; choose a folder for --index"),
+    ],
+)
+def test_an_index_path_the_system_refuses_is_one_line(here: Path, command: list[str], index: str, expected: str) -> None:
+    message = one_line_error(revsearch(*command, "--index", index, cwd=here))
+    assert message.startswith("Error: cannot ") and (f"the index in {index}: " in message or f"an index in {index}: " in message)
+    assert message.endswith(expected), message
+
+
+def test_a_source_path_the_system_refuses_is_named_and_not_blamed_on_the_index(here: Path) -> None:
+    result = revsearch("index", LONG, "--index", "ix", cwd=here)
+    assert result.returncode == 2 and "Traceback" not in result.stdout, result.stdout
+    assert f"{here / LONG}: cannot read: File name too long" in result.stdout
+    assert "cannot write the index" not in result.stdout
+
+
+def test_an_unreadable_source_folder_is_named(here: Path) -> None:
+    (here / "locked" / "src").mkdir(parents=True)
+    (here / "locked").chmod(0)
+    try:
+        result = revsearch("index", "locked/src", "--index", "new", cwd=here, prefix=unprivileged())
+    finally:
+        (here / "locked").chmod(0o755)
+    assert result.returncode == 2 and "Traceback" not in result.stdout, result.stdout
+    assert f"{here / 'locked' / 'src'}: cannot read: Permission denied" in result.stdout
+
+
+def test_a_read_only_file_system_is_named(here: Path) -> None:
+    unshare = shutil.which("unshare")
+    if unshare is None or subprocess.run([unshare, "-rm", "true"], capture_output=True).returncode:
+        pytest.skip("no user namespaces: a read-only file system cannot be mounted")
+    ix = shlex.quote(str(here / "ix"))
+    mount = f"mount --bind {ix} {ix} && mount -o remount,bind,ro {ix} && exec \"$@\""
+    result = revsearch("index", "src", "--index", "ix", cwd=here, prefix=[unshare, "-rm", "sh", "-c", mount, "sh"])
+    assert one_line_error(result) == (
+        "Error: cannot write the index in ix: Read-only file system (ix/revsearch.lock); the last commit is intact: "
+        "it is on a read-only file system; choose a folder on a writable one with --index"
+    )
+
+
+def test_the_library_raises_one_error_type_with_the_path(here: Path) -> None:
+    for path in (here / LONG, here / "ix" / "revsearch.json" / "sub"):
+        with pytest.raises(IndexAccessError) as caught:
+            ReviewIndex.open(path)
+        assert caught.value.path == str(path)
+        with pytest.raises(IndexAccessError):
+            ReviewIndex.create(path)
