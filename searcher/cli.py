@@ -7,8 +7,11 @@ of them and starts in a fraction of a second."""
 from __future__ import annotations
 
 import codecs
+import functools
 import json
+import os
 import re
+import shlex
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,6 +56,33 @@ def main() -> None:
     """Full-text search for Korean reviews."""
 
 
+def _leaves_nothing_if_it_fails(command):
+    """A failed `revsearch index` creates nothing: the index folder it made (and
+    the parent folders it made) are removed again if no review was committed.
+    A folder that was there before the run is left as it is."""
+
+    @functools.wraps(command)
+    def run(*args, index_dir: str, **kwargs):
+        folder = Path(index_dir)
+        made = next((p for p in reversed([folder, *folder.parents]) if not os.path.lexists(p)), None)
+        try:
+            return command(*args, index_dir=index_dir, **kwargs)
+        except BaseException:
+            from .index import discard_empty
+
+            if made is not None and discard_empty(folder):
+                for parent in folder.parents:
+                    if parent == made.parent:
+                        break
+                    try:
+                        parent.rmdir()  # only if empty
+                    except OSError:
+                        break
+            raise
+
+    return run
+
+
 @main.command("index")
 @click.argument("paths", nargs=-1, type=click.Path())
 @index_option
@@ -76,6 +106,7 @@ def main() -> None:
     help="Wait this long for another process writing the same index, instead of failing at once.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary (errors are still reported).")
+@_leaves_nothing_if_it_fails
 def index_cmd(
     paths: tuple[str, ...], index_dir: str, fields: tuple[str, ...], encoding: str | None, strict: bool,
     user_dict: str | None, rebuild: bool, batch_size: int, wait: float, quiet: bool,
@@ -88,6 +119,11 @@ def index_cmd(
 
     from .index import IndexingInterrupted, ReviewIndex
 
+    if not paths and not Path(DEFAULT_CORPUS).exists():
+        raise Failure(
+            f"no {DEFAULT_CORPUS}/ folder in {Path.cwd()} (read when no path is given): name the review files or "
+            f"folders to index, `revsearch index PATH... --index {shlex.quote(index_dir)}`"
+        )
     options = _read_options(fields, encoding)
     err = Console(stderr=True)
     on_wait = lambda message: err.print(_safe(message), soft_wrap=True)  # noqa: E731

@@ -6,6 +6,7 @@ import datetime as _dt
 import errno
 import os
 import pickle
+import shutil
 import struct
 import threading
 import zlib
@@ -339,6 +340,24 @@ def _listed(roots: list[Path], manifest: Manifest, report: IngestReport) -> tupl
             if not manifest.under([root]):
                 report.note(e)
     return files, unlisted
+
+
+def discard_empty(path: str | os.PathLike) -> bool:
+    """Delete the folder at ``path`` if it holds an index without reviews, or
+    nothing, and no other file: what a first run that failed leaves. Whether
+    it did; never raises."""
+    folder = Path(path)
+    try:
+        if foreign_files(folder):
+            return False
+        if has_index(folder):
+            with ReviewIndex.open(folder) as ix:
+                if len(ix):
+                    return False
+        shutil.rmtree(folder)
+    except (OSError, RevsearchError):
+        return False
+    return True
 
 
 def _refuse_foreign(folder: Path) -> None:

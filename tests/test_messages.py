@@ -149,3 +149,37 @@ def test_the_library_raises_one_error_type_with_the_path(here: Path) -> None:
         assert caught.value.path == str(path)
         with pytest.raises(IndexAccessError):
             ReviewIndex.create(path)
+
+
+# ------------------------------------------------------ no index, no leftovers
+
+
+def test_check_without_an_index_says_so_as_query_does(tmp_path: Path) -> None:
+    checked = one_line_error(revsearch("check", "--index", "nope", cwd=tmp_path))
+    queried = one_line_error(revsearch("query", "사만다", "--index", "nope", cwd=tmp_path))
+    assert checked == queried and checked.startswith("Error: no index in nope: ")
+
+
+@pytest.mark.parametrize("index", ["index", "new/deeper/ix"])
+@pytest.mark.parametrize("paths", [["missing"], ["src/empty.txt"], []])
+def test_a_failed_first_run_creates_nothing(tmp_path: Path, paths: list[str], index: str) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "empty.txt").write_text("")
+    result = revsearch("index", *paths, *(["--index", index] if index != "index" else []), cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stdout, result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]
+
+
+def test_a_failed_run_keeps_a_folder_that_was_there(tmp_path: Path) -> None:
+    (tmp_path / "ix").mkdir()
+    assert revsearch("index", "missing", "--index", "ix", cwd=tmp_path).returncode == 2
+    assert (tmp_path / "ix").is_dir()
+
+
+def test_without_corpus_the_message_says_where_it_looked_and_how_to_give_paths(tmp_path: Path) -> None:
+    message = one_line_error(revsearch("index", cwd=tmp_path))
+    assert message == (
+        f"Error: no corpus/ folder in {tmp_path} (read when no path is given): "
+        "name the review files or folders to index, `revsearch index PATH... --index index`"
+    )
+    assert list(tmp_path.iterdir()) == []
