@@ -16,7 +16,9 @@ from whoosh.reading import SegmentReader
 
 from .errors import IncompatibleIndexError
 from .manifest import Manifest
-from .meta import ACCESS_ERRNOS, CHECKSUM_FILE, IndexMeta, access_error, file_checksum, read_checksums, require_index
+from .meta import (
+    ACCESS_ERRNOS, CHECKSUM_FILE, IndexMeta, access_error, file_checksum, index_command, read_checksums, require_index,
+)
 from .safeload import RefusedGlobal, open_index, refusal
 from .schema import stored_reviews
 
@@ -32,6 +34,11 @@ class CheckReport:
     reviews: int = 0
     segments: int = 0
     files: int = 0
+
+    @property
+    def rebuild(self) -> str:
+        """The command, in backticks and ready to paste, that rebuilds the index from its sources."""
+        return index_command(self.folder, rebuild=True)
 
 
 def check(path: str | os.PathLike) -> CheckReport:
@@ -94,7 +101,7 @@ def _compare_checksums(folder: Path, names: list[str], report: CheckReport) -> N
     """Each file of the index against its recorded checksum: a file that
     differs is damaged; one without a checksum (an index from an older
     revsearch, a commit stopped before recording) is only noted."""
-    rebuild = f"rebuild it with `revsearch index --rebuild --index {folder}`"
+    rebuild = f"rebuild it with {index_command(folder, rebuild=True)}"
     try:
         recorded = read_checksums(folder)
     except ValueError as e:
@@ -103,7 +110,7 @@ def _compare_checksums(folder: Path, names: list[str], report: CheckReport) -> N
     if recorded is None:
         report.notes.append(
             f"no checksums are recorded ({CHECKSUM_FILE}: an index from an older revsearch), so its files "
-            "were read but not verified; the next `revsearch index` run records them"
+            f"were read but not verified; the next {index_command(folder)} records them"
         )
         return
     unrecorded = []
@@ -116,5 +123,5 @@ def _compare_checksums(folder: Path, names: list[str], report: CheckReport) -> N
     if unrecorded:
         report.notes.append(
             f"{len(unrecorded)} file(s) have no recorded checksum, so were read but not verified "
-            f"({', '.join(unrecorded)}); the next `revsearch index` run records them"
+            f"({', '.join(unrecorded)}); the next {index_command(folder)} records them"
         )

@@ -228,7 +228,7 @@ def check_cmd(index_dir: str) -> None:
             out.print(f"[red]✗[/] {_safe(problem)}", soft_wrap=True)
         raise Failure(
             f"{len(report.problems)} problem(s) in {index_dir}; "
-            f"`revsearch index --rebuild --index {index_dir}` rebuilds the index"
+            f"{report.rebuild} rebuilds the index"
         )
     out.print(
         f"[green]✓[/] {_safe(index_dir)}: {report.reviews} reviews in {report.segments} segment(s), "

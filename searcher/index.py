@@ -6,6 +6,7 @@ import datetime as _dt
 import errno
 import os
 import pickle
+import shlex
 import shutil
 import struct
 import threading
@@ -25,8 +26,8 @@ from .highlight import Wanted, passages
 from .lock import WriteLock
 from .manifest import Manifest, file_key
 from .meta import (
-    ACCESS_ERRNOS, IndexMeta, access_error, foreign_files, has_index, index_files, record_checksums, remove,
-    remove_leftovers, require_index,
+    ACCESS_ERRNOS, IndexMeta, access_error, foreign_files, has_index, index_command, index_files, record_checksums,
+    remove, remove_leftovers, require_index,
 )
 from .query import CompiledQuery, parse
 from .readers import ReadOptions, iter_source_files
@@ -83,7 +84,7 @@ class ReviewIndex:
                     remove(old)
                 # what the index records of itself first: a crash before Whoosh's table of
                 # contents is written leaves no index, and the next run creates one
-                IndexMeta.current(analyzer.user_dict).write(folder)
+                IndexMeta.current(analyzer.user_dict, user_dict).write(folder)
                 ix = create_index(str(folder), build_schema(analyzer))
                 record_checksums(folder, ix.files())
         except OSError as e:
@@ -119,8 +120,8 @@ class ReviewIndex:
         if user_dict and Analyzer.with_user_dict(user_dict) != index.analyzer:
             index.close()
             raise RevsearchError(
-                f"the index in {path} was built with another user dictionary than {user_dict}: "
-                "rebuild it with --rebuild to use this one"
+                f"the index in {path} was built with another user dictionary than {user_dict}: rebuild it to use "
+                f"this one, {index_command(Path(path), rebuild=True, user_dict=user_dict)}"
             )
         return index
 
@@ -209,6 +210,9 @@ class ReviewIndex:
         report = IngestReport()
         roots = [Path(p).absolute() for p in paths]
         with self._lock():
+            meta = IndexMeta.read(self.path)
+            if meta.with_sources(roots) != meta:  # what a command to rebuild the index names
+                meta.with_sources(roots).write(self.path)
             manifest = Manifest(self.path)
             files, unlisted = _listed(roots, manifest, report)
             with Analysis(files, self.analyzer) as analysis:  # a large run's Kiwi starts loading now
@@ -397,7 +401,7 @@ def damaged(folder: Path, error: Exception) -> RevsearchError:
         return IndexDamagedError(refusal(folder, error))
     return IndexDamagedError(
         f"the index in {folder} is damaged ({type(error).__name__}: {error}): "
-        f"`revsearch check --index {folder}` says what is wrong; `revsearch index --rebuild --index {folder}` rebuilds it"
+        f"`revsearch check --index {shlex.quote(str(folder))}` says what is wrong; {index_command(folder, rebuild=True)} rebuilds it"
     )
 
 

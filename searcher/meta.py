@@ -1,11 +1,13 @@
 """What an index records about itself (``revsearch.json``, ``checksums.json``),
-and which folders revsearch may write an index into.
+which folders revsearch may write an index into, and what to tell a user the
+system refuses there.
 
 The record holds the revsearch version that built the index, the schema
 version and the analysis version (bumped whenever a change to either would
-make an old index answer differently), and a digest of the user dictionary.
-An index opens when its schema and analysis versions are this revsearch's;
-otherwise the user is told to rebuild it.
+make an old index answer differently), a digest of the user dictionary and
+its path, and the files and folders it was built from (its sources). An index
+opens when its schema and analysis versions are this revsearch's; otherwise the
+user is told to rebuild it, with a command that names its sources.
 
 Whoosh keeps no checksums, so a flipped bit in a segment file can change
 answers silently. Each commit records a checksum of each file it wrote: an
@@ -22,9 +24,10 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .errors import IncompatibleIndexError, IndexAccessError, IndexNotFoundError
@@ -46,41 +49,63 @@ _LEFTOVERS = re.compile(r"MAIN\.tmp|_MAIN_\d+\.toc\.[\d.]+|(revsearch|files|chec
 
 @dataclass(frozen=True)
 class IndexMeta:
+    """``sources`` are the files and folders the index was built from (absolute,
+    none inside another), ``user_dict_file`` the user dictionary it was
+    created with: what a command to rebuild it names."""
+
     revsearch: str
     schema: int = SCHEMA_VERSION
     analysis: int = ANALYSIS_VERSION
     user_dict_sha1: str = ""
+    user_dict_file: str = ""
+    sources: tuple[str, ...] = ()
 
     @classmethod
-    def current(cls, user_dict: str) -> IndexMeta:
+    def current(cls, user_dict: str, user_dict_file: str | os.PathLike | None = None) -> IndexMeta:
         from . import __version__
 
         digest = hashlib.sha1(user_dict.encode("utf-8")).hexdigest() if user_dict else ""
-        return cls(__version__, user_dict_sha1=digest)
+        return cls(__version__, user_dict_sha1=digest, user_dict_file=str(Path(user_dict_file).absolute()) if user_dict_file else "")
 
     def write(self, folder: Path) -> None:
         write_atomic(folder / META_FILE, json.dumps(asdict(self), indent=2) + "\n")
 
+    def with_sources(self, roots: list[Path]) -> IndexMeta:
+        """The record with ``roots`` (absolute) among its sources: a root inside
+        another is left out, and drops those inside it."""
+        sources = list(self.sources)
+        for root in map(str, roots):
+            if any(_within(root, s) for s in sources):
+                continue
+            sources = [s for s in sources if not _within(s, root)] + [root]
+        return replace(self, sources=tuple(sources))
+
     @classmethod
     def read(cls, folder: Path) -> IndexMeta:
         """The record in ``folder``; IncompatibleIndexError if it is missing
-        (deleted, or an index from before records were kept) or unreadable."""
+        (deleted, or an index from before records were kept) or unreadable,
+        IndexAccessError if the system refuses it."""
         path = folder / META_FILE
-        rebuild = f"rebuild it with `revsearch index --rebuild --index {folder}`"
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(**{k: data[k] for k in ("revsearch", "schema", "analysis", "user_dict_sha1")})
+            return cls._from(json.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             raise IncompatibleIndexError(
                 f"the index in {folder} has no {META_FILE}, the record of how it was built (deleted, or made by a "
-                f"revsearch older than records): {rebuild}"
+                f"revsearch older than records): rebuild it with {index_command(folder, rebuild=True)}"
             ) from None
-        except OSError as e:
-            if e.errno in ACCESS_ERRNOS:
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            if isinstance(e, OSError) and e.errno in ACCESS_ERRNOS:
                 raise access_error(folder, e, "read the index in") from e
-            raise IncompatibleIndexError(f"{path} is unreadable ({e}): {rebuild}") from e
-        except (ValueError, KeyError, TypeError) as e:
-            raise IncompatibleIndexError(f"{path} is unreadable ({e}): {rebuild}") from e
+            raise IncompatibleIndexError(f"{path} is unreadable ({e}): rebuild it with {index_command(folder, rebuild=True)}") from e
+
+    @classmethod
+    def _from(cls, data: dict) -> IndexMeta:
+        """The record in the JSON ``data``; what records from older revsearch lack takes its default."""
+        meta = cls(**{k: data[k] for k in ("revsearch", "schema", "analysis", "user_dict_sha1")})
+        sources, user_dict_file = data.get("sources", []), data.get("user_dict_file", "")
+        if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources) or not isinstance(user_dict_file, str):
+            raise ValueError("its sources are not a list of paths")
+        return replace(meta, sources=tuple(sources), user_dict_file=user_dict_file)
 
     def check_compatible(self, folder: Path) -> None:
         """IncompatibleIndexError unless this revsearch can use the index as it is."""
@@ -88,8 +113,44 @@ class IndexMeta:
             raise IncompatibleIndexError(
                 f"the index in {folder} was built by revsearch {self.revsearch} (schema {self.schema}, "
                 f"analysis {self.analysis}); this revsearch needs schema {SCHEMA_VERSION}, analysis "
-                f"{ANALYSIS_VERSION}: rebuild it with `revsearch index --rebuild --index {folder}`"
+                f"{ANALYSIS_VERSION}: rebuild it with {index_command(folder, rebuild=True)}"
             )
+
+
+def _within(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or inside it (both absolute)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def index_command(folder: Path, *, rebuild: bool = False, user_dict: str | os.PathLike | None = None) -> str:
+    """The `revsearch index` command, in backticks and ready to paste here, that
+    brings the index in ``folder`` up to date (or ``rebuild``s it) from what it
+    was built from: the sources it records, else the common folder of the files
+    it holds (an index from before sources were recorded), else ``PATH...``. A
+    rebuild keeps the recorded user dictionary, or takes ``user_dict``."""
+    try:
+        meta: IndexMeta | None = IndexMeta._from(json.loads((Path(folder) / META_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        meta = None
+    sources = list(meta.sources) if meta else []
+    if not sources:
+        from .manifest import Manifest
+
+        files = list(Manifest(Path(folder)).files)
+        sources = [os.path.commonpath(files)] if files else []
+    words = [_shell(s) for s in sources] or ["PATH..."]
+    if rebuild:
+        words.append("--rebuild")
+        user_dict = user_dict or (meta.user_dict_file if meta else "")
+        if user_dict:
+            words += ["--user-dict", _shell(str(Path(user_dict).absolute()))]
+    return "`" + " ".join(["revsearch", "index", *words, "--index", shlex.quote(str(folder))]) + "`"
+
+
+def _shell(path: str) -> str:
+    """An absolute ``path`` as a shell word: relative to the working folder when it is inside it."""
+    relative = os.path.relpath(path)
+    return shlex.quote(path if relative.split(os.sep)[0] == os.pardir else relative)
 
 
 #: OS errors that say the index folder cannot be used as it is (its permissions,
@@ -168,7 +229,7 @@ def require_index(folder: Path) -> None:
         return
     if any(not _OURS.fullmatch(name) for name in names):
         raise IndexNotFoundError(f"{folder} is not a revsearch index")
-    raise IndexNotFoundError(f"no index in {folder}: run `revsearch index` first")
+    raise IndexNotFoundError(f"no index in {folder}: build one with {index_command(folder)}")
 
 
 def foreign_files(folder: Path) -> list[str]:

@@ -4,7 +4,9 @@ and a query that cannot be searched says why."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -183,3 +185,75 @@ def test_without_corpus_the_message_says_where_it_looked_and_how_to_give_paths(t
         "name the review files or folders to index, `revsearch index PATH... --index index`"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------- pasteable hints
+
+
+def hints(output: str) -> list[str]:
+    """The `revsearch …` commands a message suggests."""
+    return re.findall(r"`(revsearch [^`]*)`", output)
+
+
+@pytest.fixture
+def two_sources(tmp_path: Path) -> Path:
+    """ix/ built from the folder `my reviews/` and the file more/b.jsonl, with a user dictionary."""
+    shutil.copytree(CORPUS, tmp_path / "my reviews")
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "b.jsonl").write_text('{"id": "b1", "review": "사과 맛이 좋았다"}\n', encoding="utf-8")
+    (tmp_path / "words.tsv").write_text("테오도르\tNNP\t0\n", encoding="utf-8")
+    assert revsearch("index", "my reviews", "--index", "ix", "--user-dict", "words.tsv", cwd=tmp_path).returncode == 0
+    assert revsearch("index", "more/b.jsonl", "my reviews/000_2f24d16e98901be4.txt", "--index", "ix", cwd=tmp_path).returncode == 0
+    return tmp_path
+
+
+REBUILD = "revsearch index 'my reviews' more/b.jsonl --rebuild --user-dict words.tsv --index ix"
+
+
+def paste(hint: str, cwd: Path) -> subprocess.CompletedProcess:
+    words = shlex.split(hint)
+    assert words[0] == "revsearch"
+    return revsearch(*words[1:], cwd=cwd)
+
+
+@pytest.mark.parametrize("spoil", ["schema", "segment", "no record"])
+def test_the_rebuild_hint_names_the_sources_and_can_be_pasted(two_sources: Path, spoil: str) -> None:
+    folder = two_sources / "ix"
+    if spoil == "schema":
+        meta = json.loads((folder / "revsearch.json").read_text())
+        (folder / "revsearch.json").write_text(json.dumps(dict(meta, schema=999)))
+    elif spoil == "segment":
+        victim = max((p for p in folder.iterdir() if p.suffix == ".seg"), key=lambda p: p.stat().st_size)
+        victim.write_bytes(victim.read_bytes()[:100])
+    else:  # an index from before the sources were recorded: their common folder
+        (folder / "revsearch.json").unlink()
+    expected = REBUILD if spoil != "no record" else "revsearch index . --rebuild --index ix"
+    queried = revsearch("query", "사과", "--index", "ix", cwd=two_sources)
+    checked = revsearch("check", "--index", "ix", cwd=two_sources)
+    assert queried.returncode == checked.returncode == 2
+    assert expected in hints(queried.stdout) and expected in hints(checked.stdout), queried.stdout + checked.stdout
+    assert all("--rebuild" not in h or h == expected for h in hints(queried.stdout + checked.stdout))
+    if spoil == "no record":
+        (two_sources / "words.tsv").unlink()  # not a review file
+    assert paste(expected, two_sources).returncode == 0
+    assert revsearch("check", "--index", "ix", cwd=two_sources).returncode == 0
+    with ReviewIndex.open(folder) as ix:
+        assert len(ix) == 5 and (spoil == "no record" or ix.analyzer.user_dict)
+
+
+def test_a_hint_is_written_for_where_it_is_pasted(two_sources: Path) -> None:
+    meta = json.loads((two_sources / "ix" / "revsearch.json").read_text())
+    (two_sources / "ix" / "revsearch.json").write_text(json.dumps(dict(meta, schema=999)))
+    elsewhere = two_sources / "elsewhere"
+    elsewhere.mkdir()
+    result = revsearch("query", "사과", "--index", str(two_sources / "ix"), cwd=elsewhere)
+    quoted = shlex.quote
+    assert hints(result.stdout) == [
+        f"revsearch index {quoted(str(two_sources / 'my reviews'))} {two_sources / 'more' / 'b.jsonl'} --rebuild "
+        f"--user-dict {two_sources / 'words.tsv'} --index {two_sources / 'ix'}"
+    ]
+
+
+def test_without_an_index_the_hint_builds_one(tmp_path: Path) -> None:
+    message = one_line_error(revsearch("query", "사과", "--index", "my index", cwd=tmp_path))
+    assert hints(message) == ["revsearch index PATH... --index 'my index'"]
