@@ -297,13 +297,22 @@ def _history():
     return save
 
 
+def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--since / --until: read as date: reads a date in a query, or an error naming the option."""
+    from .dates import PERIOD_FORMS, parse_period
+
+    if value is not None and parse_period(value) is None:
+        raise Failure(f"cannot read the date {value!r} given to --{param.name}; write it as {PERIOD_FORMS}")
+    return value
+
+
 @main.command("query")
 @click.argument("query")
 @index_option
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Most hits to show.")
 @click.option("--author", help="Only reviews by this author.")
-@click.option("--since", help="Only reviews written on or after this date (YYYY-MM-DD).")
-@click.option("--until", help="Only reviews written on or before this date.")
+@click.option("--since", callback=_date_option, help="Only reviews written on or after this day, month or year (YYYY-MM-DD, YYYY-MM, YYYY).")
+@click.option("--until", callback=_date_option, help="Only reviews written on or before this day, month or year.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (highlights as character offsets).")
 @click.option(

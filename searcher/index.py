@@ -19,7 +19,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from .analysis import DEFAULT, Analyzer
-from .dates import parse_date
+from .dates import PERIOD_FORMS, parse_period, period_end
 from .errors import IndexAccessError, IndexDamagedError, QueryError, ReadError, RevsearchError
 from . import matching
 from .highlight import Wanted, passages
@@ -423,12 +423,13 @@ def _tiered(s, compiled: CompiledQuery, limit: int, filt) -> tuple[list[tuple[in
 
 
 def _date_bound(value: str | _dt.date | None, name: str) -> str | None:
+    """``since`` or ``until`` as ISO text: a day, or a month or a year (dates.parse_period)."""
     if value is None or isinstance(value, _dt.date):
         return value.isoformat() if value else None
-    parsed = parse_date(value)
-    if parsed is None:
-        raise QueryError(f"cannot read the date {value!r} given to {name}; write it as YYYY-MM-DD")
-    return parsed.isoformat()
+    period = parse_period(value)
+    if period is None:
+        raise QueryError(f"cannot read the {name} date {value!r}; write it as {PERIOD_FORMS}")
+    return period if name == "since" else period_end(period)
 
 
 def _filter(author: str | None, since, until) -> wq.Query | None:

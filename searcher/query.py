@@ -26,7 +26,7 @@ from whoosh import query as wq
 from whoosh.query.spans import SpanNear
 
 from .analysis import DEFAULT, Analyzer, Term
-from .dates import parse_date
+from .dates import PERIOD_FORMS, parse_period, period_end
 from .errors import QueryError
 from .schema import EXACT_FIELDS, RANGE_FIELDS, TEXT_FIELDS
 
@@ -272,29 +272,24 @@ def _field_node(name: str, text: str, quoted: bool):
     return Exact(name, text)
 
 
-_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2})?$")
-
-
 def _bound(name: str, text: str, what: str) -> str | float:
-    """One end of a range: an ISO date or a year / year-month prefix (2025,
-    2025-04) for date; a number for rating."""
+    """One end of a range: a day, a month or a year for date (see
+    dates.parse_period); a number for rating."""
     text = text.strip()
     if name == "rating":
         try:
             return float(text)
         except ValueError:
             raise QueryError(f"cannot read the number {text!r} in {what}") from None
-    if _PARTIAL_DATE.match(text):
-        return text
-    parsed = parse_date(text)
-    if parsed is None:
-        raise QueryError(f"cannot read the date {text!r} in {what}; write it as YYYY-MM-DD")
-    return parsed.isoformat()
+    period = parse_period(text)
+    if period is None:
+        raise QueryError(f"cannot read the date {text!r} in {what}; write it as {PERIOD_FORMS}")
+    return period
 
 
 def _upper(value: str | float) -> str | float:
     """A bound as the upper end of a range: a year or month includes all its days."""
-    return value + "-99" if isinstance(value, str) and len(value) < 10 else value
+    return period_end(value) if isinstance(value, str) else value
 
 
 def _range_node(name: str, opening: str, inner: str, closing: str):

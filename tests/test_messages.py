@@ -257,3 +257,27 @@ def test_a_hint_is_written_for_where_it_is_pasted(two_sources: Path) -> None:
 def test_without_an_index_the_hint_builds_one(tmp_path: Path) -> None:
     message = one_line_error(revsearch("query", "사과", "--index", "my index", cwd=tmp_path))
     assert hints(message) == ["revsearch index PATH... --index 'my index'"]
+
+
+# ------------------------------------------------------------------ dates
+
+
+def ids(results) -> list[str]:
+    return sorted(hit.id for hit in results)
+
+
+@pytest.mark.parametrize(
+    "written, expected",
+    [("2025-04", 2), ("2025.4", 2), ("2025년 4월", 2), ("2025", 4), ("2025-04-02", 1), ("2025. 4. 2.", 1), ("20250410", 1)],
+)
+def test_since_and_until_take_the_dates_a_query_takes(seed_index, written: str, expected: int) -> None:
+    in_query = seed_index.search(f'사만다 date:"{written}"' if " " in written else f"사만다 date:{written}")
+    by_option = seed_index.search("사만다", since=written, until=written)
+    assert ids(by_option) == ids(in_query) and len(in_query) == expected
+
+
+def test_a_date_option_that_cannot_be_read_names_the_option(built: Path) -> None:
+    result = revsearch("query", "사만다", "--until", "2025-13", "--index", "ix", cwd=built)
+    assert one_line_error(result) == (
+        "Error: cannot read the date '2025-13' given to --until; write it as YYYY-MM-DD, YYYY-MM or YYYY"
+    )
