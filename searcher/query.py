@@ -30,7 +30,9 @@ from .dates import PERIOD_FORMS, parse_period, period_end
 from .errors import QueryError
 from .schema import EXACT_FIELDS, RANGE_FIELDS, TEXT_FIELDS
 
-FIELDS = frozenset(TEXT_FIELDS) | frozenset(EXACT_FIELDS) | frozenset(RANGE_FIELDS)
+#: The fields a query may name, in the order messages list them.
+FIELD_NAMES = (*TEXT_FIELDS, *EXACT_FIELDS, *RANGE_FIELDS)
+FIELDS = frozenset(FIELD_NAMES)
 #: Proximity: neighbouring words of a query found within NEAR_SLOP positions of
 #: each other in these fields add NEAR_BOOST times their score. It separates a
 #: passage that talks about the query from one that merely mentions its words.
@@ -112,17 +114,34 @@ _OPERATORS = {"AND": "and", "OR": "or", "NOT": "not", "&&": "and", "||": "or"}
 _PREFIXES = {"-": "not", "+": "plus"}
 
 
+#: A word that asks for a wildcard: ``외로*``, ``*로움``, ``외*움``, ``*``, ``*외로*`` (not ``**강조**``, Markdown in pasted text).
+_WILDCARD = re.compile(r"[^*]*\*[^*]*|\*[^*]+\*")
+
+
 def _lex(qs: str) -> list[tuple[str, object]]:
-    """Tokens as (kind, value); unknown ``field:`` prefixes stay plain words."""
+    """Tokens as (kind, value). QueryError for an unknown ``field:`` (see
+    _unknown_field) or a wildcard; a ``word:`` with nothing after it, a URL,
+    a time (10:30) and a colon after Korean text stay plain words."""
     out: list[tuple[str, object]] = []
     for m in _TOKEN.finditer(qs):
         kind = m.lastgroup
         if kind == "ws":
             continue
+        text = m.group("pvalue") or m.group("wvalue") or m.group("text") or (m.group(0) if kind == "word" else "")
+        if any(_WILDCARD.fullmatch(w) for w in text.split()):
+            raise QueryError(
+                f"wildcards (*) are not supported: {m.group(0)}; words match in all their forms "
+                "(외로움 finds 외로운, 외로웠다), so search for the whole word"
+            )
         if kind in ("fieldrange", "fieldphrase", "fieldword"):
             name = (m.group("rfield") or m.group("pfield") or m.group("wfield")).lower()
             if name not in FIELDS:
-                out.extend(("word", w) for w in m.group(0).replace('"', " ").split())
+                if kind != "fieldword" or _unknown_field(m.group("wvalue")):
+                    raise QueryError(
+                        f"unknown field {name!r} in {m.group(0)}; fields: {', '.join(FIELD_NAMES)}; "
+                        f'to search for it as text, put it in quotes: "{m.group(0).replace(chr(34), "")}"'
+                    )
+                out.extend(("word", w) for w in m.group(0).split())
                 continue
             if kind == "fieldrange":
                 out.append(("range", (name, m.group("open"), m.group("range"), m.group("close"))))
@@ -147,6 +166,14 @@ def _lex(qs: str) -> list[tuple[str, object]]:
         else:
             out.append((kind, m.group(0)))
     return out
+
+
+def _unknown_field(value: str) -> bool:
+    """Whether ``name:value``, its name no field, was meant as a field: it was,
+    unless the value is empty (``ps:`` before a space) or starts with ``/`` (a
+    URL, ``http://…``). Names are ASCII letters, so ``10:30`` and ``사만다:``
+    are text anyway."""
+    return bool(value) and not value.startswith("/")
 
 
 # ------------------------------------------------------------------- parsing
@@ -335,7 +362,8 @@ def parse(qs: str, analyzer: Analyzer = DEFAULT) -> CompiledQuery:
     MAX_QUERY_DEPTH allow."""
     if not qs or not qs.strip():
         raise QueryError("the query is empty")
-    tree = _Parser(_bounded_tokens(qs)).parse()
+    tokens = _bounded_tokens(qs)
+    tree = _Parser(tokens).parse()
     # each text analysed once, all in one call: the strict and loose queries (and a NOT's) share its terms
     texts = list(_texts(tree))
     terms = analyzer.analyze_many(t.text for t in texts) if texts else []
@@ -344,10 +372,21 @@ def parse(qs: str, analyzer: Analyzer = DEFAULT) -> CompiledQuery:
     strict = _compile(tree, True, analysed, asked)
     loose = _compile(tree, False, analysed)
     if strict is None or loose is None:
-        raise QueryError(
-            f"nothing to search for in {qs!r}: it has only particles, endings or punctuation"
-        )
+        raise QueryError(f"nothing to search for in {qs!r}: {_why_nothing(tokens, texts)}")
     return CompiledQuery(strict, loose, asked.terms, list(asked.words), " ".join(asked.texts))
+
+
+#: Hangul letters standing alone (ㅋㅋ, ㅠㅠ, ㅎㅎ): Kiwi tags them as symbols, which are not indexed.
+_JAMO = re.compile("[\u1100-\u11ff\u3131-\u318e]")
+
+
+def _why_nothing(tokens: list[tuple[str, object]], texts: list[Text]) -> str:
+    """Why a query whose ``tokens`` and ``texts`` came to no search has nothing to search for."""
+    if all(kind in ("and", "or", "not", "plus", "lparen", "rparen") for kind, _ in tokens):
+        return "it has only operators (AND, OR, NOT, +, -) and parentheses; give words to search for, e.g. 외로움 OR 고독"
+    if any(_JAMO.search(t.text) for t in texts):
+        return "laughter and lone jamo (ㅋㅋ, ㅠㅠ) are not indexed, in reviews nor in queries; search for words"
+    return "it has only particles, endings or punctuation"
 
 
 def _bounded_tokens(qs: str) -> list[tuple[str, object]]:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from searcher import ReviewIndex
-from searcher.errors import IndexAccessError
+from searcher import Review, ReviewIndex
+from searcher.errors import IndexAccessError, QueryError
 
 from .conftest import CORPUS
 from .test_lifecycle import unprivileged
@@ -281,3 +281,69 @@ def test_a_date_option_that_cannot_be_read_names_the_option(built: Path) -> None
     assert one_line_error(result) == (
         "Error: cannot read the date '2025-13' given to --until; write it as YYYY-MM-DD, YYYY-MM or YYYY"
     )
+
+
+# ---------------------------------------------------- what a query cannot do
+
+
+@pytest.fixture(scope="module")
+def texts(tmp_path_factory) -> ReviewIndex:
+    """Reviews holding a URL, a time, a name followed by a colon and laughter."""
+    ix = ReviewIndex.create(tmp_path_factory.mktemp("texts"))
+    ix.add([
+        Review(id="url", body="예고편은 http://example.com/her 에 있다"),
+        Review(id="time", body="10:30 상영은 매진이었다"),
+        Review(id="name", body="사만다: 나는 지금 여기 있어"),
+        Review(id="laugh", body="ㅋㅋㅋ 진짜 웃겼다"),
+        Review(id="colon", body="ps: 팝콘은 비쌌다"),
+    ])
+    return ix
+
+
+FIELD_LIST = "title, keywords, body, category, id, author, source, item, date, rating"
+
+
+@pytest.mark.parametrize("query", ["foo:bar", 'foo:"bar baz"', "foo:[1 TO 2]", "사만다 nope:외로움"])
+def test_an_unknown_field_is_named_with_the_fields_there_are(texts: ReviewIndex, query: str) -> None:
+    token = query.split()[-1] if query.startswith("사만다") else query
+    name = token.split(":")[0]
+    with pytest.raises(QueryError) as caught:
+        texts.search(query)
+    assert str(caught.value) == (
+        f"unknown field '{name}' in {token}; fields: {FIELD_LIST}; to search for it as text, put it in quotes: "
+        f'"{token.replace(chr(34), "")}"'
+    )
+
+
+@pytest.mark.parametrize(
+    "query, found",
+    [("http://example.com/her", "url"), ("10:30", "time"), ("사만다:", "name"), ("ps:", "colon"), ('"foo:bar" 팝콘', "colon")],
+)
+def test_text_with_a_colon_is_still_text(texts: ReviewIndex, query: str, found: str) -> None:
+    assert found in [hit.id for hit in texts.search(query)]
+
+
+@pytest.mark.parametrize("query", ["외로*", "*로움", "*", "title:외로*", '"외로* 사만다"'])
+def test_a_wildcard_is_said_to_be_unsupported(texts: ReviewIndex, query: str) -> None:
+    with pytest.raises(QueryError, match=r"^wildcards \(\*\) are not supported: .*search for the whole word"):
+        texts.search(query)
+
+
+def test_markdown_stars_in_pasted_text_are_punctuation(texts: ReviewIndex) -> None:
+    assert [hit.id for hit in texts.search("**진짜** 웃겼다")] == ["laugh"]
+
+
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ("ㅋㅋㅋ", "laughter and lone jamo (ㅋㅋ, ㅠㅠ) are not indexed"),
+        ("ㅠㅠ ㅋㅋ", "laughter and lone jamo (ㅋㅋ, ㅠㅠ) are not indexed"),
+        ("OR", "it has only operators (AND, OR, NOT, +, -) and parentheses"),
+        ("NOT ( )", "it has only operators (AND, OR, NOT, +, -) and parentheses"),
+        ("?! ...", "it has only particles, endings or punctuation"),
+    ],
+)
+def test_a_query_with_nothing_to_search_says_why(texts: ReviewIndex, query: str, reason: str) -> None:
+    with pytest.raises(QueryError) as caught:
+        texts.search(query)
+    assert str(caught.value).startswith(f"nothing to search for in {query!r}: {reason}")
