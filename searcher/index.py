@@ -211,8 +211,9 @@ class ReviewIndex:
         roots = [Path(p).absolute() for p in paths]
         with self._lock():
             meta = IndexMeta.read(self.path)
-            if meta.with_sources(roots) != meta:  # what a command to rebuild the index names
-                meta.with_sources(roots).write(self.path)
+            recorded = meta.with_sources([r for r in roots if os.path.lexists(r)])  # what a rebuild command names
+            if recorded != meta:
+                recorded.write(self.path)
             manifest = Manifest(self.path)
             files, unlisted = _listed(roots, manifest, report)
             with Analysis(files, self.analyzer) as analysis:  # a large run's Kiwi starts loading now

@@ -347,3 +347,10 @@ def test_a_query_with_nothing_to_search_says_why(texts: ReviewIndex, query: str,
     with pytest.raises(QueryError) as caught:
         texts.search(query)
     assert str(caught.value).startswith(f"nothing to search for in {query!r}: {reason}")
+
+
+def test_the_sources_recorded_are_the_paths_that_exist(tmp_path: Path) -> None:
+    with ReviewIndex.create(tmp_path / "ix") as ix:
+        ix.add_paths([CORPUS / "000_2f24d16e98901be4.txt", tmp_path / "typo"])
+        ix.add_paths([CORPUS])
+    assert json.loads((tmp_path / "ix" / "revsearch.json").read_text())["sources"] == [str(CORPUS)]
