@@ -65,16 +65,16 @@ class IndexMeta:
         from . import __version__
 
         digest = hashlib.sha1(user_dict.encode("utf-8")).hexdigest() if user_dict else ""
-        return cls(__version__, user_dict_sha1=digest, user_dict_file=str(Path(user_dict_file).absolute()) if user_dict_file else "")
+        return cls(__version__, user_dict_sha1=digest, user_dict_file=os.path.abspath(user_dict_file) if user_dict_file else "")
 
     def write(self, folder: Path) -> None:
         write_atomic(folder / META_FILE, json.dumps(asdict(self), indent=2) + "\n")
 
     def with_sources(self, roots: list[Path]) -> IndexMeta:
-        """The record with ``roots`` (absolute) among its sources: a root inside
-        another is left out, and drops those inside it."""
+        """The record with ``roots`` among its sources (absolute, ``..`` resolved):
+        a root inside another is left out, and drops those inside it."""
         sources = list(self.sources)
-        for root in map(str, roots):
+        for root in map(os.path.abspath, roots):
             if any(_within(root, s) for s in sources):
                 continue
             sources = [s for s in sources if not _within(s, root)] + [root]
@@ -143,7 +143,7 @@ def index_command(folder: Path, *, rebuild: bool = False, user_dict: str | os.Pa
         words.append("--rebuild")
         user_dict = user_dict or (meta.user_dict_file if meta else "")
         if user_dict:
-            words += ["--user-dict", _shell(str(Path(user_dict).absolute()))]
+            words += ["--user-dict", _shell(os.path.abspath(user_dict))]
     return "`" + " ".join(["revsearch", "index", *words, "--index", shlex.quote(str(folder))]) + "`"
 
 
@@ -158,7 +158,7 @@ def _shell(path: str) -> str:
 ACCESS_ERRNOS = frozenset(
     {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP, errno.ENOSPC, errno.EDQUOT}
 )
-#: What to do about each, after the error; {path} is the file or folder refused.
+#: What to do about each (permissions are told in access_error, naming the path).
 _ACCESS_HINTS = {
     errno.EROFS: "it is on a read-only file system; choose a folder on a writable one with --index",
     errno.ENOTDIR: "part of the path is a file, not a folder; choose a folder for --index",
