@@ -162,8 +162,7 @@ def test_check_without_an_index_says_so_as_query_does(tmp_path: Path) -> None:
     assert checked == queried and checked.startswith("Error: no index in nope: ")
 
 
-@pytest.mark.parametrize("index", ["index", "new/deeper/ix"])
-@pytest.mark.parametrize("paths", [["missing"], ["src/empty.txt"], []])
+@pytest.mark.parametrize("paths, index", [(["missing"], "index"), (["src/empty.txt"], "new/deeper/ix"), ([], "new/deeper/ix")])
 def test_a_failed_first_run_creates_nothing(tmp_path: Path, paths: list[str], index: str) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "empty.txt").write_text("")
@@ -195,16 +194,30 @@ def hints(output: str) -> list[str]:
     return re.findall(r"`(revsearch [^`]*)`", output)
 
 
+@pytest.fixture(scope="module")
+def two_sources_built(tmp_path_factory) -> tuple[Path, Path]:
+    """ix/ built from the folder `my reviews/` and the file more/b.jsonl, with a
+    user dictionary; and a copy of ix/ elsewhere."""
+    root = tmp_path_factory.mktemp("sources")
+    shutil.copytree(CORPUS, root / "my reviews")
+    (root / "more").mkdir()
+    (root / "more" / "b.jsonl").write_text('{"id": "b1", "review": "사과 맛이 좋았다"}\n', encoding="utf-8")
+    (root / "words.tsv").write_text("테오도르\tNNP\t0\n", encoding="utf-8")
+    assert revsearch("index", "my reviews", "--index", "ix", "--user-dict", "words.tsv", cwd=root).returncode == 0
+    assert revsearch("index", "more/b.jsonl", "my reviews/000_2f24d16e98901be4.txt", "--index", "ix", cwd=root).returncode == 0
+    pristine = tmp_path_factory.mktemp("pristine") / "ix"
+    shutil.copytree(root / "ix", pristine)
+    return root, pristine
+
+
 @pytest.fixture
-def two_sources(tmp_path: Path) -> Path:
-    """ix/ built from the folder `my reviews/` and the file more/b.jsonl, with a user dictionary."""
-    shutil.copytree(CORPUS, tmp_path / "my reviews")
-    (tmp_path / "more").mkdir()
-    (tmp_path / "more" / "b.jsonl").write_text('{"id": "b1", "review": "사과 맛이 좋았다"}\n', encoding="utf-8")
-    (tmp_path / "words.tsv").write_text("테오도르\tNNP\t0\n", encoding="utf-8")
-    assert revsearch("index", "my reviews", "--index", "ix", "--user-dict", "words.tsv", cwd=tmp_path).returncode == 0
-    assert revsearch("index", "more/b.jsonl", "my reviews/000_2f24d16e98901be4.txt", "--index", "ix", cwd=tmp_path).returncode == 0
-    return tmp_path
+def two_sources(two_sources_built: tuple[Path, Path]) -> Path:
+    """``two_sources_built`` with ix/ as it was built (the sources it records are where they were)."""
+    root, pristine = two_sources_built
+    shutil.rmtree(root / "ix")
+    shutil.copytree(pristine, root / "ix")
+    (root / "words.tsv").write_text("테오도르\tNNP\t0\n", encoding="utf-8")
+    return root
 
 
 REBUILD = "revsearch index 'my reviews' more/b.jsonl --rebuild --user-dict words.tsv --index ix"
@@ -241,11 +254,10 @@ def test_the_rebuild_hint_names_the_sources_and_can_be_pasted(two_sources: Path,
         assert len(ix) == 5 and (spoil == "no record" or ix.analyzer.user_dict)
 
 
-def test_a_hint_is_written_for_where_it_is_pasted(two_sources: Path) -> None:
+def test_a_hint_is_written_for_where_it_is_pasted(two_sources: Path, tmp_path: Path) -> None:
     meta = json.loads((two_sources / "ix" / "revsearch.json").read_text())
     (two_sources / "ix" / "revsearch.json").write_text(json.dumps(dict(meta, schema=999)))
-    elsewhere = two_sources / "elsewhere"
-    elsewhere.mkdir()
+    elsewhere = tmp_path
     result = revsearch("query", "사과", "--index", str(two_sources / "ix"), cwd=elsewhere)
     quoted = shlex.quote
     assert hints(result.stdout) == [
