@@ -14,8 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from searcher import Review, ReviewIndex
+from searcher.cli import main
 from searcher.errors import IndexAccessError, QueryError
 
 from .conftest import CORPUS
@@ -107,8 +109,12 @@ def test_what_a_user_may_not_read_or_write_is_one_line_naming_it(here: Path, spo
         ("ix/revsearch.json/sub", "Not a directory: part of the path is a file, not a folder; choose a folder for --index"),
     ],
 )
-def test_an_index_path_the_system_refuses_is_one_line(here: Path, command: list[str], index: str, expected: str) -> None:
-    message = one_line_error(revsearch(*command, "--index", index, cwd=here))
+def test_an_index_path_the_system_refuses_is_one_line(
+    here: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], index: str, expected: str
+) -> None:
+    monkeypatch.chdir(here)
+    result = CliRunner().invoke(main, [*command, "--index", index], input="")
+    message = one_line_error(subprocess.CompletedProcess(command, result.exit_code, result.output))
     assert message.startswith("Error: cannot ") and (f"the index in {index}: " in message or f"an index in {index}: " in message)
     assert message.endswith(expected), message
 
