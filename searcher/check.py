@@ -14,9 +14,11 @@ from pathlib import Path
 
 from whoosh.reading import SegmentReader
 
-from .errors import RevsearchError
+from .errors import IncompatibleIndexError
 from .manifest import Manifest
-from .meta import CHECKSUM_FILE, IndexMeta, file_checksum, has_index, read_checksums
+from .meta import (
+    ACCESS_ERRNOS, CHECKSUM_FILE, IndexMeta, access_error, file_checksum, index_command, read_checksums, require_index,
+)
 from .safeload import RefusedGlobal, open_index, refusal
 from .schema import stored_reviews
 
@@ -33,18 +35,22 @@ class CheckReport:
     segments: int = 0
     files: int = 0
 
+    @property
+    def rebuild(self) -> str:
+        """The command, in backticks and ready to paste, that rebuilds the index from its sources."""
+        return index_command(self.folder, rebuild=True)
+
 
 def check(path: str | os.PathLike) -> CheckReport:
     """Check the index at ``path`` thoroughly (every posting is read: this
-    takes a while on a large index)."""
+    takes a while on a large index). IndexNotFoundError if there is no index,
+    IndexAccessError if the system refuses its files: neither is damage."""
     folder = Path(path)
     report = CheckReport(folder)
-    if not has_index(folder):
-        report.problems.append(f"no index table of contents (_MAIN_*.toc) in {folder}")
-        return report
+    require_index(folder)
     try:
         IndexMeta.read(folder).check_compatible(folder)
-    except RevsearchError as e:
+    except IncompatibleIndexError as e:
         report.problems.append(str(e))
     try:
         ix = open_index(str(folder))
@@ -62,12 +68,16 @@ def check(path: str | os.PathLike) -> CheckReport:
     try:
         _compare_checksums(folder, ix.files(toc), report)
     except OSError as e:
-        report.problems.append(f"a file of the index cannot be read: {e.strerror or e}")
+        report.problems.append(_unreadable(folder, "a file of the index cannot be read", e))
     report.files = len(Manifest(folder).files)
     return report
 
 
 def _unreadable(folder: Path, what: str, error: Exception) -> str:
+    """The problem to report for ``error``; an OS refusal (permissions) is
+    raised instead, as IndexAccessError: rebuilding would not mend it."""
+    if isinstance(error, OSError) and error.errno in ACCESS_ERRNOS:
+        raise access_error(folder, error, "read the index in") from error
     if isinstance(error, RefusedGlobal):
         return refusal(folder, error)
     return f"{what} ({type(error).__name__}: {error})"
@@ -91,7 +101,7 @@ def _compare_checksums(folder: Path, names: list[str], report: CheckReport) -> N
     """Each file of the index against its recorded checksum: a file that
     differs is damaged; one without a checksum (an index from an older
     revsearch, a commit stopped before recording) is only noted."""
-    rebuild = f"rebuild it with `revsearch index --rebuild --index {folder}`"
+    rebuild = f"rebuild it with {index_command(folder, rebuild=True)}"
     try:
         recorded = read_checksums(folder)
     except ValueError as e:
@@ -100,7 +110,7 @@ def _compare_checksums(folder: Path, names: list[str], report: CheckReport) -> N
     if recorded is None:
         report.notes.append(
             f"no checksums are recorded ({CHECKSUM_FILE}: an index from an older revsearch), so its files "
-            "were read but not verified; the next `revsearch index` run records them"
+            f"were read but not verified; the next {index_command(folder)} records them"
         )
         return
     unrecorded = []
@@ -113,5 +123,5 @@ def _compare_checksums(folder: Path, names: list[str], report: CheckReport) -> N
     if unrecorded:
         report.notes.append(
             f"{len(unrecorded)} file(s) have no recorded checksum, so were read but not verified "
-            f"({', '.join(unrecorded)}); the next `revsearch index` run records them"
+            f"({', '.join(unrecorded)}); the next {index_command(folder)} records them"
         )

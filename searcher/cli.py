@@ -7,7 +7,9 @@ of them and starts in a fraction of a second."""
 from __future__ import annotations
 
 import codecs
+import functools
 import json
+import os
 import re
 import shlex
 import signal
@@ -58,6 +60,33 @@ def main() -> None:
     """Full-text search for Korean reviews."""
 
 
+def _leaves_nothing_if_it_fails(command):
+    """A failed `revsearch index` creates nothing: the index folder it made (and
+    the parent folders it made) are removed again if no review was committed.
+    A folder that was there before the run is left as it is."""
+
+    @functools.wraps(command)
+    def run(*args, index_dir: str, **kwargs):
+        folder = Path(index_dir)
+        made = next((p for p in reversed([folder, *folder.parents]) if not os.path.lexists(p)), None)
+        try:
+            return command(*args, index_dir=index_dir, **kwargs)
+        except BaseException:
+            from .index import discard_empty
+
+            if made is not None and discard_empty(folder):
+                for parent in folder.parents:
+                    if parent == made.parent:
+                        break
+                    try:
+                        parent.rmdir()  # only if empty
+                    except OSError:
+                        break
+            raise
+
+    return run
+
+
 @main.command("index")
 @click.argument("paths", nargs=-1, type=click.Path())
 @index_option
@@ -85,6 +114,7 @@ def main() -> None:
     "--verbose", "-v", is_flag=True,
     help="List every file skipped, still skipped or of another type, not only the first few.",
 )
+@_leaves_nothing_if_it_fails
 def index_cmd(
     paths: tuple[str, ...], index_dir: str, fields: tuple[str, ...], encoding: str | None, strict: bool,
     user_dict: str | None, rebuild: bool, batch_size: int, wait: float, quiet: bool, verbose: bool,
@@ -96,6 +126,11 @@ def index_cmd(
 
     from .index import IndexingInterrupted, ReviewIndex
 
+    if not paths and not Path(DEFAULT_CORPUS).exists():
+        raise Failure(
+            f"no {DEFAULT_CORPUS}/ folder in {Path.cwd()} (read when no path is given): name the review files or "
+            f"folders to index, `revsearch index PATH... --index {shlex.quote(index_dir)}`"
+        )
     options = _read_options(fields, encoding)
     err = Console(stderr=True)
     on_wait = lambda message: err.print(_safe(message), soft_wrap=True)  # noqa: E731
@@ -219,7 +254,10 @@ def check_cmd(index_dir: str) -> None:
     """Read the whole index and report anything missing or damaged."""
     from .check import check
 
-    report = check(index_dir)
+    try:
+        report = check(index_dir)
+    except RevsearchError as e:
+        raise Failure(e) from e
     out = Console()
     for note in report.notes:
         out.print(f"[yellow]![/] {_safe(note)}", soft_wrap=True)
@@ -228,7 +266,7 @@ def check_cmd(index_dir: str) -> None:
             out.print(f"[red]✗[/] {_safe(problem)}", soft_wrap=True)
         raise Failure(
             f"{len(report.problems)} problem(s) in {index_dir}; "
-            f"`revsearch index --rebuild --index {index_dir}` rebuilds the index"
+            f"{report.rebuild} rebuilds the index"
         )
     out.print(
         f"[green]✓[/] {_safe(index_dir)}: {report.reviews} reviews in {report.segments} segment(s), "
@@ -298,13 +336,22 @@ def _history():
     return save
 
 
+def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--since / --until: read as date: reads a date in a query, or an error naming the option."""
+    from .dates import PERIOD_FORMS, parse_period
+
+    if value is not None and parse_period(value) is None:
+        raise Failure(f"cannot read the date {value!r} given to --{param.name}; write it as {PERIOD_FORMS}")
+    return value
+
+
 @main.command("query")
 @click.argument("query")
 @index_option
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Most hits to show.")
 @click.option("--author", help="Only reviews by this author.")
-@click.option("--since", help="Only reviews written on or after this date (YYYY-MM-DD).")
-@click.option("--until", help="Only reviews written on or before this date.")
+@click.option("--since", callback=_date_option, help="Only reviews written on or after this day, month or year (YYYY-MM-DD, YYYY-MM, YYYY).")
+@click.option("--until", callback=_date_option, help="Only reviews written on or before this day, month or year.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (highlights as character offsets).")
 @click.option(

@@ -4,6 +4,9 @@ Blogs, shops and exports write the same day as ``2025-04-02``, ``2025. 4. 2.``,
 ``2025년 4월 2일``, ``25.04.02``, ``20250402`` or an ISO date-time. Only the
 calendar date is kept: a date-time's time and zone are ignored (no conversion),
 because a review's day is what the source printed.
+
+A search takes a day, a month or a year (:func:`parse_period`), in ``date:``
+and in ``--since`` / ``--until`` alike.
 """
 
 from __future__ import annotations
@@ -48,3 +51,32 @@ def _make_date(year: str, month: str, day: str, this_year: int) -> _dt.date | No
         return _dt.date(full_year, int(month), int(day))
     except ValueError:
         return None
+
+
+#: A month or a year, as a search takes them: 2025-04, 2025.4, 2025/04, 2025년 4월, 2025년, 2025.
+_PERIODS = [
+    re.compile(r"(?P<y>\d{4})(?:\s*[-./]\s*(?P<m>\d{1,2})\.?)?"),
+    re.compile(r"(?P<y>\d{4})\s*년(?:\s*(?P<m>\d{1,2})\s*월)?"),
+]
+#: How to write what parse_period reads, for messages.
+PERIOD_FORMS = "YYYY-MM-DD, YYYY-MM or YYYY"
+
+
+def parse_period(text: str) -> str | None:
+    """The day, month or year ``text`` writes, as the ISO text the dates of its
+    days start with ("2025-04-02", "2025-04", "2025"); None when it is none."""
+    day = parse_date(text)
+    if day is not None:
+        return day.isoformat()
+    for form in _PERIODS:
+        match = form.fullmatch(text.strip())
+        if match:
+            if match["m"] is None:
+                return match["y"]
+            return f"{match['y']}-{int(match['m']):02d}" if 1 <= int(match["m"]) <= 12 else None
+    return None
+
+
+def period_end(period: str) -> str:
+    """A period from parse_period as the upper end of a range of ISO dates: a month or a year includes all its days."""
+    return period if len(period) == 10 else period + "-99"

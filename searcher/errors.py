@@ -14,6 +14,20 @@ class IndexNotFoundError(RevsearchError):
     """No index at the given location."""
 
 
+class IndexAccessError(RevsearchError):
+    """The operating system refuses the index folder or a file in it: permission
+    denied, read-only file system, not a folder, name too long, disk full …
+    ``path`` is the file or folder it named; ``errno`` its error number."""
+
+    def __init__(self, message: str, path: str, errno: int | None = None):
+        self.path = path
+        self.errno = errno
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (self.__class__, (str(self), self.path, self.errno))
+
+
 class IndexLockedError(RevsearchError):
     """Another process is writing to the index."""
 

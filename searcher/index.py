@@ -6,6 +6,8 @@ import datetime as _dt
 import errno
 import os
 import pickle
+import shlex
+import shutil
 import struct
 import threading
 import zlib
@@ -18,13 +20,16 @@ from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
 from .analysis import DEFAULT, Analyzer
-from .dates import parse_date
-from .errors import IndexDamagedError, IndexNotFoundError, QueryError, ReadError, RevsearchError
+from .dates import PERIOD_FORMS, parse_period, period_end
+from .errors import IndexAccessError, IndexDamagedError, QueryError, ReadError, RevsearchError
 from . import matching
 from .highlight import Wanted, passages
 from .lock import WriteLock
 from .manifest import Manifest, file_key
-from .meta import IndexMeta, foreign_files, has_index, index_files, record_checksums, remove, remove_leftovers
+from .meta import (
+    ACCESS_ERRNOS, IndexMeta, access_error, foreign_files, has_index, index_command, index_files, record_checksums,
+    remove, remove_leftovers, require_index,
+)
 from .query import CompiledQuery, parse
 from .readers import ReadOptions, iter_source_files
 from .safeload import RefusedGlobal, ReviewFileIndex, create_index, open_index, refusal
@@ -73,19 +78,19 @@ class ReviewIndex:
         by loading Kiwi with it: ``on_load`` is told)."""
         analyzer = Analyzer.with_user_dict(user_dict, on_load) if user_dict else DEFAULT
         folder = Path(path)
-        _refuse_foreign(folder)
         try:
+            _refuse_foreign(folder)
             folder.mkdir(parents=True, exist_ok=True)
             with WriteLock(folder, wait, on_wait):
                 for old in index_files(folder):
                     remove(old)
                 # what the index records of itself first: a crash before Whoosh's table of
                 # contents is written leaves no index, and the next run creates one
-                IndexMeta.current(analyzer.user_dict).write(folder)
+                IndexMeta.current(analyzer.user_dict, user_dict).write(folder)
                 ix = create_index(str(folder), build_schema(analyzer))
                 record_checksums(folder, ix.files())
         except OSError as e:
-            raise RevsearchError(f"cannot create an index in {folder}: {e.strerror or e}") from e
+            raise access_error(folder, e, "create an index in") from e
         return cls(ix, folder, wait, on_wait)
 
     @classmethod
@@ -94,10 +99,7 @@ class ReviewIndex:
         IncompatibleIndexError if it must be rebuilt for this revsearch,
         IndexDamagedError if its files are missing or corrupt."""
         folder = Path(path)
-        if not has_index(folder):
-            if foreign_files(folder):
-                raise IndexNotFoundError(f"{folder} is not a revsearch index")
-            raise IndexNotFoundError(f"no index in {folder}: run `revsearch index` first")
+        require_index(folder)
         IndexMeta.read(folder).check_compatible(folder)
         try:
             ix = open_index(str(folder))
@@ -119,8 +121,8 @@ class ReviewIndex:
         if user_dict and Analyzer.with_user_dict(user_dict, on_load) != index.analyzer:
             index.close()
             raise RevsearchError(
-                f"the index in {path} was built with another user dictionary than {user_dict}: "
-                "rebuild it with --rebuild to use this one"
+                f"the index in {path} was built with another user dictionary than {user_dict}: rebuild it to use "
+                f"this one, {index_command(Path(path), rebuild=True, user_dict=user_dict)}"
             )
         return index
 
@@ -215,6 +217,10 @@ class ReviewIndex:
         report = IngestReport()
         roots = [Path(p).absolute() for p in paths]
         with self._lock():
+            meta = IndexMeta.read(self.path)
+            recorded = meta.with_sources([r for r in roots if os.path.lexists(r)])  # what a rebuild command names
+            if recorded != meta:
+                recorded.write(self.path)
             manifest = Manifest(self.path)
             files, unlisted, others = _listed(roots, manifest, report)
             with Analysis(self.analyzer, on_load) as analysis:
@@ -363,6 +369,24 @@ def _open_segments(ix: ReviewFileIndex) -> None:
                 pass
 
 
+def discard_empty(path: str | os.PathLike) -> bool:
+    """Delete the folder at ``path`` if it holds an index without reviews, or
+    nothing, and no other file: what a first run that failed leaves. Whether
+    it did; never raises."""
+    folder = Path(path)
+    try:
+        if foreign_files(folder):
+            return False
+        if has_index(folder):
+            with ReviewIndex.open(folder) as ix:
+                if len(ix):
+                    return False
+        shutil.rmtree(folder)
+    except (OSError, RevsearchError):
+        return False
+    return True
+
+
 def _refuse_foreign(folder: Path) -> None:
     """RevsearchError if ``folder`` holds files that are not an index's."""
     others = foreign_files(folder)
@@ -375,22 +399,32 @@ def _refuse_foreign(folder: Path) -> None:
 
 
 def write_failed(folder: Path, error: OSError) -> RevsearchError:
-    """The error for an OS error while writing the index in ``folder``. Whoosh
-    writes a commit's segment files before its table of contents, and
+    """The error for an OS error while writing the index in ``folder``, or
+    reading a source file the readers do not (its path outside the folder).
+    Whoosh writes a commit's segment files before its table of contents, and
     revsearch's records after it, so the last commit is whole."""
+    if error.filename is not None and not _inside(Path(os.fsdecode(error.filename)), folder):
+        return ReadError(os.fsdecode(error.filename), f"cannot read: {error.strerror or error}")
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return RevsearchError(f"disk full while writing the index in {folder}; the last commit is intact: free some space and run again")
-    where = f" ({error.filename})" if error.filename else ""
-    return RevsearchError(f"cannot write the index in {folder}: {error.strerror or error}{where}; the last commit is intact")
+        message = f"disk full while writing the index in {folder}; the last commit is intact: free some space and run again"
+        return IndexAccessError(message, str(folder), error.errno)
+    return access_error(folder, error, "write the index in", intact=True)
 
 
-def damaged(folder: Path, error: Exception) -> IndexDamagedError:
-    """The error for an index whose files cannot be read."""
+def _inside(path: Path, folder: Path) -> bool:
+    return path.absolute().is_relative_to(folder.absolute())
+
+
+def damaged(folder: Path, error: Exception) -> RevsearchError:
+    """The error for an index whose files cannot be read: IndexDamagedError,
+    or IndexAccessError when the system refuses them (permissions)."""
+    if isinstance(error, OSError) and error.errno in ACCESS_ERRNOS:
+        return access_error(folder, error, "read the index in")
     if isinstance(error, RefusedGlobal):
         return IndexDamagedError(refusal(folder, error))
     return IndexDamagedError(
         f"the index in {folder} is damaged ({type(error).__name__}: {error}): "
-        f"`revsearch check --index {folder}` says what is wrong; `revsearch index --rebuild --index {folder}` rebuilds it"
+        f"`revsearch check --index {shlex.quote(str(folder))}` says what is wrong; {index_command(folder, rebuild=True)} rebuilds it"
     )
 
 
@@ -412,12 +446,13 @@ def _tiered(s, compiled: CompiledQuery, limit: int, filt) -> tuple[list[tuple[in
 
 
 def _date_bound(value: str | _dt.date | None, name: str) -> str | None:
+    """``since`` or ``until`` as ISO text: a day, or a month or a year (dates.parse_period)."""
     if value is None or isinstance(value, _dt.date):
         return value.isoformat() if value else None
-    parsed = parse_date(value)
-    if parsed is None:
-        raise QueryError(f"cannot read the date {value!r} given to {name}; write it as YYYY-MM-DD")
-    return parsed.isoformat()
+    period = parse_period(value)
+    if period is None:
+        raise QueryError(f"cannot read the {name} date {value!r}; write it as {PERIOD_FORMS}")
+    return period if name == "since" else period_end(period)
 
 
 def _filter(author: str | None, since, until) -> wq.Query | None:

@@ -1,11 +1,13 @@
 """What an index records about itself (``revsearch.json``, ``checksums.json``),
-and which folders revsearch may write an index into.
+which folders revsearch may write an index into, and what to tell a user the
+system refuses there.
 
 The record holds the revsearch version that built the index, the schema
 version and the analysis version (bumped whenever a change to either would
-make an old index answer differently), and a digest of the user dictionary.
-An index opens when its schema and analysis versions are this revsearch's;
-otherwise the user is told to rebuild it.
+make an old index answer differently), a digest of the user dictionary and
+its path, and the files and folders it was built from (its sources). An index
+opens when its schema and analysis versions are this revsearch's; otherwise the
+user is told to rebuild it, with a command that names its sources.
 
 Whoosh keeps no checksums, so a flipped bit in a segment file can change
 answers silently. Each commit records a checksum of each file it wrote: an
@@ -16,16 +18,19 @@ new files are summed. ``revsearch check`` compares.
 
 from __future__ import annotations
 
+import errno
+import fnmatch
 import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from .errors import IncompatibleIndexError, RevsearchError
+from .errors import IncompatibleIndexError, IndexAccessError, IndexNotFoundError
 
 #: The layout of the fields and what they hold.
 SCHEMA_VERSION = 3
@@ -44,37 +49,63 @@ _LEFTOVERS = re.compile(r"MAIN\.tmp|_MAIN_\d+\.toc\.[\d.]+|(revsearch|files|chec
 
 @dataclass(frozen=True)
 class IndexMeta:
+    """``sources`` are the files and folders the index was built from (absolute,
+    none inside another), ``user_dict_file`` the user dictionary it was
+    created with: what a command to rebuild it names."""
+
     revsearch: str
     schema: int = SCHEMA_VERSION
     analysis: int = ANALYSIS_VERSION
     user_dict_sha1: str = ""
+    user_dict_file: str = ""
+    sources: tuple[str, ...] = ()
 
     @classmethod
-    def current(cls, user_dict: str) -> IndexMeta:
+    def current(cls, user_dict: str, user_dict_file: str | os.PathLike | None = None) -> IndexMeta:
         from . import __version__
 
         digest = hashlib.sha1(user_dict.encode("utf-8")).hexdigest() if user_dict else ""
-        return cls(__version__, user_dict_sha1=digest)
+        return cls(__version__, user_dict_sha1=digest, user_dict_file=os.path.abspath(user_dict_file) if user_dict_file else "")
 
     def write(self, folder: Path) -> None:
         write_atomic(folder / META_FILE, json.dumps(asdict(self), indent=2) + "\n")
 
+    def with_sources(self, roots: list[Path]) -> IndexMeta:
+        """The record with ``roots`` among its sources (absolute, ``..`` resolved):
+        a root inside another is left out, and drops those inside it."""
+        sources = list(self.sources)
+        for root in map(os.path.abspath, roots):
+            if any(_within(root, s) for s in sources):
+                continue
+            sources = [s for s in sources if not _within(s, root)] + [root]
+        return replace(self, sources=tuple(sources))
+
     @classmethod
     def read(cls, folder: Path) -> IndexMeta:
         """The record in ``folder``; IncompatibleIndexError if it is missing
-        (deleted, or an index from before records were kept) or unreadable."""
+        (deleted, or an index from before records were kept) or unreadable,
+        IndexAccessError if the system refuses it."""
         path = folder / META_FILE
-        rebuild = f"rebuild it with `revsearch index --rebuild --index {folder}`"
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(**{k: data[k] for k in ("revsearch", "schema", "analysis", "user_dict_sha1")})
+            return cls._from(json.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             raise IncompatibleIndexError(
                 f"the index in {folder} has no {META_FILE}, the record of how it was built (deleted, or made by a "
-                f"revsearch older than records): {rebuild}"
+                f"revsearch older than records): rebuild it with {index_command(folder, rebuild=True)}"
             ) from None
         except (OSError, ValueError, KeyError, TypeError) as e:
-            raise IncompatibleIndexError(f"{path} is unreadable ({e}): {rebuild}") from e
+            if isinstance(e, OSError) and e.errno in ACCESS_ERRNOS:
+                raise access_error(folder, e, "read the index in") from e
+            raise IncompatibleIndexError(f"{path} is unreadable ({e}): rebuild it with {index_command(folder, rebuild=True)}") from e
+
+    @classmethod
+    def _from(cls, data: dict) -> IndexMeta:
+        """The record in the JSON ``data``; what records from older revsearch lack takes its default."""
+        meta = cls(**{k: data[k] for k in ("revsearch", "schema", "analysis", "user_dict_sha1")})
+        sources, user_dict_file = data.get("sources", []), data.get("user_dict_file", "")
+        if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources) or not isinstance(user_dict_file, str):
+            raise ValueError("its sources are not a list of paths")
+        return replace(meta, sources=tuple(sources), user_dict_file=user_dict_file)
 
     def check_compatible(self, folder: Path) -> None:
         """IncompatibleIndexError unless this revsearch can use the index as it is."""
@@ -82,23 +113,129 @@ class IndexMeta:
             raise IncompatibleIndexError(
                 f"the index in {folder} was built by revsearch {self.revsearch} (schema {self.schema}, "
                 f"analysis {self.analysis}); this revsearch needs schema {SCHEMA_VERSION}, analysis "
-                f"{ANALYSIS_VERSION}: rebuild it with `revsearch index --rebuild --index {folder}`"
+                f"{ANALYSIS_VERSION}: rebuild it with {index_command(folder, rebuild=True)}"
             )
 
 
+def _within(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or inside it (both absolute)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def index_command(folder: Path, *, rebuild: bool = False, user_dict: str | os.PathLike | None = None) -> str:
+    """The `revsearch index` command, in backticks and ready to paste here, that
+    brings the index in ``folder`` up to date (or ``rebuild``s it) from what it
+    was built from: the sources it records, else the common folder of the files
+    it holds (an index from before sources were recorded), else ``PATH...``. A
+    rebuild keeps the recorded user dictionary, or takes ``user_dict``."""
+    try:
+        meta: IndexMeta | None = IndexMeta._from(json.loads((Path(folder) / META_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        meta = None
+    sources = list(meta.sources) if meta else []
+    if not sources:
+        from .manifest import Manifest
+
+        files = list(Manifest(Path(folder)).files)
+        sources = [os.path.commonpath(files)] if files else []
+    words = [_shell(s) for s in sources] or ["PATH..."]
+    if rebuild:
+        words.append("--rebuild")
+        user_dict = user_dict or (meta.user_dict_file if meta else "")
+        if user_dict:
+            words += ["--user-dict", _shell(os.path.abspath(user_dict))]
+    return "`" + " ".join(["revsearch", "index", *words, "--index", shlex.quote(str(folder))]) + "`"
+
+
+def _shell(path: str) -> str:
+    """An absolute ``path`` as a shell word: relative to the working folder when it is inside it."""
+    relative = os.path.relpath(path)
+    return shlex.quote(path if relative.split(os.sep)[0] == os.pardir else relative)
+
+
+#: OS errors that say the index folder cannot be used as it is (its permissions,
+#: its file system, its path), not that the index is damaged: rebuilding would not help.
+ACCESS_ERRNOS = frozenset(
+    {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP, errno.ENOSPC, errno.EDQUOT}
+)
+#: What to do about each (permissions are told in access_error, naming the path).
+_ACCESS_HINTS = {
+    errno.EROFS: "it is on a read-only file system; choose a folder on a writable one with --index",
+    errno.ENOTDIR: "part of the path is a file, not a folder; choose a folder for --index",
+    errno.ENAMETOOLONG: "choose a shorter path for --index",
+    errno.ELOOP: "too many symbolic links in the path; choose another folder for --index",
+    errno.ENOSPC: "free some space and run again",
+    errno.EDQUOT: "free some space and run again",
+}
+
+
+def access_error(folder: Path, error: OSError, doing: str, *, intact: bool = False) -> IndexAccessError:
+    """The one-line error for the operating system refusing to ``doing`` (e.g.
+    "read the index in") ``folder``: the reason, the file refused if it is not
+    the folder, and what to do. ``intact``: an index was there, and its last
+    commit stands."""
+    refused = _shown(folder, error.filename)
+    where = f" ({refused})" if refused != str(folder) else ""
+    hint = _ACCESS_HINTS.get(error.errno, "")
+    if error.errno in (errno.EACCES, errno.EPERM):
+        # a folder not made yet is refused by its parent
+        blocked = refused if os.path.lexists(refused) else str(Path(refused).parent)
+        hint = f"check the permissions of {blocked}" + ("" if doing.startswith("read") else ", or choose a folder you can write with --index")
+    message = f"cannot {doing} {folder}: {error.strerror or error}{where}"
+    message += "; the last commit is intact" if intact else ""
+    return IndexAccessError(message + (f": {hint}" if hint else ""), refused, error.errno)
+
+
+def _shown(folder: Path, filename: object) -> str:
+    """A path an OS error named, as the user wrote the index folder (Whoosh names its files absolute)."""
+    if filename is None:
+        return str(folder)
+    path = Path(os.fsdecode(filename))
+    try:
+        return str(folder / path.absolute().relative_to(Path(folder).absolute()))
+    except ValueError:
+        return str(path)
+
+
+def _names(folder: Path) -> list[str]:
+    """The names in ``folder``; none if it does not exist. OSError if it cannot be listed."""
+    try:
+        return os.listdir(folder)
+    except FileNotFoundError:
+        return []
+
+
+def _is_toc(name: str) -> bool:
+    return fnmatch.fnmatchcase(name, "_MAIN_*.toc")
+
+
 def has_index(folder: Path) -> bool:
-    """Whether ``folder`` holds an index's table of contents (read or not: it may be damaged)."""
-    return any(Path(folder).glob("_MAIN_*.toc"))
+    """Whether ``folder`` holds an index's table of contents (read or not: it
+    may be damaged); False as well if the folder cannot be listed."""
+    try:
+        return any(map(_is_toc, _names(folder)))
+    except OSError:
+        return False
+
+
+def require_index(folder: Path) -> None:
+    """IndexNotFoundError unless ``folder`` holds an index's table of contents,
+    IndexAccessError if it cannot be listed."""
+    try:
+        names = _names(folder)
+    except OSError as e:
+        raise access_error(folder, e, "read the index in") from e
+    if any(map(_is_toc, names)):
+        return
+    if any(not _OURS.fullmatch(name) for name in names):
+        raise IndexNotFoundError(f"{folder} is not a revsearch index")
+    raise IndexNotFoundError(f"no index in {folder}: build one with {index_command(folder)}")
 
 
 def foreign_files(folder: Path) -> list[str]:
-    """Names in ``folder`` that are not an index's files (empty if the folder does not exist)."""
-    try:
-        return sorted(p.name for p in folder.iterdir() if not _OURS.fullmatch(p.name))
-    except FileNotFoundError:
-        return []
-    except OSError as e:
-        raise RevsearchError(f"cannot list {folder}: {e.strerror or e}") from e
+    """Names in ``folder`` that are not an index's files (empty if the folder
+    does not exist); OSError if it cannot be listed."""
+    return sorted(name for name in _names(folder) if not _OURS.fullmatch(name))
 
 
 def index_files(folder: Path) -> list[Path]:
@@ -136,12 +273,17 @@ def file_checksum(path: Path) -> str:
 
 def read_checksums(folder: Path) -> dict[str, str] | None:
     """The checksums recorded in ``folder``; None if there are none (an index
-    from before they were kept). ValueError if the record cannot be read."""
+    from before they were kept). ValueError if the record cannot be read,
+    OSError if the system refuses it (ACCESS_ERRNOS)."""
     try:
         data = json.loads((folder / CHECKSUM_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as e:  # a decoding error is a ValueError
+    except OSError as e:
+        if e.errno in ACCESS_ERRNOS:
+            raise
+        raise ValueError(f"{CHECKSUM_FILE} cannot be read ({e})") from e
+    except ValueError as e:  # a decoding error is a ValueError
         raise ValueError(f"{CHECKSUM_FILE} cannot be read ({e})") from e
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise ValueError(f"{CHECKSUM_FILE} is not a record of checksums")

@@ -26,11 +26,13 @@ from whoosh import query as wq
 from whoosh.query.spans import SpanNear
 
 from .analysis import DEFAULT, Analyzer, Term
-from .dates import parse_date
+from .dates import PERIOD_FORMS, parse_period, period_end
 from .errors import QueryError
 from .schema import EXACT_FIELDS, RANGE_FIELDS, TEXT_FIELDS
 
-FIELDS = frozenset(TEXT_FIELDS) | frozenset(EXACT_FIELDS) | frozenset(RANGE_FIELDS)
+#: The fields a query may name, in the order messages list them.
+FIELD_NAMES = (*TEXT_FIELDS, *EXACT_FIELDS, *RANGE_FIELDS)
+FIELDS = frozenset(FIELD_NAMES)
 #: Proximity: neighbouring words of a query found within NEAR_SLOP positions of
 #: each other in these fields add NEAR_BOOST times their score. It separates a
 #: passage that talks about the query from one that merely mentions its words.
@@ -112,17 +114,34 @@ _OPERATORS = {"AND": "and", "OR": "or", "NOT": "not", "&&": "and", "||": "or"}
 _PREFIXES = {"-": "not", "+": "plus"}
 
 
+#: A word that asks for a wildcard: ``외로*``, ``*로움``, ``외*움``, ``*``, ``*외로*`` (not ``**강조**``, Markdown in pasted text).
+_WILDCARD = re.compile(r"[^*]*\*[^*]*|\*[^*]+\*")
+
+
 def _lex(qs: str) -> list[tuple[str, object]]:
-    """Tokens as (kind, value); unknown ``field:`` prefixes stay plain words."""
+    """Tokens as (kind, value). QueryError for an unknown ``field:`` (see
+    _unknown_field) or a wildcard; a ``word:`` with nothing after it, a URL,
+    a time (10:30) and a colon after Korean text stay plain words."""
     out: list[tuple[str, object]] = []
     for m in _TOKEN.finditer(qs):
         kind = m.lastgroup
         if kind == "ws":
             continue
+        text = m.group("pvalue") or m.group("wvalue") or m.group("text") or (m.group(0) if kind == "word" else "")
+        if any(_WILDCARD.fullmatch(w) for w in text.split()):
+            raise QueryError(
+                f"wildcards (*) are not supported: {m.group(0)}; words match in all their forms "
+                "(외로움 finds 외로운, 외로웠다), so search for the whole word"
+            )
         if kind in ("fieldrange", "fieldphrase", "fieldword"):
             name = (m.group("rfield") or m.group("pfield") or m.group("wfield")).lower()
             if name not in FIELDS:
-                out.extend(("word", w) for w in m.group(0).replace('"', " ").split())
+                if kind != "fieldword" or _unknown_field(m.group("wvalue")):
+                    raise QueryError(
+                        f"unknown field {name!r} in {m.group(0)}; fields: {', '.join(FIELD_NAMES)}; "
+                        f'to search for it as text, put it in quotes: "{m.group(0).replace(chr(34), "")}"'
+                    )
+                out.extend(("word", w) for w in m.group(0).split())
                 continue
             if kind == "fieldrange":
                 out.append(("range", (name, m.group("open"), m.group("range"), m.group("close"))))
@@ -147,6 +166,14 @@ def _lex(qs: str) -> list[tuple[str, object]]:
         else:
             out.append((kind, m.group(0)))
     return out
+
+
+def _unknown_field(value: str) -> bool:
+    """Whether ``name:value``, its name no field, was meant as a field: it was,
+    unless the value is empty (``ps:`` before a space) or starts with ``/`` (a
+    URL, ``http://…``). Names are ASCII letters, so ``10:30`` and ``사만다:``
+    are text anyway."""
+    return bool(value) and not value.startswith("/")
 
 
 # ------------------------------------------------------------------- parsing
@@ -272,29 +299,24 @@ def _field_node(name: str, text: str, quoted: bool):
     return Exact(name, text)
 
 
-_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2})?$")
-
-
 def _bound(name: str, text: str, what: str) -> str | float:
-    """One end of a range: an ISO date or a year / year-month prefix (2025,
-    2025-04) for date; a number for rating."""
+    """One end of a range: a day, a month or a year for date (see
+    dates.parse_period); a number for rating."""
     text = text.strip()
     if name == "rating":
         try:
             return float(text)
         except ValueError:
             raise QueryError(f"cannot read the number {text!r} in {what}") from None
-    if _PARTIAL_DATE.match(text):
-        return text
-    parsed = parse_date(text)
-    if parsed is None:
-        raise QueryError(f"cannot read the date {text!r} in {what}; write it as YYYY-MM-DD")
-    return parsed.isoformat()
+    period = parse_period(text)
+    if period is None:
+        raise QueryError(f"cannot read the date {text!r} in {what}; write it as {PERIOD_FORMS}")
+    return period
 
 
 def _upper(value: str | float) -> str | float:
     """A bound as the upper end of a range: a year or month includes all its days."""
-    return value + "-99" if isinstance(value, str) and len(value) < 10 else value
+    return period_end(value) if isinstance(value, str) else value
 
 
 def _range_node(name: str, opening: str, inner: str, closing: str):
@@ -340,7 +362,8 @@ def parse(qs: str, analyzer: Analyzer = DEFAULT) -> CompiledQuery:
     MAX_QUERY_DEPTH allow."""
     if not qs or not qs.strip():
         raise QueryError("the query is empty")
-    tree = _Parser(_bounded_tokens(qs)).parse()
+    tokens = _bounded_tokens(qs)
+    tree = _Parser(tokens).parse()
     # each text analysed once, all in one call: the strict and loose queries (and a NOT's) share its terms
     texts = list(_texts(tree))
     terms = analyzer.analyze_many(t.text for t in texts) if texts else []
@@ -349,10 +372,21 @@ def parse(qs: str, analyzer: Analyzer = DEFAULT) -> CompiledQuery:
     strict = _compile(tree, True, analysed, asked)
     loose = _compile(tree, False, analysed)
     if strict is None or loose is None:
-        raise QueryError(
-            f"nothing to search for in {qs!r}: it has only particles, endings or punctuation"
-        )
+        raise QueryError(f"nothing to search for in {qs!r}: {_why_nothing(tokens, texts)}")
     return CompiledQuery(strict, loose, asked.terms, list(asked.words), " ".join(asked.texts))
+
+
+#: Hangul letters standing alone (ㅋㅋ, ㅠㅠ, ㅎㅎ): Kiwi tags them as symbols, which are not indexed.
+_JAMO = re.compile("[\u1100-\u11ff\u3131-\u318e]")
+
+
+def _why_nothing(tokens: list[tuple[str, object]], texts: list[Text]) -> str:
+    """Why a query whose ``tokens`` and ``texts`` came to no search has nothing to search for."""
+    if all(kind in ("and", "or", "not", "plus", "lparen", "rparen") for kind, _ in tokens):
+        return "it has only operators (AND, OR, NOT, +, -) and parentheses; give words to search for, e.g. 외로움 OR 고독"
+    if any(_JAMO.search(t.text) for t in texts):
+        return "laughter and lone jamo (ㅋㅋ, ㅠㅠ) are not indexed, in reviews nor in queries; search for words"
+    return "it has only particles, endings or punctuation"
 
 
 def _bounded_tokens(qs: str) -> list[tuple[str, object]]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import _codecs
 import pickle
 import re
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import whoosh.codec.whoosh3
@@ -140,11 +141,13 @@ whoosh.codec.whoosh3.loads = whoosh.formats.loads = whoosh.columns.loads = _load
 whoosh.filedb.structfile.load_pickle = _load
 
 
-def refusal(folder: object, error: RefusedGlobal) -> str:
+def refusal(folder: Path, error: RefusedGlobal) -> str:
     """What to tell a user about an index holding a pickle that is refused."""
+    from .meta import index_command
+
     return (
         f"the index in {folder} holds a pickled reference to {error}, which revsearch does not load: "
-        f"its files were made elsewhere or are damaged; rebuild it with `revsearch index --rebuild --index {folder}`"
+        f"its files were made elsewhere or are damaged; rebuild it with {index_command(folder, rebuild=True)}"
     )
 
 

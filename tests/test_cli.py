@@ -85,7 +85,7 @@ def test_query_without_hits(workdir: Path) -> None:
 def test_missing_index_says_run_index(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["query", "외로움", "--index", str(tmp_path / "none")])
     assert result.exit_code == 2
-    assert "no index in" in result.output and "run `revsearch index` first" in result.output
+    assert "no index in" in result.output and f"build one with `revsearch index PATH... --index {tmp_path / 'none'}`" in result.output
     assert "Traceback" not in result.output
 
 

@@ -30,7 +30,7 @@ FRUITS = ["사과", "바나나", "포도", "수박", "참외", "자두", "복숭
 #: What `revsearch query` prints, alone, for an index ``ix`` holding a crafted pickle.
 REFUSED = (
     "Error: the index in ix holds a pickled reference to posix.system, which revsearch does not load: its files "
-    "were made elsewhere or are damaged; rebuild it with `revsearch index --rebuild --index ix`"
+    "were made elsewhere or are damaged; rebuild it with `revsearch index PATH... --rebuild --index ix`"
 )
 
 

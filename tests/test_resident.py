@@ -216,7 +216,7 @@ def test_answers_as_a_search_in_the_process(served: Path) -> None:
 
 
 def test_a_query_error_reads_as_in_the_process(served: Path) -> None:
-    with pytest.raises(QueryError, match="cannot read the date 'notadate' given to since"):
+    with pytest.raises(QueryError, match="cannot read the since date 'notadate'"):
         served_search(served, "사만다", since="notadate")
     for args in (["사만다", "--since", "notadate"], ["date:[2025-01-01 TO"]):
         through, here = query(served, *args), query(served, *args, "--no-resident")

@@ -95,16 +95,22 @@ def iter_source_files(paths: Iterable[str | Path], others: list[Path] | None = N
     skipping hidden entries (names starting with ``.``); the files of other
     types it holds are added to ``others``, if given. Symlinked folders are
     not followed, so a link cycle cannot make the walk endless. A folder or
-    entry that cannot be listed or examined is yielded as a ReadError naming it,
-    and the walk goes on; a given path that does not exist is raised.
+    entry, or given path, that cannot be listed or examined is yielded as a
+    ReadError naming it, and the walk goes on; a given path that does not exist
+    is raised.
     """
     for given in paths:
         path = Path(given)
-        if path.is_file():
+        try:
+            is_file, is_dir, exists = path.is_file(), path.is_dir(), path.exists()
+        except OSError as exc:  # a parent folder that may not be entered, a name too long
+            yield ReadError(path, f"cannot read: {exc.strerror or exc}")
+            continue
+        if is_file:
             yield path
-        elif path.is_dir():
+        elif is_dir:
             yield from _walk(path, others)
-        elif path.exists():
+        elif exists:
             raise ReadError(path, "not a regular file or folder")
         else:
             raise ReadError(path, "no such file or folder")
