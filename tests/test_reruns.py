@@ -113,6 +113,12 @@ def test_nothing_indexed_is_an_error_only_when_the_files_read_in_this_run_all_fa
     write(tmp_path / "src/empty.txt", "")
     first = invoke("index", tmp_path / "src", "--index", tmp_path / "ix")
     assert first.exit_code == 2 and "Error: nothing was indexed" in first.output
+    assert not (tmp_path / "ix").exists()  # a first run that failed creates nothing
+
+    write(tmp_path / "other/good.txt", GOOD)
+    assert invoke("index", tmp_path / "other", "--index", tmp_path / "ix").exit_code == 0
+    failed = invoke("index", tmp_path / "src", "--index", tmp_path / "ix")
+    assert failed.exit_code == 2 and "Error: nothing was indexed" in failed.output
 
     again = invoke("index", tmp_path / "src", "--index", tmp_path / "ix")
     assert again.exit_code == 0, again.output
