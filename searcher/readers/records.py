@@ -21,7 +21,6 @@ import datetime as _dt
 import functools
 import io
 import json
-import math
 import os
 import re
 import shlex
@@ -31,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Generator, Iterator, TextIO
 from searcher.dates import parse_date
 from searcher.errors import ReadError
 from searcher.readers.encoding import MARK, UndecodableError, read_chunk, undecodable
-from searcher.review import Review, stable_id
+from searcher.review import Review, parse_rating, stable_id
 
 if TYPE_CHECKING:
     from searcher.readers import ReadOptions
@@ -471,23 +470,8 @@ def _date(value: Any) -> _dt.date | None:
     return date
 
 
-def _rating(value: Any) -> float | None:
-    """A rating from a number or numeric text; ValueError if it is not a (finite) number."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(value)
-    try:
-        number = float(value)
-    except OverflowError:  # an integer past float's range (10^309 and up)
-        raise ValueError(value) from None
-    if not math.isfinite(number):
-        raise ValueError(value)
-    return number
-
-
 #: Review fields read from their source value by a function that raises ValueError when it cannot.
-_CONVERTED = (("date", _date), ("rating", _rating))
+_CONVERTED = (("date", _date), ("rating", parse_rating))
 
 
 def _shown(value: Any) -> str:
