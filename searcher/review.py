@@ -17,6 +17,7 @@ from searcher.dates import parse_date
 #: Lone surrogates: what a JSON escape such as ``"\ud800"`` or a file name that
 #: is not UTF-8 leaves in a str. No text holding one can be encoded, stored or shown.
 SURROGATES = re.compile("[\ud800-\udfff]")
+_TEXT_OR_NONE = (str, type(None))
 
 
 @dataclass
@@ -51,13 +52,12 @@ class Review:
         # the quick test first: the readers give the right types, and 357,000 reviews pass here
         if (
             type(self.id) is str and self.id and type(self.title) is str and type(self.body) is str
+            and type(self.keywords) is list and type(self.extra) is dict and type(self.keywords_derived) is bool
+            and type(self.author) in _TEXT_OR_NONE and type(self.item) in _TEXT_OR_NONE
+            and type(self.category) in _TEXT_OR_NONE and type(self.source) in _TEXT_OR_NONE
             and (self.date is None or type(self.date) is _dt.date)
             and (self.rating is None or type(self.rating) is float and math.isfinite(self.rating))
-            and type(self.keywords) is list and type(self.extra) is dict and type(self.keywords_derived) is bool
-            and (self.author is None or type(self.author) is str) and (self.item is None or type(self.item) is str)
-            and (self.category is None or type(self.category) is str)
-            and (self.source is None or type(self.source) is str)
-            and all(type(keyword) is str for keyword in self.keywords)
+            and (not self.keywords or all(type(keyword) is str for keyword in self.keywords))
         ):
             return
         self._convert()
@@ -73,7 +73,7 @@ class Review:
         if isinstance(self.source, os.PathLike):
             self.source = os.fspath(self.source)
         for name in ("author", "category", "source", "item"):
-            _require(name, getattr(self, name), (str, type(None)), "a str or None")
+            _require(name, getattr(self, name), _TEXT_OR_NONE, "a str or None")
         if isinstance(self.keywords, tuple):
             self.keywords = list(self.keywords)
         if not isinstance(self.keywords, list) or not all(isinstance(k, str) for k in self.keywords):

@@ -19,7 +19,8 @@ def test_a_review_with_a_date_and_rating_as_text_is_indexed_and_found(tmp_path: 
         ix.add(reviews)
         hits = {hit.id: hit.review for hit in ix.search("국물")}
     assert (hits["r1"].date, hits["r1"].rating) == (dt.date(2024, 5, 1), 8.0)
-    assert (hits["r2"].date, hits["r2"].rating, hits["r2"].source) == (dt.date(2024, 6, 2), 3.0, str(tmp_path / "notes.txt"))
+    r2 = hits["r2"]
+    assert (r2.date, r2.rating, r2.source) == (dt.date(2024, 6, 2), 3.0, str(tmp_path / "notes.txt"))
 
 
 @pytest.mark.parametrize(

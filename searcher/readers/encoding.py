@@ -228,8 +228,9 @@ def _check_text(text: str) -> None:
     """Raise :class:`NotTextError` for a binary file: more than BINARY_SHARE of the non-space
     characters of its decoded head are control characters. (Bytes that did not decode are a wrong
     encoding's sign, reported as such.)"""
-    controls = len(_NOT_TEXT.findall(text))
-    if controls and controls > BINARY_SHARE * len(_NOT_SPACE.findall(text)):
+    if not _NOT_TEXT.search(text):  # nearly every file: half the time of counting none
+        return
+    if len(_NOT_TEXT.findall(text)) > BINARY_SHARE * len(_NOT_SPACE.findall(text)):
         raise NotTextError("binary file, not text")
 
 
