@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import random
 import io
 from pathlib import Path
 
@@ -46,12 +47,50 @@ def test_detect_encoding(head: bytes, expected: str) -> None:
     assert detect_encoding(head) == expected
 
 
-@pytest.mark.parametrize("head", [b"\x89PNG\r\n\x1a\n\x00\x00", "가나다".encode("utf-16-le"), "제목\n본문\0".encode()])
+@pytest.mark.parametrize(
+    "head", [b"\x89PNG\r\n\x1a\n\x00\x00", "가나다".encode("utf-16-le"), "제목\0\0\0\0\n본문\0\0\0\0".encode()]
+)
 def test_detect_encoding_rejects_binary(head: bytes) -> None:
-    # NULs mean binary, UTF-16 without a BOM included
+    # a head of control characters more than text (NULs: UTF-16 without a BOM too) is binary
     with pytest.raises(NotTextError) as caught:
         detect_encoding(head)
     assert (caught.value.reason, caught.value.line) == ("binary file, not text", None)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp949"])
+def test_control_characters_among_text_do_not_make_it_binary(encoding: str) -> None:
+    for text in ("제목\n본문\0", "\x00\x07\x1b[31m 조명 연출이\x0b훌륭했다"):
+        assert detect_encoding(text.encode(encoding)) == encoding
+
+
+#: Every character CP949 decodes from two bytes.
+CP949_PAIRS = [
+    char for lead in range(0x81, 0xFF) for trail in range(0x41, 0xFF)
+    for char in [bytes((lead, trail)).decode("cp949", "replace")] if len(char) == 1
+]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_bytes_that_decode_as_cp949_are_not_text(seed: int) -> None:
+    noise = "".join(random.Random(seed).choices(CP949_PAIRS, k=200)).encode("cp949")
+    with pytest.raises(NotTextError) as caught:
+        detect_encoding(noise)
+    assert caught.value.reason.startswith("not text (random bytes: read as CP949, ")
+    assert caught.value.reason.endswith("; if it is text, give its encoding with --encoding")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # NSMC reviews of slang: more rare syllables than common ones, but few different ones
+        "평점봐랔ㅋㅋ왘ㅋㅋ뭥밐ㅋ", "아햏햏 아햏햏 아햏햏.", "굿굿굿굿굯굿굿굿귯귯",
+        "この作品はクリエ-ティだし、期待よりもすごく面白かった。",  # NSMC holds Japanese and Chinese reviews
+        "生卽必死 死卽必生",
+        "똠방각하 " * 50 + "배우들 연기가 좋았고 음악도 훌륭했다",
+    ],
+)
+def test_korean_text_in_cp949_is_text(text: str) -> None:
+    assert detect_encoding(text.encode("cp949")) == "cp949"
 
 
 def test_detect_encoding_rejects_undecodable() -> None:

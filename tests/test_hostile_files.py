@@ -7,14 +7,17 @@ readers' public entry; the last one indexes them all with ``ReviewIndex.add_path
 from __future__ import annotations
 
 import base64
+import random
+import struct
 import time
+import zlib
 from pathlib import Path
 
 import pytest
 
 from searcher import ReviewIndex
 from searcher.errors import ReadError
-from searcher.readers import html, read_file
+from searcher.readers import ReadOptions, html, read_file
 from tests.test_records import problems, read, write
 
 # ---------------------------------------------------------- numbers past Python's limits
@@ -173,6 +176,60 @@ def test_page_with_a_big_inline_image_is_read_whole(tmp_path: Path) -> None:
     )
 
 
+# ------------------------------------------------------------ control characters, random bytes
+
+#: A review among terminal output and stray control characters (NUL, BEL, an ESC colour sequence, VT).
+CONTROLS = "\x00\x07\x1b[31m 조명 연출이\x0b훌륭했다"
+_RAW_CONTROLS = [chr(c) for c in (*range(0x09), *range(0x0b, 0x0d), *range(0x0e, 0x20), *range(0x7f, 0xa0))]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("control.txt", CONTROLS),
+        ("control.json", '[{"id": "c", "review": "%s"}]' % CONTROLS),
+        ("control.jsonl", '{"id": "c", "review": "%s"}\n' % CONTROLS),
+        ("control.csv", f"id,review\nc,{CONTROLS}\n"),
+    ],
+)
+@pytest.mark.parametrize("encoding", ["utf-8", "cp949"])
+def test_control_characters_cost_only_themselves(tmp_path: Path, name: str, content: str, encoding: str) -> None:
+    [review], errors = read(write(tmp_path, name, content.encode(encoding)))
+    assert errors == [] and review.body == "조명 연출이 훌륭했다"
+    assert not any(c in str(review.to_dict()) for c in _RAW_CONTROLS)
+
+
+def test_binary_files_are_still_refused(tmp_path: Path) -> None:
+    # a whole PNG: signature, header chunk, compressed pixels; and a file mostly of NULs that decodes
+    pixels = zlib.compress(random.Random(1).randbytes(3000))
+    chunks = [(b"IHDR", struct.pack(">IIBBBBB", 40, 25, 8, 2, 0, 0, 0)), (b"IDAT", pixels), (b"IEND", b"")]
+    png = b"\x89PNG\r\n\x1a\n" + b"".join(
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data)) for kind, data in chunks
+    )
+    padded = "제목: 좋은 영화\n".encode() + b"\x00" * 4096
+    for name, content in (("scan.txt", png), ("scan.json", png), ("padded.txt", padded)):
+        with pytest.raises(ReadError) as caught:
+            list(read_file(write(tmp_path, name, content)))
+        assert str(caught.value) == f"{tmp_path / name}: binary file, not text"
+
+
+def cp949_noise(size: int) -> bytes:
+    """``size`` random pairs of bytes that CP949 decodes: mostly syllables and Hanja Korean text seldom holds."""
+    pairs = [bytes((lead, trail)) for lead in range(0x81, 0xFF) for trail in range(0x41, 0xFF)]
+    return b"".join(random.Random(19).choices([p for p in pairs if len(p.decode("cp949", "replace")) == 1], k=size))
+
+
+def test_random_bytes_that_decode_as_cp949_are_not_a_review(tmp_path: Path) -> None:
+    noise = cp949_noise(300)
+    path = write(tmp_path, "noise.txt", noise)
+    with pytest.raises(ReadError) as caught:
+        list(read_file(path))
+    assert str(caught.value).startswith(f"{path}: not text (random bytes: read as CP949, ")
+    assert str(caught.value).endswith("; if it is text, give its encoding with --encoding")
+    [review] = read_file(path, ReadOptions(encoding="cp949"))  # named, it is read as text
+    assert review.body == noise.decode("cp949")
+
+
 # ------------------------------------------------------------------------ one run
 
 
@@ -189,15 +246,20 @@ def test_one_run_over_every_hostile_file_indexes_the_rest(tmp_path: Path) -> Non
     write(src, "semicolon.csv", "id;review;rating\n s1;\"바게트, 딱딱하다\";7\n")
     write(src, "runaway.csv", 'id,review\nr1,"마늘빵\nr2,치즈빵이 최고\n')
     write(src, "huge.html", "<html><body>" + "<p>빵</p>" * (html.MAX_ELEMENTS + 1) + "</body></html>")
+    write(src, "control.txt", CONTROLS)
+    write(src, "noise.txt", cp949_noise(50))
     ix = ReviewIndex.create(tmp_path / "index")
     report = ix.add_paths([src])
-    assert report.reviews_indexed == 1 + 2 + 1 + 1499 + 1 + 1
+    assert report.reviews_indexed == 1 + 2 + 1 + 1499 + 1 + 1 + 1
     assert len(ix) == report.reviews_indexed
     assert sorted((Path(e.path).name, e.line, e.reason.split(":")[0]) for e in report.skipped) == [
         ("huge.html", None, "page too large"),
         ("late.jsonl", 1201, "cannot decode as UTF-8 (byte 0xc7)"),
+        ("noise.txt", None, "not text (random bytes"),
         ("runaway.csv", 2, "unterminated quote"),
     ]
+    [found] = ix.search("조명")
+    assert found.review.body == "조명 연출이 훌륭했다"
     assert [(Path(e.path).name, e.line) for e in report.warnings] == [("numbers.json", 1)]
     assert [hit.review.id for hit in ix.search("치즈")] == ["r2"]
     assert [hit.review.id for hit in ix.search("바게트")] == ["s1"]

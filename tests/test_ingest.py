@@ -585,10 +585,16 @@ def test_cli_field_maps_unusual_column_names(tmp_path: Path) -> None:
         tmp_path / "src/export.csv",
         "번호,본문,작성자\nk-1,청국장 국물이 진하고 따뜻했다,산골\nk-2,가마솥 누룽지가 고소했다,장터\n",
     )
-    # no column has a name revsearch knows for the review text: every row is reported
+    # no column has a name revsearch knows for the review text: the file is reported once, with its
+    # columns and the mapping to paste (the column holding Korean text), not each row
     result = invoke("index", export, "--index", tmp_path / "plain")
     assert result.exit_code == 2
-    assert f"{export}:2: no review text" in result.output and "nothing was indexed" in result.output
+    assert (
+        f"{export}: no column of review text (its columns: 번호, 본문, 작성자); "
+        "name it with --field body=COLUMN, e.g. --field body=본문"
+    ) in result.output
+    assert "no review text" not in result.output
+    assert "nothing was indexed" in result.output
     index_dir = tmp_path / "ix"
     result = invoke("index", export, "--index", index_dir,
                     "--field", "body=본문", "--field", "id=번호", "--field", "author=작성자")

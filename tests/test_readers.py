@@ -152,7 +152,7 @@ def test_bom_prefixed_file_reads_the_same(tmp_path: Path) -> None:
         (b" \n\t\r\n ", "empty file"),
         (b"\xef\xbb\xbf\n", "empty file"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file, not text"),
-        ("제목\n본문\x00".encode(), "binary file, not text"),
+        ("제목\x00\x00\x00\x00\n본문\x00\x00\x00\x00".encode(), "binary file, not text"),
         ("본문 바로가기\n\n반응형\n✅ 관련 글\n".encode(), "no review text"),
     ],
 )

@@ -152,6 +152,39 @@ def test_records_that_are_not_reviews(tmp_path: Path) -> None:
     assert reviews[1].id == stable_id(tmp_path / "mixed.json", 6)
 
 
+@pytest.mark.parametrize("name", ["export.json", "export.jsonl", "export.csv", "export.tsv"])
+def test_a_file_with_no_column_of_review_text_is_one_problem_naming_the_mapping(tmp_path: Path, name: str) -> None:
+    # 2,000 rows whose columns revsearch does not know: one problem for the file, not one per row;
+    # the suggested column is the one of Korean text, though the URL column is longer
+    rows = [{"번호": n, "링크": f"https://example.com/reviews/{n}/" + "x" * 80, "리뷰 본문": f"국밥 맛집 {n}번째 방문"}
+            for n in range(2000)]
+    if name.endswith(".json"):
+        content = json.dumps(rows, ensure_ascii=False, indent=1)
+    elif name.endswith(".jsonl"):
+        content = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    else:
+        sep = "," if name.endswith(".csv") else "\t"
+        content = "".join(sep.join(map(str, row)) + "\n" for row in [rows[0].keys(), *(r.values() for r in rows)])
+    items, error = read_until_raised(write(tmp_path, name, content))
+    assert items == []
+    assert (error.reason, error.line) == (
+        "no column of review text (its columns: 번호, 링크, 리뷰 본문); "
+        "name it with --field body=COLUMN, e.g. --field 'body=리뷰 본문'",
+        None,
+    )
+    # the suggestion, pasted, reads the file
+    reviews, errors = read(tmp_path / name, fields={"body": "리뷰 본문"})
+    assert (len(reviews), errors) == (2000, [])
+
+
+def test_records_without_review_text_before_the_first_review_are_each_reported(tmp_path: Path) -> None:
+    # JSON records differ: those before a review that lack its column are records without text, as any other
+    text = '[\n{"rating": 3},\n{"rating": 4},\n{"review": "좋다"},\n{"rating": 5}\n]'
+    reviews, errors = read(write(tmp_path, "sparse.json", text))
+    assert [r.body for r in reviews] == ["좋다"]
+    assert problems(errors) == [(2, "no review text", True), (3, "no review text", True), (5, "no review text", True)]
+
+
 def test_unreadable_date_and_rating_keep_the_review(tmp_path: Path) -> None:
     text = (
         '[{"body": "하나", "date": "지난주 화요일", "rating": "별로"},\n'

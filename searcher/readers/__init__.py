@@ -24,11 +24,13 @@ from searcher.readers.encoding import (
     ESCAPE_ERRORS,
     NotTextError,
     UndecodableError,
+    WithoutControls,
     check_not_binary,
     decode_head,
     detect_encoding,
     find_decode_error,
     resolve_encoding,
+    strip_controls,
     undecodable,
 )
 from searcher.readers.records import COMMON_NAMES, delimited_header, read_csv, read_json, read_json_lines, read_tsv
@@ -146,11 +148,12 @@ def read_file(path: Path, options: ReadOptions | None = None) -> Iterator[Review
     one record — ``skipped`` when that record was left out, not when the review
     was kept with a value unread (a date). Raises ReadError, naming the file,
     the reason and where known the line, when the file as a whole cannot be
-    read: missing, empty, binary, undecodable, not the format its name or
-    content says, no reviews in it. Such an error can come after some reviews
-    were yielded (JSON that breaks off half way); those stand, and the message
-    says how many there were. Bytes that do not decode past the first review
-    cost only the record holding them.
+    read: missing, empty, binary, random bytes, undecodable, not the format its
+    name or content says, no reviews in it. Such an error can come after some
+    reviews were yielded (JSON that breaks off half way); those stand, and the
+    message says how many there were. Bytes that do not decode past the first
+    review cost only the record holding them; control characters among text
+    are dropped as it is read.
     """
     options = options or ReadOptions()
     reviews = 0
@@ -187,7 +190,7 @@ def _read(path: Path, options: ReadOptions) -> Iterator[Review | ReadError]:
                 del head  # not kept while the file is read
                 binary.seek(0)
                 # newline="": the csv module's need
-                stream = io.TextIOWrapper(binary, encoding=codec, errors=ESCAPE_ERRORS, newline="")
+                stream = WithoutControls(io.TextIOWrapper(binary, encoding=codec, errors=ESCAPE_ERRORS, newline=""))
                 for item in reader(path, stream, options):
                     if isinstance(item, UndecodableError):
                         if not reviewed:
@@ -262,7 +265,7 @@ def _pick_reader(path: Path, head_bytes: bytes, codec: str, options: ReadOptions
     extension no reader knows is sniffed: JSON, then a TSV/CSV header, then an
     HTML page, else blog text.
     """
-    head = decode_head(head_bytes, codec, ESCAPE_ERRORS)
+    head = strip_controls(decode_head(head_bytes, codec, ESCAPE_ERRORS))
     if len(head_bytes) < _HEAD_SIZE and not head.strip():
         raise ReadError(path, "empty file")
     suffix = path.suffix.lower()

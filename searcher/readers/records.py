@@ -21,16 +21,16 @@ import datetime as _dt
 import functools
 import io
 import json
-import math
 import os
 import re
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generator, Iterator, TextIO
 
 from searcher.dates import parse_date
 from searcher.errors import ReadError
 from searcher.readers.encoding import MARK, UndecodableError, read_chunk, undecodable
-from searcher.review import Review, stable_id
+from searcher.review import Review, parse_rating, stable_id
 
 if TYPE_CHECKING:
     from searcher.readers import ReadOptions
@@ -71,6 +71,11 @@ class RecordMapper:
         self._source = str(path)
         self._explicit = tuple(fields.items())
         self._checked = False
+        self._reviewed = False  # whether a review was made yet
+        #: Lines of the records with no column of review text met before any review was made.
+        self._textless: list[int] = []
+        #: Their columns, each with the Hangul syllables and characters its values held.
+        self._columns: dict[str, list[int]] = {}
 
     def check_columns(self, columns: list[str]) -> None:
         """Raise ReadError if a column the user mapped is not among ``columns`` (the header, the first record)."""
@@ -97,10 +102,17 @@ class RecordMapper:
                 values[field] = value
             else:
                 extra[key] = value
+        if "body" not in values and not self._reviewed:
+            self._no_text_column(record, line)
+            return
         body = _text(values.get("body"))
         if not body:
             yield ReadError(self.path, "no review text", line)
             return
+        if not self._reviewed:  # the records before it that had no column of review text, one by one
+            self._reviewed = True
+            yield from (ReadError(self.path, "no review text", early) for early in self._textless)
+            self._textless.clear()
         review = Review(
             id=_text(values.get("id")) or stable_id(self.path, number),
             title=_text(values.get("title")) or "",
@@ -123,6 +135,48 @@ class RecordMapper:
                     )
         yield review
         yield from warnings
+
+    def finish(self) -> None:
+        """At the end of the file: raise the ReadError for a file whose records have no column of review text."""
+        if self._textless:
+            raise self._no_text_column_error()
+
+    def _no_text_column(self, record: dict[str, Any], line: int) -> None:
+        """Note a record with no column of review text, met before any review: it is reported
+        with the records like it, once for the file, unless a review comes after it
+        (records differ in JSON). Raises that error after TEXTLESS_SAMPLE of them."""
+        self._textless.append(line)
+        mapped = {column.casefold() for _, column in self._explicit}
+        for key, value in record.items():
+            totals = self._columns.setdefault(key, [0, 0])
+            if isinstance(value, str) and key.casefold() not in mapped:
+                totals[0] += len(_HANGUL.findall(value))
+                totals[1] += len(value)
+        if len(self._textless) >= TEXTLESS_SAMPLE:
+            raise self._no_text_column_error()
+
+    def _no_text_column_error(self) -> ReadError:
+        """The error for a file with no column of review text: its columns, and the mapping that names
+        the one most like review text (most Hangul, then longest) as the one to try."""
+        columns = ", ".join(self._columns)
+        hint = "name it with --field body=COLUMN"
+        totals, best = max(((totals, column) for column, totals in self._columns.items()), default=((0, 0), ""))
+        if totals[1]:
+            hint += f", e.g. --field {_shell_word('body=' + best)}"
+        return ReadError(self.path, f"no column of review text (its columns: {columns}); {hint}")
+
+
+#: How many records with no column of review text (and no review before them) tell that
+#: a file has none: the file is reported then, not read to its end.
+TEXTLESS_SAMPLE = 200
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+#: What a shell takes as part of a word (Unicode letters and digits included).
+_SHELL_SAFE = re.compile(r"[\w@%+=:,./-]+")
+
+
+def _shell_word(text: str) -> str:
+    """``text`` as a shell word: as it is when it can be, else quoted."""
+    return text if _SHELL_SAFE.fullmatch(text) else shlex.quote(text)
 
 
 def read_json(path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Review | ReadError]:
@@ -161,6 +215,7 @@ def read_json(path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Revi
                 yield document.undecodable
             else:
                 yield from mapper(record, number, line)
+        mapper.finish()
     except (_JsonError, RecursionError) as exc:
         after = f" after record {number}" if number else ""
         reason, line = (exc.reason, exc.line) if isinstance(exc, _JsonError) else (_TOO_DEEP, document.line)
@@ -191,6 +246,7 @@ def _whole_json(path: Path, text: str, options: ReadOptions) -> list[Review] | N
             if isinstance(item, ReadError):
                 return None
             reviews.append(item)
+    mapper.finish()
     return reviews
 
 
@@ -217,6 +273,7 @@ def read_json_lines(path: Path, stream: TextIO, options: ReadOptions) -> Iterato
             yield ReadError(path, f"not JSON: {_TOO_DEEP}", line)
             continue
         yield from mapper(record, number, line)
+    mapper.finish()
 
 
 def read_csv(path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Review | ReadError]:
@@ -282,6 +339,7 @@ def _read_delimited(
         try:
             row: list[str] | csv.Error = next(rows)
         except StopIteration:
+            mapper.finish()
             return
         except csv.Error as exc:  # a field past the size limit: the reader goes on with the next line
             row = exc
@@ -412,23 +470,8 @@ def _date(value: Any) -> _dt.date | None:
     return date
 
 
-def _rating(value: Any) -> float | None:
-    """A rating from a number or numeric text; ValueError if it is not a (finite) number."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(value)
-    try:
-        number = float(value)
-    except OverflowError:  # an integer past float's range (10^309 and up)
-        raise ValueError(value) from None
-    if not math.isfinite(number):
-        raise ValueError(value)
-    return number
-
-
 #: Review fields read from their source value by a function that raises ValueError when it cannot.
-_CONVERTED = (("date", _date), ("rating", _rating))
+_CONVERTED = (("date", _date), ("rating", parse_rating))
 
 
 def _shown(value: Any) -> str:
