@@ -11,6 +11,7 @@ import errno
 import json
 import os
 import re
+import shlex
 import signal
 import sys
 from contextlib import contextmanager
@@ -71,6 +72,57 @@ class _Interruptible(click.Command):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             raise SystemExit(130) from None
+
+
+class _QueryCommand(_Interruptible):
+    """``revsearch query``, whose query may start with ``-`` (``-이혼 테오도르``
+    is NOT 이혼): the first argument that starts with one ``-`` and is none of
+    its options is the query, handed to click after ``--``. An argument with
+    two dashes (``--limt``) stays an option, so a typo is a usage error; so is
+    an option's long name written with one dash (``-json``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        options = [p for p in self.get_params(ctx) if isinstance(p, click.Option)]
+        valued = {name for p in options if not p.is_flag for name in p.opts}
+        named = {name for p in options for name in p.opts + p.secondary_opts}
+        args = list(args)
+        try:
+            n = _dash_query(ctx, args, valued, named)
+            if n is not None:
+                at = args.index("--") if "--" in args else len(args)
+                args[at:at] = ["--", args[n]]
+                del args[n]
+            return super().parse_args(ctx, list(args))
+        except click.NoSuchOption as e:
+            if not e.option_name.startswith("--"):
+                word = next((a for a in args if a.startswith(e.option_name)), e.option_name)
+                e.message = (
+                    f"{e.format_message()} A query that starts with - goes after --: "
+                    f"revsearch query -- {shlex.quote(word)}"
+                )
+                e.possibilities = []
+            raise
+
+
+def _dash_query(ctx: click.Context, args: list[str], valued: set[str], named: set[str]) -> int | None:
+    """The position in ``args`` of a query that starts with one ``-``, if any,
+    given the option names that take a value (``valued``) and all of them."""
+    value_next = False
+    for n, arg in enumerate(args):
+        if value_next:
+            value_next = False
+        elif arg == "--":
+            return None
+        elif arg.startswith("--"):
+            value_next = arg in valued
+        elif arg.startswith("-") and len(arg) > 1:
+            if "-" + arg in named:
+                raise click.NoSuchOption(arg, possibilities=["-" + arg], ctx=ctx)
+            if arg[:2] in valued:
+                value_next = len(arg) == 2  # -n 5, not -n5
+            elif arg[:2] not in named:
+                return n
+    return None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -298,7 +350,7 @@ def _history():
     return save
 
 
-@main.command("query", cls=_Interruptible)
+@main.command("query", cls=_QueryCommand)
 @click.argument("query")
 @index_option
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Most hits to show.")
@@ -316,7 +368,20 @@ def query_cmd(
     query: str, index_dir: str, limit: int, author, since, until, sort: str, as_json: bool, no_resident: bool,
     color: str,
 ) -> None:
-    """Search the index. See the README for the query syntax.
+    """Search the index for QUERY (in quotes when it holds spaces). Queries:
+
+    \b
+      외로움 사만다                     both words first, then either
+      "디지털 노마드"                   the words side by side, in that order
+      외로움 OR 고독                    either word
+      -이혼 테오도르                    테오도르 but not 이혼 (also: NOT 이혼)
+      +사만다 외로움                    사만다 required (also: 사만다 AND 외로움)
+      (외로움 OR 고독) AND 사만다       grouping
+      title:외로움 keywords:노마드      a word in title, body, keywords, category
+      author:관리자 item:10002          an exact author, item, id or source
+      date:2025-04-02 date:2025-04      a day, a month
+      date:[2025-03-01 TO *]            dates from 1 March 2025
+      rating:[8 TO 10] rating:{* TO 5}  ratings ({} leaves out the ends)
 
     Exit status: 0 reviews found, 1 none matched, 2 an error, 130 Ctrl-C.
 

@@ -145,6 +145,27 @@ def test_terminal_without_colour_brackets_the_highlights(seed: Path, env: dict[s
     assert "   《Her(그녀)》 — 디지털 시대의 [외로움]과 연결의 가능성" in [line.rstrip() for line in out.splitlines()]
 
 
+# ------------------------------------------------------------------ queries that start with -
+
+
+def test_query_may_start_with_a_dash(seed: Path) -> None:
+    expected = json.loads(query("테오도르 -이혼", "--index", str(seed), "--json"))
+    assert [h["review"]["author"] for h in expected["hits"]] == ["관리자"]  # the other 테오도르 review has 이혼
+    for args in (["-이혼 테오도르", "--json"], ["--json", "-n", "5", "-이혼 테오도르"], ["--json", "--", "-이혼 테오도르"]):
+        found = json.loads(query("--index", str(seed), *args))
+        assert (found["query"], found["hits"]) == ("-이혼 테오도르", expected["hits"])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--limt", "3", "외로움"], "No such option '--limt'. Did you mean '--limit'?"),
+    (["-json", "외로움"], "Did you mean '--json'? A query that starts with - goes after --: revsearch query -- -json"),
+    (["-이혼", "-테오"], "A query that starts with - goes after --: revsearch query -- '-테오'"),
+])
+def test_unknown_options_stay_usage_errors(seed: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["query", *args, "--index", str(seed)])
+    assert result.exit_code == 2 and message in result.output
+
+
 # ------------------------------------------------------------------ Ctrl-C
 
 
