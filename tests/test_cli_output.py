@@ -207,6 +207,13 @@ class Terminal:
     def type(self, keys: str) -> None:
         os.write(self.master, keys.encode())
 
+    def wait_for_line_editing(self, timeout: float = 30) -> None:
+        """Wait until readline owns the terminal (it turns canonical mode off), so keys typed go to it."""
+        deadline = time.monotonic() + timeout
+        while termios.tcgetattr(self.master)[3] & termios.ICANON:
+            assert time.monotonic() < deadline, "readline never took the terminal"
+            time.sleep(0.02)
+
     def expect(self, text: str, timeout: float = 60) -> str:
         """Read until ``text`` appears; what came before it."""
         deadline = time.monotonic() + timeout
@@ -225,8 +232,10 @@ def test_shell_ctrl_c_cancels_the_line_and_ctrl_d_quits(seed: Path, tmp_path: Pa
     shell = Terminal(["shell", "--index", str(seed)], {"TERM": "dumb", "HOME": str(tmp_path)}, tmp_path)
     try:
         shell.expect("revsearch> ")
+        shell.wait_for_line_editing()
         shell.type("abc")
-        shell.expect("abc")  # echoed: the line is being edited
+        shell.expect("abc")  # echoed by readline: the line is being edited
+        time.sleep(0.5)  # as a person's Ctrl-C: readline misses one that comes as it turns back to waiting
         shell.type("\x03")  # Ctrl-C: the line is dropped, a new prompt is shown
         shell.expect("revsearch> ")
         assert shell.process.poll() is None
