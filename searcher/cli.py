@@ -7,6 +7,7 @@ of them and starts in a fraction of a second."""
 from __future__ import annotations
 
 import codecs
+import errno
 import functools
 import json
 import os
@@ -15,13 +16,14 @@ import shlex
 import signal
 import sys
 from collections import Counter
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ContextManager
+from typing import TYPE_CHECKING, Any, ContextManager, Iterator
 
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 from rich.text import Text
 
 from . import resident
@@ -29,9 +31,10 @@ from .errors import RevsearchError
 from .options import BATCH_SIZE, SORTS
 from .plural import counted
 from .results import Hit, Passage, Results
+from .review import Review
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .index import IngestReport
+    from .index import IngestReport, ReviewIndex
     from .readers import ReadOptions
 
 #: Characters of input (review texts, file names, queries) that a terminal would
@@ -47,11 +50,82 @@ DEFAULT_INDEX = "index"
 DEFAULT_CORPUS = "corpus"
 #: Examples shown per skip reason in the summary.
 EXAMPLES = 3
+#: Where there is no colour, each highlighted word is printed between these.
+MARKS = ("[", "]")
+#: Characters of its text that stand for the title of a review without one.
+OPENING = 40
 
 index_option = click.option(
     "--index", "index_dir", default=DEFAULT_INDEX, show_default=True,
     type=click.Path(file_okay=False), help="Folder of the index.",
 )
+color_option = click.option(
+    "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+    help="Colour the results; auto: on a terminal, unless NO_COLOR is set or TERM=dumb. "
+    "Without colour, highlights are shown [like this].",
+)
+
+
+class _Interruptible(click.Command):
+    """A command that Ctrl-C ends quietly (no traceback, no ``Aborted!``) with
+    exit status 130, as a shell reports a command ended by SIGINT."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise SystemExit(130) from None
+
+
+class _QueryCommand(_Interruptible):
+    """``revsearch query``, whose query may start with ``-`` (``-이혼 테오도르``
+    is NOT 이혼): the first argument that starts with one ``-`` and is none of
+    its options is the query, handed to click after ``--``. An argument with
+    two dashes (``--limt``) stays an option, so a typo is a usage error; so is
+    an option's long name written with one dash (``-json``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        options = [p for p in self.get_params(ctx) if isinstance(p, click.Option)]
+        valued = {name for p in options if not p.is_flag for name in p.opts}
+        named = {name for p in options for name in p.opts + p.secondary_opts}
+        args = list(args)
+        try:
+            n = _dash_query(ctx, args, valued, named)
+            if n is not None:
+                at = args.index("--") if "--" in args else len(args)
+                args[at:at] = ["--", args[n]]
+                del args[n]
+            return super().parse_args(ctx, list(args))
+        except click.NoSuchOption as e:
+            if not e.option_name.startswith("--"):
+                word = next((a for a in args if a.startswith(e.option_name)), e.option_name)
+                e.message = (
+                    f"{e.format_message()} A query that starts with - goes after --: "
+                    f"revsearch query -- {shlex.quote(word)}"
+                )
+                e.possibilities = []
+            raise
+
+
+def _dash_query(ctx: click.Context, args: list[str], valued: set[str], named: set[str]) -> int | None:
+    """The position in ``args`` of a query that starts with one ``-``, if any,
+    given the option names that take a value (``valued``) and all of them."""
+    value_next = False
+    for n, arg in enumerate(args):
+        if value_next:
+            value_next = False
+        elif arg == "--":
+            return None
+        elif arg.startswith("--"):
+            value_next = arg in valued
+        elif arg.startswith("-") and len(arg) > 1:
+            if "-" + arg in named:
+                raise click.NoSuchOption(arg, possibilities=["-" + arg], ctx=ctx)
+            if arg[:2] in valued:
+                value_next = len(arg) == 2  # -n 5, not -n5
+            elif arg[:2] not in named:
+                return n
+    return None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -275,16 +349,17 @@ def check_cmd(index_dir: str) -> None:
     )
 
 
-@main.command("shell")
+@main.command("shell", cls=_Interruptible)
 @index_option
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Most hits to show.")
-def shell_cmd(index_dir: str, limit: int) -> None:
+@color_option
+def shell_cmd(index_dir: str, limit: int, color: str) -> None:
     """Search interactively: the index and Kiwi load once, then each query
-    answers in milliseconds. Up/down recall earlier queries; an empty line or
-    Ctrl-D quits."""
+    answers in milliseconds. Up/down recall earlier queries; Ctrl-C cancels
+    the line or the query under way; an empty line or Ctrl-D quits."""
     from .index import ReviewIndex
 
-    out = Console()
+    out = _results_console(color)
     try:
         ix = ReviewIndex.open(index_dir)
         with _loading():
@@ -293,25 +368,38 @@ def shell_cmd(index_dir: str, limit: int) -> None:
         raise Failure(e) from e
     history = _history()
     out.print(f"[dim]{len(ix)} reviews in {_safe(index_dir)}/ · empty line or Ctrl-D to quit[/]")
-    with ix:
-        while True:
-            try:
-                query = input("revsearch> ").strip()
-            except (EOFError, KeyboardInterrupt):
-                break
-            if not query:
-                break
-            try:
-                _render(out, ix.search(query, limit))
-            except RevsearchError as e:
-                out.print(f"[red]{_safe(e)}[/]", soft_wrap=True)
-            except Exception as e:  # a bug of revsearch: said in one line, and the shell goes on
-                out.print(
-                    f"[red]revsearch failed on this query ({_safe(type(e).__name__)}: {_safe(e)}); "
-                    "please report it with the query[/]", soft_wrap=True,
-                )
+    with ix, _reader_may_leave():
+        _shell_loop(out, ix, limit)
     if history:
         history()
+
+
+def _shell_loop(out: Console, ix: ReviewIndex, limit: int) -> None:
+    """Answer the queries typed until an empty line or Ctrl-D. Ctrl-C cancels
+    the line being typed, or the query being answered, and prompts again (as
+    python and psql do)."""
+    while True:
+        try:
+            query = input("revsearch> ").strip()
+        except EOFError:
+            out.print()
+            return
+        except KeyboardInterrupt:
+            out.print()
+            continue
+        if not query:
+            return
+        try:
+            _render(out, ix.search(query, limit))
+        except KeyboardInterrupt:
+            out.print("[dim]cancelled[/]")
+        except RevsearchError as e:
+            out.print(f"[red]{_safe(e)}[/]", soft_wrap=True)
+        except Exception as e:  # a bug of revsearch: said in one line, and the shell goes on
+            out.print(
+                f"[red]revsearch failed on this query ({_safe(type(e).__name__)}: {_safe(e)}); "
+                "please report it with the query[/]", soft_wrap=True,
+            )
 
 
 def _history():
@@ -345,7 +433,7 @@ def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) 
     return value
 
 
-@main.command("query")
+@main.command("query", cls=_QueryCommand)
 @click.argument("query")
 @index_option
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Most hits to show.")
@@ -358,10 +446,27 @@ def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) 
     "--no-resident", is_flag=True,
     help="Search in this process instead of through the resident query server (also: REVSEARCH_RESIDENT=0).",
 )
+@color_option
 def query_cmd(
     query: str, index_dir: str, limit: int, author, since, until, sort: str, as_json: bool, no_resident: bool,
+    color: str,
 ) -> None:
-    """Search the index. See the README for the query syntax.
+    """Search the index for QUERY (in quotes when it holds spaces). Queries:
+
+    \b
+      외로움 사만다                     both words first, then either
+      "디지털 노마드"                   the words side by side, in that order
+      외로움 OR 고독                    either word
+      -이혼 테오도르                    테오도르 but not 이혼 (also: NOT 이혼)
+      +사만다 외로움                    사만다 required (also: 사만다 AND 외로움)
+      (외로움 OR 고독) AND 사만다       grouping
+      title:외로움 keywords:노마드      a word in title, body, keywords, category
+      author:관리자 item:10002          an exact author, item, id or source
+      date:2025-04-02 date:2025-04      a day, a month
+      date:[2025-03-01 TO *]            dates from 1 March 2025
+      rating:[8 TO 10] rating:{* TO 5}  ratings ({} leaves out the ends)
+
+    Exit status: 0 reviews found, 1 none matched, 2 an error, 130 Ctrl-C.
 
     The first query starts a resident server that keeps the index and Kiwi
     loaded, so the next ones answer in a fraction of a second (see
@@ -373,12 +478,14 @@ def query_cmd(
         )
     except RevsearchError as e:
         raise Failure(e) from e
-    if as_json:
-        click.echo(json_text(found))
-    else:
-        _render(Console(), Results.from_dict(found))
-    if not found["hits"]:
-        raise SystemExit(1)
+    exit_code = 0 if found["hits"] else 1  # as grep: 1 when nothing matched
+    with _reader_may_leave(exit_code):
+        if as_json:
+            click.echo(json_text(found))
+        else:
+            _render(_results_console(color), Results.from_dict(found))
+    if exit_code:
+        raise SystemExit(exit_code)
 
 
 def _notes() -> Console | None:
@@ -466,7 +573,41 @@ def resident_stop_cmd(index_dir: str, every: bool) -> None:
         click.echo(f"stopped the resident server with pid {pid}")
 
 
+def _results_console(color: str) -> Console:
+    """The console results are printed on (stdout). With ``color`` ``auto``, in
+    colour on a terminal unless NO_COLOR is set or TERM is dumb; without
+    colour, :func:`_render` brackets the highlights. On a terminal long lines
+    wrap; to a pipe or file each line is written whole (``soft_wrap``)."""
+    terminal = sys.stdout.isatty()
+    colored = color == "always" or (
+        color == "auto" and terminal and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    )
+    return _Stdout(color_system="standard" if colored else None, no_color=False, soft_wrap=not terminal, highlight=False)
+
+
+class _Stdout(Console):
+    """A console on stdout whose closed pipe reaches :func:`_reader_may_leave`
+    (rich's own handling exits with status 1, which means no review matched)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+@contextmanager
+def _reader_may_leave(exit_code: int = 0) -> Iterator[None]:
+    """Output to stdout that ends the command quietly, with ``exit_code``, when
+    its reader has gone (``| head -1``), as grep does: no traceback, and no
+    error either when the interpreter flushes stdout on its way out."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(exit_code) from None
+
+
 def _render(console: Console, results: Results) -> None:
+    """Print ``results`` on ``console`` (see :func:`_results_console`)."""
     if not results.hits:
         console.print(f"No reviews match [bold]{_safe(results.query)}[/].")
         return
@@ -476,32 +617,76 @@ def _render(console: Console, results: Results) -> None:
 
 
 def _render_hit(console: Console, rank: int, hit: Hit) -> None:
+    """A hit as lines under its rank: title and score, facts, passages and source.
+    In a terminal long lines wrap under the first character of the title (a
+    hanging indent); elsewhere each line is printed whole, for grep and cut."""
     review = hit.review
+    bracket = console.color_system is None
     titles = [p for p in hit.passages if p.field == "title"]
-    title = _marked(titles[0]) if titles else Text(shown(review.title or review.id))
-    console.print(Text(f"{rank}. ", style="bold") + Text.assemble(title, style="bold") + Text(f"  {hit.score:.2f}", style="dim"))
+    title = _marked(titles[0], bracket) if titles else Text(shown(review.title or _opening(review)))
+    title.stylize("bold")
     rating = f"★ {review.rating:g}" if review.rating is not None else None
     date = review.date.isoformat() if review.date else None
-    item = f"item {review.item}" if review.item else None
+    item = f"item {review.item}" if review.item and review.title else None  # else it opens the title line
     meta = [m for m in (review.author, date, rating, item, review.category) if m]
     if review.keywords:
         meta.append("#" + " #".join(review.keywords))
+    lines = [title + Text(f"  {hit.score:.2f}", style="dim")]
     if meta:
-        console.print(Text(shown("   " + " · ".join(meta)), style="cyan"))
-    for passage in hit.passages:
-        if passage.field == "body":
-            console.print(Text("   ") + _marked(passage))
+        lines.append(Text(shown(" · ".join(meta)), style="cyan"))
+    lines += [_marked(p, bracket) for p in hit.passages if p.field == "body"]
     if review.source:
-        console.print(Text(shown(f"   {review.source}"), style="dim"))
+        lines.append(Text(shown(_short_path(review.source)), style="dim"))
+    number = Text(f"{rank}. ", style="bold")
+    if console.soft_wrap:
+        console.print(number + lines[0])
+        for line in lines[1:]:
+            console.print(Text(" " * len(number)) + line)
+    else:
+        grid = Table.grid()
+        grid.add_column(no_wrap=True)
+        grid.add_column(overflow="fold")
+        grid.add_row(number, lines[0])
+        for line in lines[1:]:
+            grid.add_row("", line)
+        console.print(grid)
     console.print()
 
 
-def _marked(passage: Passage) -> Text:
-    """The passage on one line with its matched words highlighted."""
-    text = Text(shown(passage.text))
-    for start, end in passage.highlights:
-        text.stylize("bold yellow reverse", start, end)
-    return text
+def _opening(review: Review) -> str:
+    """The title line of a review without a title (NSMC's): its item and the start of its text."""
+    text = " ".join(review.body.split())
+    if len(text) > OPENING:
+        text = text[:OPENING].rstrip() + "…"
+    return " · ".join(part for part in (f"item {review.item}" if review.item else "", text) if part) or review.id
+
+
+def _short_path(source: str) -> str:
+    """``source`` resolved (no ``..``, no symlinks), relative to the current folder when that is shorter."""
+    path = os.path.realpath(source)
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # pragma: no cover - another drive, on Windows
+        return path
+    return relative if len(relative) < len(path) else path
+
+
+def _marked(passage: Passage, bracket: bool) -> Text:
+    """The passage on one line with its matched words highlighted: styled, or
+    where there is no colour, each between the :data:`MARKS`."""
+    text = shown(passage.text)
+    if not bracket:
+        marked = Text(text)
+        for start, end in passage.highlights:
+            marked.stylize("bold yellow reverse", start, end)
+        return marked
+    pieces, at = [], 0
+    for start, end in sorted(passage.highlights):
+        if end > at:  # not within the last one
+            start = max(start, at)
+            pieces += [text[at:start], MARKS[0], text[start:end], MARKS[1]]
+            at = end
+    return Text("".join(pieces) + text[at:])
 
 
 class Failure(click.ClickException):

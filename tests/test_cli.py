@@ -51,7 +51,7 @@ def test_query_renders_hits(workdir: Path) -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     assert "2 of 4 matching reviews" in out
-    assert "1. [영화리뷰] Her – 외로움과 연결의 시대를 살아가는 우리" in out
+    assert "1. [영화리뷰] Her – [외로움]과 연결의 시대를 살아가는 우리" in out  # highlights bracketed: no colour here
     assert "관리자 · 2025-11-05 · 영화 리뷰" in out
     assert "corpus/000_2f24d16e98901be4.txt" in out
     assert "외로움" in out

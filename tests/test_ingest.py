@@ -341,7 +341,8 @@ def test_cli_shows_rating_and_item(nsmc_index: Path, nsmc_records: list[dict]) -
     result = invoke("query", f"id:{record['review_id']}", "--index", nsmc_index)
     assert result.exit_code == 0, result.output
     rating, date = f"★ {float(record['rating']):g}", parse_date(record["date"]).isoformat()
-    assert f"{record['author']} · {date} · {rating} · item {record['movie_id']}" in result.output
+    assert f"{record['author']} · {date} · {rating}\n" in result.output
+    assert f"1. item {record['movie_id']} · " in result.output  # a review without a title: its item heads it
     data = query_json(nsmc_index, f"item:{record['movie_id']} rating:{record['rating']}")
     assert {h["review"]["item"] for h in data["hits"]} == {record["movie_id"]}
     assert {h["review"]["rating"] for h in data["hits"]} == {float(record["rating"])}
