@@ -416,7 +416,7 @@ def test_many_clients_at_once_are_all_answered_by_a_bounded_number_of_threads(fr
 
 def test_the_first_query_in_a_terminal_says_it_started_a_server_and_how_to_stop_it(fresh: Path) -> None:
     first, said = revsearch("query", "연기", "--index", "ix", cwd=fresh.parent, terminal=True)
-    assert first.returncode == 0 and "배우들 연기가" in first.stdout
+    assert first.returncode == 0 and "배우들 [연기]가" in first.stdout
     [pid] = server_processes(fresh)
     assert "loading the Korean analyzer…" in said  # while the server loads Kiwi
     note = re.search(r"started a resident query server for ix/ \(pid (\d+), ([\d,]+) MB\).*$", said, re.MULTILINE)
@@ -430,13 +430,13 @@ def test_the_first_query_in_a_terminal_says_it_started_a_server_and_how_to_stop_
     stopped, _ = revsearch(*shlex.split(stop)[1:], cwd=fresh.parent)  # the command, pasted
     assert f"stopped the resident server with pid {pid}" in stopped.stdout
     shell, said = revsearch("shell", "--index", "ix", cwd=fresh.parent, stdin="연기\n", terminal=True)
-    assert shell.returncode == 0 and "배우들 연기가" in shell.stdout and "loading the Korean analyzer…" in said
+    assert shell.returncode == 0 and "배우들 [연기]가" in shell.stdout and "loading the Korean analyzer…" in said
 
 
 def test_piped_the_first_query_says_nothing_on_stderr(fresh: Path) -> None:
     for flags in ([], ["--no-resident"]):
         done, said = revsearch("query", "연기", "--index", "ix", *flags, cwd=fresh.parent)
-        assert done.returncode == 0 and "배우들 연기가" in done.stdout and said == ""
+        assert done.returncode == 0 and "배우들 [연기]가" in done.stdout and said == ""
         assert len(server_processes(fresh)) == 1  # started by the first, quietly
 
 
