@@ -209,8 +209,8 @@ def two_sources_built(tmp_path_factory) -> tuple[Path, Path]:
     (root / "more").mkdir()
     (root / "more" / "b.jsonl").write_text('{"id": "b1", "review": "사과 맛이 좋았다"}\n', encoding="utf-8")
     (root / "words.tsv").write_text("테오도르\tNNP\t0\n", encoding="utf-8")
-    assert revsearch("index", "my reviews", "--index", "ix", "--user-dict", "words.tsv", cwd=root).returncode == 0
-    assert revsearch("index", "more/b.jsonl", "my reviews/000_2f24d16e98901be4.txt", "--index", "ix", cwd=root).returncode == 0
+    assert in_process("index", "my reviews", "--index", "ix", "--user-dict", "words.tsv", cwd=root).returncode == 0
+    assert in_process("index", "more/b.jsonl", "my reviews/000_2f24d16e98901be4.txt", "--index", "ix", cwd=root).returncode == 0
     pristine = tmp_path_factory.mktemp("pristine") / "ix"
     shutil.copytree(root / "ix", pristine)
     return root, pristine
@@ -229,10 +229,21 @@ def two_sources(two_sources_built: tuple[Path, Path]) -> Path:
 REBUILD = "revsearch index 'my reviews' more/b.jsonl --rebuild --user-dict words.tsv --index ix"
 
 
+def in_process(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`revsearch ARGS` run in ``cwd`` in this process (Kiwi is loaded once), as :func:`revsearch` reports it."""
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(main, list(args))
+    finally:
+        os.chdir(previous)
+    return subprocess.CompletedProcess(args, result.exit_code, result.output)
+
+
 def paste(hint: str, cwd: Path) -> subprocess.CompletedProcess:
     words = shlex.split(hint)
     assert words[0] == "revsearch"
-    return revsearch(*words[1:], cwd=cwd)
+    return in_process(*words[1:], cwd=cwd)
 
 
 @pytest.mark.parametrize("spoil", ["schema", "segment", "no record"])
@@ -247,15 +258,15 @@ def test_the_rebuild_hint_names_the_sources_and_can_be_pasted(two_sources: Path,
     else:  # an index from before the sources were recorded: their common folder
         (folder / "revsearch.json").unlink()
     expected = REBUILD if spoil != "no record" else "revsearch index . --rebuild --index ix"
-    queried = revsearch("query", "사과", "--index", "ix", cwd=two_sources)
-    checked = revsearch("check", "--index", "ix", cwd=two_sources)
+    queried = in_process("query", "사과", "--index", "ix", cwd=two_sources)
+    checked = in_process("check", "--index", "ix", cwd=two_sources)
     assert queried.returncode == checked.returncode == 2
     assert expected in hints(queried.stdout) and expected in hints(checked.stdout), queried.stdout + checked.stdout
     assert all("--rebuild" not in h or h == expected for h in hints(queried.stdout + checked.stdout))
     if spoil == "no record":
         (two_sources / "words.tsv").unlink()  # not a review file
     assert paste(expected, two_sources).returncode == 0
-    assert revsearch("check", "--index", "ix", cwd=two_sources).returncode == 0
+    assert in_process("check", "--index", "ix", cwd=two_sources).returncode == 0
     with ReviewIndex.open(folder) as ix:
         assert len(ix) == 5 and (spoil == "no record" or ix.analyzer.user_dict)
 
