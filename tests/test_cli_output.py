@@ -197,7 +197,9 @@ def test_ctrl_c_in_query_exits_130_quietly(seed: Path) -> None:
         time.sleep(0.02)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
-    assert (process.returncode, out, err) == (130, "", "")
+    # 130, or killed by the SIGINT itself when it lands as Python unwinds an
+    # import (CPython then re-raises it at exit): a shell reads both as $? = 130
+    assert (process.returncode in (130, -signal.SIGINT), out, err) == (True, "", "")
 
 
 class Terminal:
