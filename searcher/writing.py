@@ -561,6 +561,7 @@ class Ingest:
         self.manifest, self.report, self.batch_size = manifest, report, max(1, batch_size)
         self.pending: dict = {}  # file -> FileState (None: remove), done but not committed
         self.reviews = 0  # reviews written since the last commit
+        self.changed = False  # whether the writer was given reviews or deletions since the last commit
         # the frame being written: its batch, the file of each of its reviews seen so far, how many the writer has
         self._batch: Batch | None = None
         self._files: list[str | None] = []
@@ -623,6 +624,7 @@ class Ingest:
         if len(self._files) > self._written:
             self.writer.add(self._batch, self._written, len(self._files), self._files)
             self._written = len(self._files)
+            self.changed = True
 
     def _forget(self, key: str) -> None:
         """Forget a file's reviews (see ReviewWriter.forget_file), after the
@@ -632,6 +634,7 @@ class Ingest:
         if self.writer.may_hold(key) or key in self._files[self._written :]:
             self._write()
             self.writer.forget_file(key)
+            self.changed = True
 
     def _finish(self, file: _File) -> None:
         """Count a file read, and record it. A file that failed is recorded with
@@ -656,10 +659,16 @@ class Ingest:
 
     def commit(self, final: bool = False) -> None:
         """Commit; the report and the manifest follow (a Ctrl-C meanwhile is
-        raised once they have). Unless ``final``, writing goes on."""
+        raised once they have). Unless ``final``, writing goes on. A writer
+        given nothing is cancelled: the index stays as it was (an unchanged
+        re-run makes no new generation for searchers to reopen)."""
         self._write()
         with uninterrupted():
-            self.writer.commit()
+            if self.changed:
+                self.writer.commit()
+            else:
+                self.writer.cancel()
+            self.changed = False
             self.report.reviews_committed += self.reviews
             self.reviews = 0
             for key, state in self.pending.items():

@@ -65,9 +65,12 @@ def test_an_unchanged_rerun_over_bad_files_succeeds_reading_nothing_and_without_
     shutil.copytree(CORPUS, src / "corpus")
     first = invoke("index", src, "--index", tmp_path / "ix")
     assert first.exit_code == 0 and "2 skipped" in first.output
+    generation = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "ix").glob("_MAIN_*.toc")}
 
     code, err, peak_mb = revsearch("index", "src", "--index", "ix", cwd=tmp_path)
     assert code == 0, err
+    # nothing was committed: searchers (a resident server) have no new generation to reopen
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "ix").glob("_MAIN_*.toc")} == generation
     assert peak_mb < NO_KIWI_MB, f"{peak_mb:.0f} MB: Kiwi was loaded to analyse nothing"
     lines = err.splitlines()
     assert lines[:2] == [
