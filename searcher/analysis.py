@@ -29,9 +29,7 @@ from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Sequence, TypeVar
-
-from whoosh.analysis import Token, Tokenizer
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Sequence, TypeVar
 
 from .errors import RevsearchError
 from .review import SURROGATES
@@ -443,42 +441,11 @@ def deverbal_lemma(noun: str, analyzer: Analyzer) -> str | None:
     return None
 
 
-class KiwiTokenizer(Tokenizer):
-    """Whoosh analyzer over an :class:`Analyzer`. Holds no Kiwi, so it pickles
-    into the index schema (recording the user dictionary with the index).
-    Reviews bring their postings already made (see batch.Batch): this
-    analyses what Whoosh itself analyses (a query's words, a phrase)."""
+def __getattr__(name: str) -> Any:
+    """``KiwiTokenizer``: the name Whoosh indexes' tables of contents record
+    for the Whoosh engine's tokenizer over an Analyzer (see engines.whoosh.schema)."""
+    if name == "KiwiTokenizer":
+        from .engines.whoosh.schema import KiwiTokenizer
 
-    #: Indexes from before user dictionaries pickled no analyzer: they used the default.
-    analyzer: Analyzer = DEFAULT
-
-    def __init__(self, analyzer: Analyzer = DEFAULT):
-        self.analyzer = analyzer
-
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs,
-    ) -> Iterator[Token]:
-        terms = self.analyzer.analyze(value)
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for term in terms:
-            token.text = term.text
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = value[term.start : term.end]
-            if positions:
-                token.pos = start_pos + term.pos
-            if chars:
-                token.startchar = start_char + term.start
-                token.endchar = start_char + term.end
-            yield token
+        return KiwiTokenizer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

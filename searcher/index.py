@@ -1,123 +1,108 @@
-"""ReviewIndex: create or open an index, add reviews and files to it, search it."""
+"""ReviewIndex: the library's facade. Creates or opens an index (its engine:
+see searcher.engines), adds reviews and files to it (see writing), searches
+it (see search); each method a few lines over those."""
 
 from __future__ import annotations
 
 import datetime as _dt
 import errno
 import os
-import pickle
-import shlex
 import shutil
-import struct
-import threading
-import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from whoosh import query as wq
-from whoosh.reading import SegmentReader
-from whoosh.searching import Searcher
-
 from .analysis import DEFAULT, Analyzer
-from .dates import PERIOD_FORMS, parse_period, period_end
-from .errors import IndexAccessError, IndexDamagedError, QueryError, ReadError, RevsearchError
-from . import matching
-from .highlight import Wanted, passages
+from .engine import Engine, EngineInfo, EngineWriter
+from .engines import engine_for
+from .errors import IndexAccessError, QueryError, ReadError, RevsearchError
 from .lock import WriteLock
 from .manifest import Manifest, file_key
 from .meta import (
-    ACCESS_ERRNOS, IndexMeta, access_error, foreign_files, has_index, index_command, index_files, record_checksums,
-    remove, remove_leftovers, require_index,
+    IndexMeta, access_error, foreign_files, has_index, index_command, index_files, remove, remove_leftovers,
+    require_index,
 )
-from .query import CompiledQuery, parse
 from .readers import ReadOptions, iter_source_files
-from .safeload import RefusedGlobal, ReviewFileIndex, create_index, open_index, refusal
-from .results import Hit, Passage, Results
+from .results import Results
 from .review import Review
-from .ranking import RERANK_DEPTH, rerank, weighting
-from .schema import analyzer_of, build_schema, stored_reviews
-from .options import BATCH_SIZE, SORTS
-from .writing import Analysis, IndexingInterrupted, Ingest, IngestReport, OnLoad, Progress, ReviewWriter, rare_collections
-
-
-#: What reading missing or damaged index files raises (Whoosh's files, the
-#: stored reviews' JSON and UTF-8). Anything else a search raises (a
-#: RecursionError, a TypeError) is a bug of revsearch, not damage.
-STORAGE_ERRORS = (OSError, EOFError, ValueError, struct.error, zlib.error, pickle.UnpicklingError)
+from .query import QueryPlan, parse
+from .search import search
+from .settings import IngestSettings, SearchSettings
+from .writing import Analysis, IndexingInterrupted, Ingest, IngestReport, OnLoad, Progress, ahead, _analysed, rare_collections
 
 
 class ReviewIndex:
-    """A revsearch index in a folder. Build one with :meth:`create`, open one with :meth:`open`.
+    """A revsearch index. Build one with :meth:`create`, open one with :meth:`open`.
 
     ``wait`` is how long writing methods wait for another process writing
     the same index before raising IndexLockedError; ``on_wait`` is told once
-    when they start waiting."""
+    when they start waiting. ``settings`` are how searches plan and rank
+    (see SearchSettings); ``ingest`` how files are read, analysed and written."""
 
-    def __init__(self, ix: ReviewFileIndex, path: Path, wait: float = 0.0, on_wait: Callable[[str], None] | None = None):
-        self._ix = ix
+    def __init__(
+        self, engine: Engine, path: Path, wait: float = 0.0, on_wait: Callable[[str], None] | None = None, *,
+        settings: SearchSettings | None = None, ingest: IngestSettings | None = None,
+    ):
+        self._engine = engine
         self.path = path
         self.wait, self.on_wait = wait, on_wait
+        self.settings = settings or SearchSettings()
+        self.ingest_settings = ingest or IngestSettings()
         #: The analyzer the index was built with (its user dictionary included).
-        self.analyzer: Analyzer = analyzer_of(ix.schema)
-        self._searcher: Searcher | None = None
-        self._searching = threading.Lock()
+        self.analyzer: Analyzer = engine.analyzer
 
     # ------------------------------------------------------------ lifecycle
 
     @classmethod
     def create(
         cls, path: str | os.PathLike, user_dict: str | os.PathLike | None = None, *, wait: float = 0.0,
-        on_wait: Callable[[str], None] | None = None, on_load: OnLoad | None = None,
+        on_wait: Callable[[str], None] | None = None, on_load: OnLoad | None = None, **settings,
     ) -> ReviewIndex:
         """A new, empty index at ``path``, replacing an index already there
         (``--rebuild``). The folder must be empty or hold an index: revsearch
         never writes over other files. ``user_dict`` is a Kiwi user dictionary
         file (TSV: word, tag, score): its content is recorded in the index, and
         every text and query of the index is analysed with it (it is checked
-        by loading Kiwi with it: ``on_load`` is told)."""
+        by loading Kiwi with it: ``on_load`` is told). ``settings``: see the class."""
         analyzer = Analyzer.with_user_dict(user_dict, on_load) if user_dict else DEFAULT
         folder = Path(path)
+        kind = engine_for(folder)
         try:
             _refuse_foreign(folder)
             folder.mkdir(parents=True, exist_ok=True)
             with WriteLock(folder, wait, on_wait):
                 for old in index_files(folder):
                     remove(old)
-                # what the index records of itself first: a crash before Whoosh's table of
-                # contents is written leaves no index, and the next run creates one
+                # what the index records of itself first: a crash before the engine's
+                # files are written leaves no index, and the next run creates one
                 IndexMeta.current(analyzer.user_dict, user_dict).write(folder)
-                ix = create_index(str(folder), build_schema(analyzer))
-                record_checksums(folder, ix.files())
+                engine = kind.create(folder, analyzer)
         except OSError as e:
             raise access_error(folder, e, "create an index in") from e
-        return cls(ix, folder, wait, on_wait)
+        return cls(engine, folder, wait, on_wait, **settings)
 
     @classmethod
-    def open(cls, path: str | os.PathLike, *, wait: float = 0.0, on_wait: Callable[[str], None] | None = None) -> ReviewIndex:
+    def open(
+        cls, path: str | os.PathLike, *, wait: float = 0.0, on_wait: Callable[[str], None] | None = None, **settings
+    ) -> ReviewIndex:
         """The index at ``path``. IndexNotFoundError if there is none,
         IncompatibleIndexError if it must be rebuilt for this revsearch,
         IndexDamagedError if its files are missing or corrupt."""
         folder = Path(path)
         require_index(folder)
         IndexMeta.read(folder).check_compatible(folder)
-        try:
-            ix = open_index(str(folder))
-            _open_segments(ix)
-        except Exception as e:  # Whoosh signals damage with assorted exception types
-            raise damaged(folder, e) from e
-        return cls(ix, folder, wait, on_wait)
+        return cls(engine_for(folder).open(folder), folder, wait, on_wait, **settings)
 
     @classmethod
     def open_or_create(
         cls, path: str | os.PathLike, user_dict: str | os.PathLike | None = None, *, wait: float = 0.0,
-        on_wait: Callable[[str], None] | None = None, on_load: OnLoad | None = None,
+        on_wait: Callable[[str], None] | None = None, on_load: OnLoad | None = None, **settings,
     ) -> ReviewIndex:
         """The index at ``path``, created empty if there is none. A ``user_dict``
         must be the one the existing index was built with (or None, to keep it)."""
         if not has_index(Path(path)):
-            return cls.create(path, user_dict, wait=wait, on_wait=on_wait, on_load=on_load)
-        index = cls.open(path, wait=wait, on_wait=on_wait)
+            return cls.create(path, user_dict, wait=wait, on_wait=on_wait, on_load=on_load, **settings)
+        index = cls.open(path, wait=wait, on_wait=on_wait, **settings)
         if user_dict and Analyzer.with_user_dict(user_dict, on_load) != index.analyzer:
             index.close()
             raise RevsearchError(
@@ -127,23 +112,25 @@ class ReviewIndex:
         return index
 
     def __len__(self) -> int:
-        """How many reviews the index holds, as its table of contents counts them (no segment is read)."""
-        return sum(segment.doc_count() for segment in self._ix._read_toc().segments)
+        """How many reviews the index holds (cheap: nothing is searched)."""
+        return len(self._engine)
 
     def reviews(self) -> Iterator[Review]:
         """Every review in the index, as stored (keywords derived, if any, included).
         IndexDamagedError if they cannot be read."""
-        try:
-            with self._ix.reader() as reader:
-                stored = stored_reviews(reader)
-                for doc in reader.all_doc_ids():
-                    yield Review.from_dict(stored(doc))
-        except Exception as e:  # Whoosh and the stored JSON fail in many ways
-            raise damaged(self.path, e) from e
+        return (Review.from_dict(stored) for stored in self._engine.reviews())
+
+    @property
+    def engine(self) -> Engine:
+        """The engine holding the index (see searcher.engine)."""
+        return self._engine
+
+    def describe(self) -> EngineInfo:
+        """What the index's engine tells of itself: kind, version, reviews, size on disk."""
+        return self._engine.describe()
 
     def close(self) -> None:
-        self._forget_searcher()
-        self._ix.close()
+        self._engine.close()
 
     def __enter__(self) -> ReviewIndex:
         return self
@@ -163,18 +150,29 @@ class ReviewIndex:
         except OSError as e:
             raise write_failed(self.path, e) from e
 
-    # --------------------------------------------------------------- adding
-
-    def add(self, reviews: Iterable[Review]) -> int:
-        """Index reviews, replacing any with the same id. Returns how many were indexed."""
+    @contextmanager
+    def _writing(self) -> Iterator[EngineWriter]:
+        """A writer of the engine, under the write lock: committed if the block ends well, else cancelled."""
         with self._lock():
-            writer = ReviewWriter(self._ix)
+            writer = self._engine.writer()
             try:
-                count = writer.add_all(reviews, self.analyzer)
+                yield writer
             except BaseException:
                 writer.cancel()
                 raise
             writer.commit()
+
+    # --------------------------------------------------------------- adding
+
+    def add(self, reviews: Iterable[Review]) -> int:
+        """Index reviews, replacing any with the same id. Returns how many were
+        indexed. They are analysed in a thread while they are written."""
+        count = 0
+        events = (("review", r) for r in reviews)
+        with self._writing() as writer:
+            for _, batch in ahead(_analysed(events, self._engine.encoder())):
+                writer.add(batch, 0, len(batch), [None] * len(batch))
+                count += len(batch)
         return count
 
     def update(self, review: Review) -> None:
@@ -183,22 +181,15 @@ class ReviewIndex:
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete the reviews with these ids; returns how many there were."""
-        with self._lock():
-            writer = ReviewWriter(self._ix)
-            try:
-                count = sum(writer.delete(i) for i in ids)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
-        return count
+        with self._writing() as writer:
+            return sum(writer.delete(i) for i in ids)
 
     def add_paths(
         self,
         paths: Iterable[str | os.PathLike],
         progress: Progress | None = None,
         options: ReadOptions | None = None,
-        batch_size: int = BATCH_SIZE,
+        batch_size: int | None = None,
         on_load: OnLoad | None = None,
     ) -> IngestReport:
         """Bring the index up to date with review files (folders are walked).
@@ -207,7 +198,7 @@ class ReviewIndex:
         with other ``options``, are read (size and modification time, then
         content digest); their old reviews are replaced. Files recorded under
         ``paths`` that are gone lose their reviews. Work is committed every
-        ``batch_size`` reviews, so a crash keeps what was committed and the
+        ``batch_size`` reviews (default: the ingest settings'), so a crash keeps what was committed and the
         next run finishes the rest. A file or record that cannot be read is
         reported in the result, never fatal; a file that could not be read is
         not read again until it changes (it is reported as still skipped).
@@ -223,14 +214,14 @@ class ReviewIndex:
                 recorded.write(self.path)
             manifest = Manifest(self.path)
             files, unlisted, others = _listed(roots, manifest, report)
-            with Analysis(self.analyzer, on_load) as analysis:
+            with Analysis(self._engine.encoder(), on_load) as analysis:
                 own = self.path.resolve()
                 resolved = [(f, f.resolve()) for f in files]
                 keyed = [(f, file_key(r)) for f, r in resolved if own not in r.parents]  # never the index's own files
                 report.others = [f for f in others if own not in f.resolve().parents]
                 seen = {key for _, key in keyed} | set(manifest.under(unlisted))
                 gone = [f for f in manifest.under([r.resolve() for r in roots]) if f not in seen]
-                ingest = Ingest(self._ix, manifest, report, batch_size)
+                ingest = Ingest(self._engine.writer(), manifest, report, batch_size or self.ingest_settings.batch_size)
                 try:
                     for key in gone:
                         ingest.remove(key)
@@ -263,74 +254,14 @@ class ReviewIndex:
         some. ``author``, ``since`` and ``until`` filter; ``sort="date"``
         orders newest first instead of by relevance. ``passages_per_hit=0``
         leaves passages out (no text analysis after the search)."""
-        if limit < 1:
-            raise QueryError("limit must be at least 1")
-        if sort not in SORTS:
-            raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-        compiled = parse(query, self.analyzer)
-        filt = _filter(author, since, until)
-        ranked, reviews, total = self._find(compiled, limit, filt, sort)
-        # Passages are Kiwi's work and use no searcher: other threads' searches run meanwhile.
-        shown = self._passages(reviews, compiled.terms, passages_per_hit)
-        hits = [Hit(review.id, score, review, p) for review, (_, score), p in zip(reviews, ranked, shown)]
-        return Results(query, hits, total)
+        return search(
+            self._engine, query, limit, author=author, since=since, until=until, sort=sort,
+            passages_per_hit=passages_per_hit, settings=self.settings,
+        )
 
-    def _find(
-        self, compiled: CompiledQuery, limit: int, filt, sort: str
-    ) -> tuple[list[tuple[int, float]], list[Review], int]:
-        """The ranked (docnum, score) pairs, their reviews and how many matched.
-        The kept searcher serves one search at a time: Whoosh's readers are not
-        safe to share between threads."""
-        error: Exception | None = None
-        with self._searching:
-            for _ in range(2):  # a second time if a commit replaced the segments as they were opened
-                try:
-                    return self._run(compiled, limit, filt, sort)
-                except STORAGE_ERRORS as e:  # a segment file missing or corrupt
-                    error = e
-                    self._forget_searcher()
-        raise damaged(self.path, error) from error
-
-    def _current_searcher(self) -> Searcher:
-        """A searcher over the last commit. It is kept between searches, since
-        opening one reads every segment's directories (~100 ms on a large
-        index), and opened anew after a commit. (Whoosh's ``refresh()`` would
-        reuse segment readers, but keeps removed segments and stale deletions.)"""
-        if self._searcher is not None and not self._searcher.up_to_date():
-            self._forget_searcher()
-        if self._searcher is None:
-            self._searcher = self._ix.searcher(weighting=weighting())
-        return self._searcher
-
-    def _forget_searcher(self) -> None:
-        if self._searcher is not None:
-            self._searcher.close()
-            self._searcher = None
-
-    def _run(
-        self, compiled: CompiledQuery, limit: int, filt, sort: str
-    ) -> tuple[list[tuple[int, float]], list[Review], int]:
-        s = self._current_searcher()
-        if sort == "date":
-            ranked, total = matching.Evaluation(s, filt).newest(compiled.loose, limit, "date")
-        else:
-            ranked, total = _tiered(s, compiled, limit, filt)
-        stored = stored_reviews(s.reader())
-        return ranked, [Review.from_dict(stored(doc)) for doc, _ in ranked], total
-
-    def _passages(self, reviews: list[Review], terms: dict, top: int) -> list[list[Passage]]:
-        """Each review's ``top`` best body passages, then its title if it
-        matched; every text analysed in one call."""
-        if top < 1:
-            return [[] for _ in reviews]
-        any_field = terms.get(None, set())
-        body_terms = any_field | terms.get("body", set())
-        title_terms = any_field | terms.get("title", set())
-        wanted = [Wanted(r.body, body_terms, "body", top) for r in reviews]
-        wanted += [Wanted(r.title, title_terms, "title", 1) for r in reviews]
-        found = passages(wanted, self.analyzer)
-        bodies, titles = found[: len(reviews)], found[len(reviews) :]
-        return [body + [p for p in title if p.highlights] for body, title in zip(bodies, titles)]
+    def plan(self, query: str) -> QueryPlan:
+        """The plan a search for ``query`` evaluates (printable; see searcher.plan)."""
+        return parse(query, self.analyzer, self.settings)
 
 
 def _listed(roots: list[Path], manifest: Manifest, report: IngestReport) -> tuple[list[Path], list[Path], list[Path]]:
@@ -354,19 +285,6 @@ def _listed(roots: list[Path], manifest: Manifest, report: IngestReport) -> tupl
             if not manifest.under([root]):
                 report.note(e)
     return files, unlisted, others
-
-
-def _open_segments(ix: ReviewFileIndex) -> None:
-    """Open each segment's file and read its directory, so that one missing or
-    cut short is found as the index is opened. Not a reader: that would load
-    every segment's term index too (30 MB a segment on NSMC), which a search
-    needs but an `index` run over files that have not changed does not."""
-    for segment in ix._read_toc().segments:
-        if segment.is_compound():
-            segment.open_compound_file(ix.storage).close()
-        else:
-            with SegmentReader(ix.storage, ix.schema, segment):
-                pass
 
 
 def discard_empty(path: str | os.PathLike) -> bool:
@@ -413,55 +331,3 @@ def write_failed(folder: Path, error: OSError) -> RevsearchError:
 
 def _inside(path: Path, folder: Path) -> bool:
     return path.absolute().is_relative_to(folder.absolute())
-
-
-def damaged(folder: Path, error: Exception) -> RevsearchError:
-    """The error for an index whose files cannot be read: IndexDamagedError,
-    or IndexAccessError when the system refuses them (permissions)."""
-    if isinstance(error, OSError) and error.errno in ACCESS_ERRNOS:
-        return access_error(folder, error, "read the index in")
-    if isinstance(error, RefusedGlobal):
-        return IndexDamagedError(refusal(folder, error))
-    return IndexDamagedError(
-        f"the index in {folder} is damaged ({type(error).__name__}: {error}): "
-        f"`revsearch check --index {shlex.quote(str(folder))}` says what is wrong; {index_command(folder, rebuild=True)} rebuilds it"
-    )
-
-
-def _tiered(s, compiled: CompiledQuery, limit: int, filt) -> tuple[list[tuple[int, float]], int]:
-    """Reviews matching ``compiled.strict`` first, then the rest of ``compiled.loose``,
-    each tier's best re-ranked by coverage; and how many matched ``loose``."""
-    evaluation = matching.Evaluation(s, filt)
-    depth = max(limit, RERANK_DEPTH)
-    first, total = evaluation.top(compiled.strict, depth)
-    first = rerank(s, first, compiled)[:limit]
-    if compiled.strict == compiled.loose:
-        return first, total
-    if len(first) == limit:  # the second tier is only counted
-        return first, evaluation.count(compiled.loose)
-    seen = {doc for doc, _ in first}
-    rest, total = evaluation.top(compiled.loose, depth + len(first))
-    first += rerank(s, [hit for hit in rest if hit[0] not in seen], compiled)[: limit - len(first)]
-    return first, total
-
-
-def _date_bound(value: str | _dt.date | None, name: str) -> str | None:
-    """``since`` or ``until`` as ISO text: a day, or a month or a year (dates.parse_period)."""
-    if value is None or isinstance(value, _dt.date):
-        return value.isoformat() if value else None
-    period = parse_period(value)
-    if period is None:
-        raise QueryError(f"cannot read the {name} date {value!r}; write it as {PERIOD_FORMS}")
-    return period if name == "since" else period_end(period)
-
-
-def _filter(author: str | None, since, until) -> wq.Query | None:
-    clauses: list[wq.Query] = []
-    if author:
-        clauses.append(wq.Term("author", author.strip().lower()))
-    start, end = _date_bound(since, "since"), _date_bound(until, "until")
-    if start or end:
-        clauses.append(wq.TermRange("date", start, end))
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else wq.And(clauses)

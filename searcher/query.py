@@ -1,4 +1,4 @@
-"""The query language: parse a user's query string into Whoosh queries.
+"""The query language: parse a user's query string into revsearch's plan (see :mod:`searcher.plan`).
 
 Syntax: plain words, ``"phrases"``, ``AND`` / ``OR`` / ``NOT``, ``-word``,
 ``+word``, parentheses, ``field:value`` / ``field:"phrase"`` for title, body,
@@ -18,28 +18,21 @@ anything is analysed, and what is allowed costs time in proportion to its size.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from whoosh import query as wq
-from whoosh.query.spans import SpanNear
-
+from . import plan as p
 from .analysis import DEFAULT, Analyzer, Term
 from .dates import PERIOD_FORMS, parse_period, period_end
 from .errors import QueryError
-from .schema import EXACT_FIELDS, RANGE_FIELDS, TEXT_FIELDS
+from .schema import EXACT_FIELDS, RANGE_FIELDS, TEXT_FIELDS, exact_value
+from .settings import SearchSettings
 
 #: The fields a query may name, in the order messages list them.
 FIELD_NAMES = (*TEXT_FIELDS, *EXACT_FIELDS, *RANGE_FIELDS)
 FIELDS = frozenset(FIELD_NAMES)
-#: Proximity: neighbouring words of a query found within NEAR_SLOP positions of
-#: each other in these fields add NEAR_BOOST times their score. It separates a
-#: passage that talks about the query from one that merely mentions its words.
-PROXIMITY_FIELDS = ("body",)
-NEAR_SLOP = 4
-NEAR_BOOST = 0.25
-NEAR_WINDOW = 1
 #: Words that ask for something rather than say it (이름 in "감독 이름", 언제,
 #: 몇): they count in the score but are not required of the reviews that rank
 #: first for holding every word of a query.
@@ -308,9 +301,14 @@ def _bound(name: str, text: str, what: str) -> str | float:
             return float(text)
         except ValueError:
             raise QueryError(f"cannot read the number {text!r} in {what}") from None
+    return _period(text, f"cannot read the date {text!r} in {what}")
+
+
+def _period(text: str, failure: str) -> str:
+    """A day, a month or a year as ISO text (see dates.parse_period); QueryError saying ``failure`` if it is none."""
     period = parse_period(text)
     if period is None:
-        raise QueryError(f"cannot read the date {text!r} in {what}; write it as {PERIOD_FORMS}")
+        raise QueryError(f"{failure}; write it as {PERIOD_FORMS}")
     return period
 
 
@@ -332,13 +330,12 @@ def _range_node(name: str, opening: str, inner: str, closing: str):
     return Range(name, low, _upper(high) if high is not None else None, opening == "{", closing == "}")
 
 
-# ----------------------------------------------------------------- compiling
+# ----------------------------------------------------------------- planning
 
 
 @dataclass
-class CompiledQuery:
-    """The Whoosh queries for a query string, and what re-ranking and
-    highlighting need of it.
+class QueryPlan:
+    """The plans of a query string, and what re-ranking and highlighting need of it.
 
     ``strict`` requires every soft word; ``loose`` only some. ``terms`` maps a
     field (None for any free-text field) to the analysed terms asked for there.
@@ -348,16 +345,19 @@ class CompiledQuery:
     positive free text as typed, without operators or field names.
     """
 
-    strict: wq.Query
-    loose: wq.Query
+    strict: p.Node
+    loose: p.Node
     terms: dict[str | None, set[str]] = field(default_factory=dict)
     words: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
     text: str = ""
 
+    def __str__(self) -> str:
+        return f"strict: {self.strict}\nloose:  {self.loose}"
 
-def parse(qs: str, analyzer: Analyzer = DEFAULT) -> CompiledQuery:
+
+def parse(qs: str, analyzer: Analyzer = DEFAULT, settings: SearchSettings | None = None) -> QueryPlan:
     """Parse a query string, analysing its words with ``analyzer`` (the
-    index's). Raises QueryError when there is nothing to search for, or when
+    index's), into the plans ``settings`` (field weights, proximity) make. Raises QueryError when there is nothing to search for, or when
     the query holds more than MAX_QUERY_CHARS, MAX_QUERY_WORDS or
     MAX_QUERY_DEPTH allow."""
     if not qs or not qs.strip():
@@ -369,11 +369,12 @@ def parse(qs: str, analyzer: Analyzer = DEFAULT) -> CompiledQuery:
     terms = analyzer.analyze_many(t.text for t in texts) if texts else []
     analysed = {id(node): _positions(found) for node, found in zip(texts, terms)}
     asked = _Asked()
-    strict = _compile(tree, True, analysed, asked)
-    loose = _compile(tree, False, analysed)
+    planner = _Planner(analysed, settings or SearchSettings())
+    strict = planner.plan(tree, True, asked)
+    loose = planner.plan(tree, False)
     if strict is None or loose is None:
         raise QueryError(f"nothing to search for in {qs!r}: {_why_nothing(tokens, texts)}")
-    return CompiledQuery(strict, loose, asked.terms, list(asked.words), " ".join(asked.texts))
+    return QueryPlan(strict, loose, asked.terms, list(asked.words), " ".join(asked.texts))
 
 
 #: Hangul letters standing alone (ㅋㅋ, ㅠㅠ, ㅎㅎ): Kiwi tags them as symbols, which are not indexed.
@@ -468,92 +469,96 @@ def _distinct(groups: list[list[str]]) -> list[list[str]]:
     return out
 
 
-def _fields(name: str | None) -> dict[str, float]:
-    return TEXT_FIELDS if name is None else {name: 1.0}
+class _Planner:
+    """Makes the plan of a parse tree whose texts' terms are in ``analysed``
+    (by node id, grouped by position), as ``settings`` weigh fields and words near each other."""
 
+    def __init__(self, analysed: dict[int, list[list[str]]], settings: SearchSettings):
+        self.analysed, self.settings = analysed, settings
 
-def _compile(node, strict: bool, analysed: dict[int, list[list[str]]], asked: _Asked | None = None) -> wq.Query | None:
-    """The Whoosh query for a parse tree whose texts' terms are in ``analysed``
-    (by node id, grouped by position); ``asked`` gathers its positive text
-    (None: not gathered)."""
-    if node is None:
-        return None
-    if isinstance(node, Text):
-        groups = analysed[id(node)]
+    def plan(self, node, strict: bool, asked: _Asked | None = None) -> p.Node | None:
+        """The plan of ``node``; ``asked`` gathers its positive text (None: not gathered)."""
+        if node is None:
+            return None
+        if isinstance(node, Text):
+            return self._text(node, strict, asked)
+        if isinstance(node, Exact):
+            return p.Term(node.field, exact_value(node.field, node.value))
+        if isinstance(node, Range):
+            return p.Range(node.field, node.start, node.end, node.start_excl, node.end_excl)
+        if isinstance(node, Not):
+            child = self.plan(node.child, True)
+            return p.Not(child) if child is not None else None
+        children = [self.plan(c, strict, asked) for c in node.children]
+        children = [c for c in children if c is not None]
+        if node.op == "or" or (node.op == "soft" and not strict):
+            return p.any_of(children)
+        return _and(children)
+
+    def _text(self, node: Text, strict: bool, asked: _Asked | None) -> p.Node | None:
+        groups = self.analysed[id(node)]
         if not groups:
             return None
-        fields = _fields(node.field)
+        settings = self.settings
+        fields = settings.field_weights if node.field is None else {node.field: 1.0}
         if asked is not None:
             asked.add(node, fields, groups)
         if node.phrase and len(groups) > 1:
-            return _or([_phrase(f, groups, boost) for f, boost in fields.items()])
+            return p.any_of([_phrase(f, groups, boost) for f, boost in fields.items()])
         groups = _distinct(groups)
-        clauses = [_or([wq.Term(f, t, boost=boost) for f, boost in fields.items() for t in alts]) for alts in groups]
+        clauses = [p.any_of([p.Term(f, t, boost) for f, boost in fields.items() for t in alts]) for alts in groups]
         if node.phrase:
             return _and(clauses)
         near = [
-            _near(f, a, b)
+            p.Near(p.Term(f, a[0]), p.Term(f, b[0]), settings.near_slop)  # their first readings, in either order
             for f in fields
-            if f in PROXIMITY_FIELDS
+            if f in settings.proximity_fields
             for i, a in enumerate(groups)
-            for b in groups[i + 1 : i + 1 + NEAR_WINDOW]
+            for b in groups[i + 1 : i + 1 + settings.near_window]
         ]
-        extras = [wq.Or(near, boost=NEAR_BOOST)] if near else []
+        extras = [p.Or(tuple(near), settings.near_boost)] if near else []
         required = [c for c, alts in zip(clauses, groups) if not set(alts) <= OPTIONAL_TERMS]
         if not strict or not required:
-            return _or(clauses + extras)
+            return p.any_of(clauses + extras)
         optional = [c for c, alts in zip(clauses, groups) if set(alts) <= OPTIONAL_TERMS] + extras
-        return wq.AndMaybe(_and(required), _or(optional)) if optional else _and(required)
-    if isinstance(node, Exact):
-        value = node.value.strip()
-        return wq.Term(node.field, value if node.field in ("id", "date") else value.lower())
-    if isinstance(node, Range):
-        make = wq.NumericRange if node.field == "rating" else wq.TermRange
-        return make(node.field, node.start, node.end, node.start_excl, node.end_excl)
-    if isinstance(node, Not):
-        child = _compile(node.child, True, analysed)
-        return wq.Not(child) if child is not None else None
-    children = [_compile(c, strict, analysed, asked) for c in node.children]
-    children = [c for c in children if c is not None]
-    if node.op == "or":
-        return _or(children)
-    if node.op == "soft" and not strict:
-        return _or(children)
-    return _and(children)
+        return p.AndMaybe(_and(required), p.any_of(optional)) if optional else _and(required)
 
 
-class _Near(SpanNear):
-    """Whoosh's SpanNear, sizable so that Or can order it among its children."""
-
-    def estimate_size(self, ixreader) -> int:
-        return self.q.estimate_size(ixreader)
-
-
-def _near(fieldname: str, a: list[str], b: list[str]) -> wq.Query:
-    """Two neighbouring query words (their first reading) near each other, in either order."""
-    return _Near(wq.Term(fieldname, a[0]), wq.Term(fieldname, b[0]), slop=NEAR_SLOP, ordered=False)
-
-
-def _phrase(fieldname: str, groups: list[list[str]], boost: float) -> wq.Query:
+def _phrase(fieldname: str, groups: list[list[str]], boost: float) -> p.Node:
     if all(len(alts) == 1 for alts in groups):
-        return wq.Phrase(fieldname, [alts[0] for alts in groups], boost=boost)
-    return wq.Sequence([_or([wq.Term(fieldname, t) for t in alts]) for alts in groups], boost=boost)
+        return p.Phrase(fieldname, tuple(alts[0] for alts in groups), boost)
+    return p.Sequence(tuple(p.any_of([p.Term(fieldname, t) for t in alts]) for alts in groups), boost)
 
 
-def _or(clauses: list[wq.Query]) -> wq.Query | None:
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
-
-
-def _and(clauses: list[wq.Query]) -> wq.Query | None:
+def _and(clauses: list[p.Node]) -> p.Node | None:
     """AND of the clauses; NOT clauses subtract, and a query of only NOTs
     subtracts from every review."""
-    positives = [c for c in clauses if not isinstance(c, wq.Not)]
-    negatives = [c.query for c in clauses if isinstance(c, wq.Not)]
+    positives = [c for c in clauses if not isinstance(c, p.Not)]
+    negatives = [c.child for c in clauses if isinstance(c, p.Not)]
     if not positives and not negatives:
         return None
-    base = (positives[0] if len(positives) == 1 else wq.And(positives)) if positives else wq.Every()
+    base = p.all_of(positives) if positives else p.Every()
     if negatives:
-        return wq.AndNot(base, negatives[0] if len(negatives) == 1 else wq.Or(negatives))
+        return p.AndNot(base, p.any_of(negatives))
     return base
+
+
+def filters(author: str | None, since: str | _dt.date | None, until: str | _dt.date | None) -> p.Node | None:
+    """The plan of a search's filters: reviews by ``author``, dated from
+    ``since`` to ``until`` (a date, or a day, a month or a year as text: see
+    dates.parse_period; a month or a year includes all its days). None: no filter."""
+    clauses: list[p.Node] = []
+    if author:
+        clauses.append(p.Term("author", exact_value("author", author)))
+    start, end = _date_filter(since, "since"), _date_filter(until, "until")
+    if start or end:
+        clauses.append(p.Range("date", start, end))
+    return p.all_of(clauses)
+
+
+def _date_filter(value: str | _dt.date | None, name: str) -> str | None:
+    """``since`` or ``until`` as the ISO text that bounds dates."""
+    if value is None or isinstance(value, _dt.date):
+        return value.isoformat() if value else None
+    period = _period(value, f"cannot read the {name} date {value!r}")
+    return period if name == "since" else period_end(period)

@@ -33,7 +33,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 from whoosh.index import LockError
 
 from .analysis import Analyzer
-from .batch import Batch, BatchBuilder, TermNumbers
+from .engine import Batch, BatchEncoder, EngineWriter
 from .errors import IndexLockedError, ReadError, RevsearchError
 from .manifest import FileState, Manifest, options_key
 from .meta import record_checksums
@@ -41,9 +41,7 @@ from .options import BATCH_SIZE, child_environment, python_command
 from .plural import counted
 from .readers import ReadOptions, read_file
 from .review import Review
-from .safeload import ReviewFileIndex
-from .schema import build_schema
-from .segment import RunKeys, SegmentWriter
+from .guards import rare_collections, uninterrupted
 
 #: Reviews to a frame of the analysis (see Frame).
 CHUNK = 256
@@ -51,8 +49,6 @@ CHUNK = 256
 DEPTH = 4
 #: Runs reading more than this many bytes of new or changed files analyse in a child process.
 PROCESS_BYTES = 16 << 20
-#: A writer holding this many postings in memory (see SegmentWriter.pooled) commits and goes on.
-MAX_POOLED = 4_000_000
 #: Frames (about 100 KB each) taken off the child's pipe ahead of the writer.
 FRAMES_AHEAD = 256
 _FRAME_HEAD = struct.Struct("<Q")
@@ -126,42 +122,6 @@ class IndexingInterrupted(RevsearchError):
 # ------------------------------------------------------------------ the thread
 
 
-@contextmanager
-def rare_collections() -> Iterator[None]:
-    """Python's cycle collector run far less often while ingesting: a run makes
-    millions of small objects without cycles (terms, postings), and collections
-    walk the postings the writer has pooled. 10–15% of the writer's CPU on a
-    98,148-review sample."""
-    before = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 1000)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-
-
-@contextmanager
-def uninterrupted() -> Iterator[None]:
-    """Ctrl-C and SIGTERM held back until the block ends, then delivered: a
-    Whoosh commit cut part way leaves a writer that can be neither finished
-    nor cancelled. Only the main thread handles signals; elsewhere, no effect."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held: list[int] = []
-    previous = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        if signal.getsignal(signum) is not None:  # None: a handler not set from Python, left alone
-            previous[signum] = signal.signal(signum, lambda number, frame: held.append(number))
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        for signum in dict.fromkeys(held):
-            signal.raise_signal(signum)
-
-
 _END = object()
 
 
@@ -211,12 +171,12 @@ Frame = tuple[list[tuple], Batch]
 _REVIEW = ("review",)
 
 
-def _analysed(events: Iterable[tuple], analyzer: Analyzer, on_load: OnLoad | None = None) -> Iterator[Frame]:
+def _analysed(events: Iterable[tuple], encoder: BatchEncoder, on_load: OnLoad | None = None) -> Iterator[Frame]:
     """``events`` in frames of about CHUNK reviews (see :data:`Frame`). Kiwi
     analyses the reviews as one stream (see :meth:`Analyzer.stream`); it is
     loaded when the first review comes (``on_load`` is told), not before:
     the events before it pass in frames of their own."""
-    schema, numbers = build_schema(analyzer), TermNumbers()
+    analyzer = encoder.analyzer
     events = iter(events)
     out: list[tuple] = []
     for event in events:
@@ -224,14 +184,14 @@ def _analysed(events: Iterable[tuple], analyzer: Analyzer, on_load: OnLoad | Non
             break
         out.append(event)
         if len(out) >= CHUNK:
-            yield out, BatchBuilder(schema, numbers).build()
+            yield out, encoder.builder().build()
             out = []
     else:
         if out:
-            yield out, BatchBuilder(schema, numbers).build()
+            yield out, encoder.builder().build()
         return
     analyzer.model(on_load)
-    builder = BatchBuilder(schema, numbers)
+    builder = encoder.builder()
     valid = (("review", e[1].cleaned()) if e[0] == "review" else e for e in itertools.chain([event], events))
     for event, terms in analyzer.stream(valid, lambda e: _texts(e[1]) if e[0] == "review" else ()):
         if event[0] == "review":
@@ -240,7 +200,7 @@ def _analysed(events: Iterable[tuple], analyzer: Analyzer, on_load: OnLoad | Non
         out.append(event)
         if len(builder) >= CHUNK:
             yield out, builder.build()
-            out, builder = [], BatchBuilder(schema, numbers)
+            out, builder = [], encoder.builder()
     if out:
         yield out, builder.build()
 
@@ -253,101 +213,6 @@ def _texts(review: Review) -> tuple[str, str, str, str]:
 
 
 # ------------------------------------------------------------------ the writer
-
-
-class ReviewWriter:
-    """One Whoosh writer: writes reviews a :class:`Batch` at a time. A review
-    id repeated within one writer commits first, so the later copy replaces
-    the earlier; so does a writer holding MAX_POOLED postings, which keeps
-    memory bounded however many reviews one call adds."""
-
-    def __init__(self, ix: ReviewFileIndex):
-        self._ix = ix
-        self._w = self._open()
-        self._keys = RunKeys()
-        self._ids: set[str] = set()  # written by the current Whoosh writer
-        # When the index was empty to begin with, the ids and files written so far are all it holds:
-        # any other is new, and is added without a look-up in every segment for one to replace.
-        self._fresh = ix.is_empty()
-        self._written: set[str] = set()
-        self._files: set[str] = set()
-
-    def _open(self) -> SegmentWriter:
-        try:
-            return SegmentWriter(self._ix)
-        except LockError as e:
-            raise IndexLockedError(
-                f"the index in {self._ix.storage.folder} is being written by another process"
-            ) from e
-
-    def delete(self, review_id: str) -> int:
-        """Delete the review with this id; 1 if there was one."""
-        return self._w.delete_by_term("id", review_id)
-
-    def may_hold(self, file: str) -> bool:
-        """Whether the index may hold reviews from ``file`` (a resolved path)."""
-        return not self._fresh or file in self._files
-
-    def forget_file(self, file: str) -> None:
-        """Delete the reviews indexed from ``file`` (a resolved path) before, so
-        records since removed from it do not linger."""
-        if self.may_hold(file):
-            self._w.delete_by_term("file", file)
-
-    def add_all(self, reviews: Iterable[Review], analyzer: Analyzer) -> int:
-        """Index reviews (each replacing one with its id), analysed by
-        ``analyzer`` in a thread while they are written; returns how many."""
-        count = 0
-        for _, batch in ahead(_analysed((("review", r) for r in reviews), analyzer)):
-            self.add(batch, 0, len(batch), [None] * len(batch))
-            count += len(batch)
-        return count
-
-    def add(self, batch: Batch, start: int, end: int, files: list[str | None]) -> None:
-        """Index reviews ``start`` to ``end`` of ``batch``, each replacing the
-        review with its id; ``files[i]`` is the resolved path review ``i`` was
-        read from, if any."""
-        ids, ends = batch.ids, batch.ends
-        done = start  # reviews before this one are in the Whoosh writer
-        for i in range(start, end):
-            review_id = ids[i]
-            pending = ends[i - 1] - (ends[done - 1] if done else 0) if i > done else 0  # postings of reviews not yet in
-            if review_id in self._ids or self._w.pooled + pending >= MAX_POOLED:
-                if i > done:
-                    self._w.add_batch(batch, done, i, files[done:i], self._keys)
-                self.flush()
-                done = i
-            self._ids.add(review_id)
-            if self._fresh and review_id not in self._written:
-                self._written.add(review_id)
-            else:
-                self._w.delete_by_term("id", review_id)
-            if self._fresh and files[i]:
-                self._files.add(files[i])
-        if end > done:
-            self._w.add_batch(batch, done, end, files[done:end], self._keys)
-
-    def commit(self) -> None:
-        """Commit, and record the checksums of the files written (see meta.record_checksums)."""
-        with uninterrupted():
-            self._w.commit()
-            record_checksums(Path(self._ix.storage.folder), self._ix.files())
-
-    def flush(self) -> None:
-        """Commit what was written and go on with a new Whoosh writer (the run's lock is kept)."""
-        self.commit()
-        self.reopen()
-
-    def reopen(self) -> None:
-        """Go on after a commit with a new Whoosh writer."""
-        self._w = self._open()
-        self._ids.clear()
-
-    def cancel(self) -> None:
-        """Drop what was written since the last commit. A Ctrl-C between a
-        flush's commit and its new writer leaves nothing to drop."""
-        if not self._w.is_closed:
-            self._w.cancel()
 
 
 # ------------------------------------------------------------------ a run over files
@@ -406,8 +271,8 @@ class Analysis:
     Kiwi (2–3 s, one core) while the rest are compared; it is stopped if the
     run stops early. ``on_load`` is told when Kiwi loads."""
 
-    def __init__(self, analyzer: Analyzer, on_load: OnLoad | None = None):
-        self.analyzer, self.on_load = analyzer, on_load
+    def __init__(self, encoder: BatchEncoder, on_load: OnLoad | None = None):
+        self.encoder, self.on_load = encoder, on_load
         self._child: subprocess.Popen | None = None
 
     def __enter__(self) -> Analysis:
@@ -426,18 +291,18 @@ class Analysis:
             if event[0] == "file" and event[3] != "unchanged":
                 size += event[4].size
                 if self._child is None and size > PROCESS_BYTES:
-                    self._child = _start_child(self.analyzer, self.on_load)
+                    self._child = _start_child(self.encoder, self.on_load)
             checked.append(event)
         return checked
 
     def frames(self, checked: list[tuple], options: ReadOptions | None) -> Iterator[Frame]:
         """The :func:`_events` of reading the ``checked`` files, analysed, in frames."""
         if self._child is None:
-            return ahead(_analysed(_events(checked, options), self.analyzer, self.on_load))
+            return ahead(_analysed(_events(checked, options), self.encoder, self.on_load))
         return _analysed_in_child(self._child, checked, options, self.on_load)
 
 
-def _start_child(analyzer: Analyzer, on_load: OnLoad | None) -> subprocess.Popen:
+def _start_child(encoder: BatchEncoder, on_load: OnLoad | None) -> subprocess.Popen:
     """The child process of :func:`_analysed_in_child` (a plain subprocess, not
     multiprocessing: that would re-run the caller's main script), given its
     analyzer, whose model it loads while it waits for its files (``on_load``
@@ -448,7 +313,7 @@ def _start_child(analyzer: Analyzer, on_load: OnLoad | None) -> subprocess.Popen
         python_command("searcher.writing", "_child"),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_environment(),
     )
-    _give(child, analyzer)
+    _give(child, encoder)
     return child
 
 
@@ -537,13 +402,13 @@ def _child() -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     try:
-        analyzer = pickle.load(sys.stdin.buffer)
-        analyzer.model()  # loaded before the files come: the parent is meanwhile comparing them
+        encoder = pickle.load(sys.stdin.buffer)
+        encoder.analyzer.model()  # loaded before the files come: the parent is meanwhile comparing them
         _send(out, True)
         out.flush()
         checked, options = pickle.load(sys.stdin.buffer)
         with rare_collections():
-            for frame in _analysed(_events(checked, options), analyzer):
+            for frame in _analysed(_events(checked, options), encoder):
                 _send(out, frame)
         _send(out, None)
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
@@ -556,8 +421,8 @@ class Ingest:
     ``batch_size`` reviews, and records a file in the manifest once all its
     reviews are committed (a file cut by a commit is read again if the run dies)."""
 
-    def __init__(self, ix: ReviewFileIndex, manifest: Manifest, report: IngestReport, batch_size: int = BATCH_SIZE):
-        self.writer = ReviewWriter(ix)
+    def __init__(self, writer: EngineWriter, manifest: Manifest, report: IngestReport, batch_size: int = BATCH_SIZE):
+        self.writer = writer
         self.manifest, self.report, self.batch_size = manifest, report, max(1, batch_size)
         self.pending: dict = {}  # file -> FileState (None: remove), done but not committed
         self.reviews = 0  # reviews written since the last commit

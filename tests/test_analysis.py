@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pickle
 
-from searcher.analysis import DEFAULT, KiwiTokenizer, analyze
-from searcher.schema import build_schema
+from searcher.analysis import DEFAULT, analyze
+from searcher.engines.whoosh.schema import KiwiTokenizer, build_schema
 
 
 def terms(text: str) -> list[str]:

@@ -22,7 +22,7 @@ from searcher import Review, ReviewIndex
 from searcher.check import check
 from searcher.errors import IndexDamagedError
 from searcher.meta import foreign_files
-from searcher.schema import build_schema
+from searcher.engines.whoosh.schema import build_schema
 
 FRUITS = ["사과", "바나나", "포도", "수박", "참외", "자두", "복숭아", "딸기", "귤", "레몬"]
 

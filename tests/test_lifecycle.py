@@ -169,7 +169,7 @@ def test_a_crash_while_an_index_is_created_leaves_none_and_the_next_run_creates_
     tmp_path: Path, monkeypatch, step: str
 ) -> None:
     # SIGKILL can land between the files an index starts with; the next run must not find a half-made index
-    from searcher import index as index_module
+    from searcher.engines.whoosh import WhooshEngine
     from searcher.meta import IndexMeta
 
     def killed(*args, **kwargs):
@@ -178,7 +178,7 @@ def test_a_crash_while_an_index_is_created_leaves_none_and_the_next_run_creates_
     if step == "record":
         monkeypatch.setattr(IndexMeta, "write", killed)
     else:
-        monkeypatch.setattr(index_module, "create_index", killed)
+        monkeypatch.setattr(WhooshEngine, "create", killed)
     with pytest.raises(SystemExit):
         ReviewIndex.create(tmp_path / "ix")
     monkeypatch.undo()

@@ -9,8 +9,8 @@ lengths and column values go to Whoosh's columns in one piece, and at flush
 the postings are sorted by term with numpy (documents stay in order within a
 term); each term's blocks (up to 128 postings each), term info and
 terms-table entry are encoded as Whoosh's W3 codec encodes them and written
-in one piece. Small blocks are left uncompressed (see COMPRESS_FROM) and a
-term's lone posting is kept in its term info (see INLINE); but for that, the
+in one piece. Small blocks are left uncompressed and a term's lone posting
+is kept in its term info (see WhooshSettings); but for that, the
 files are byte for byte the ones Whoosh's own writer makes (tested, merges
 included)."""
 
@@ -37,22 +37,12 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.numlists import GrowableArray
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
-from .batch import NO_VALUE, Batch
+from .batch import NO_VALUE, Batch, encoded_at, is_several, several
+from .settings import WhooshSettings
 
 #: The length a length byte stands for; 0 for none, as Whoosh's postings writer skips it.
 _LENGTHS = [byte_to_length(b) if b else 0 for b in range(256)]
 _TERM_INFO = W3TermInfo._struct
-#: Blocks whose pickle is shorter than this are written uncompressed, which W3
-#: records block by block. zlib makes them no smaller (a lone posting's ~30
-#: bytes gain its header) and took a tenth of the writer's time, most of it on
-#: the many terms a segment has once. Whoosh's own writer meant to leave blocks
-#: under 20 bytes alone but compresses all (whoosh3.W3PostingsWriter._write_block).
-COMPRESS_FROM = 64
-#: Whether a term with one posting (most terms of a segment) keeps it in its
-#: term info, as W3Codec's inlinelimit means terms to (its postings writer
-#: never does): no block to encode, nothing in the postings file. Whoosh's
-#: readers and merges take such terms.
-INLINE = True
 #: The length byte of field lengths (but 0, which Whoosh's columns leave out: None).
 _LENGTH_BYTES = [None, *(length_to_byte(n) for n in range(1, 1 << 12))]
 #: The lengths of a key and its value before them in a Whoosh hash file.
@@ -72,9 +62,9 @@ class SegmentWriter(WhooshSegmentWriter):
     fields (revsearch's), taking documents a :class:`Batch` at a time and
     pooling their postings in arrays."""
 
-    def __init__(self, ix, **kwargs: Any):
+    def __init__(self, ix, settings: WhooshSettings, **kwargs: Any):
         super().__init__(ix, **kwargs)
-        self._ix = ix
+        self._ix, self._settings = ix, settings
         for name, field in self.schema.items():
             if field.vector or field.separate_spelling():
                 raise ValueError(f"field {name!r} has term vectors or spelling, which this writer does not write")
@@ -113,12 +103,12 @@ class SegmentWriter(WhooshSegmentWriter):
             self._ours[new] = self._number([keys.keys[k] for k in new.tolist()])
             numbers = self._ours[terms]
         positions = np.frombuffer(batch.positions, np.int32)[first:last]
-        several = positions <= -2
-        if several.any():  # their encodings, a run of batch.encoded, join the segment's
-            ks = -2 - positions[several]
+        many = is_several(positions)
+        if many.any():  # their encodings, a run of batch.encoded, join the segment's
+            ks = encoded_at(positions[many])
             low, high = int(ks.min()), int(ks.max()) + 1
             positions = positions.copy()
-            positions[several] += low - len(self._encoded)
+            positions[many] += low - len(self._encoded)
             self._encoded.extend(batch.encoded[low:high])
         docs = np.frombuffer(batch.docs, np.int32)[first:last] + (base - start)
         self._add_postings(numbers, docs, np.frombuffer(batch.weights, np.float32)[first:last], positions)
@@ -180,7 +170,7 @@ class SegmentWriter(WhooshSegmentWriter):
             docs.append(docnum)
             weights.append(weight)
             if vbytes:
-                positions.append(-2 - len(self._encoded))
+                positions.append(several(len(self._encoded)))
                 self._encoded.append(vbytes)
             else:
                 positions.append(NO_VALUE)
@@ -268,11 +258,12 @@ class SegmentWriter(WhooshSegmentWriter):
         hashfn = _md5_hash if hashfn is md5_hash else hashfn
         posted, entries = _Buffer(postfile), _Buffer(table.dbfile)
         docs, weights, positions, value_of = pooled.docs, pooled.weights, pooled.positions, pooled.value
-        inline, head, dumps, entry = INLINE, _TERM_INFO.pack, pickle.dumps, _KEY_VALUE.pack
+        inline, head, dumps, entry = self._settings.inline, _TERM_INFO.pack, pickle.dumps, _KEY_VALUE.pack
+        compress_from = self._settings.compress_from
         for tbytes, a, b in zip(terms, starts, starts[1:]):
             k = key + tbytes
             if inline and b - a == 1:
-                # W3TermInfo.to_bytes of a term holding its one posting (see INLINE): its
+                # W3TermInfo.to_bytes of a term holding its one posting (see WhooshSettings.inline): its
                 # statistics are the posting's, its length byte both the least and the greatest
                 doc, weight, value = docs[a], weights[a], value_of(positions[a]) if valued else b""
                 length = column[doc] if column is not None else 0
@@ -285,7 +276,7 @@ class SegmentWriter(WhooshSegmentWriter):
                 for start in range(a, b, limit):
                     end = min(start + limit, b)
                     parts.extend(_block(docs[start:end], weights[start:end], values[start - a : end - a], column,
-                                        fixed, level, end == b, info))
+                                        fixed, level, compress_from, end == b, info))
                 data = b"".join(parts)
                 posted.write(data)
                 v = info.to_bytes(docs[a], docs[b - 1], b - a, offset, len(data))
@@ -315,7 +306,7 @@ class _Pooled(NamedTuple):
         """A posting's value: its encoded positions, or none."""
         if position >= 0:
             return _one_position(position)
-        return b"" if position == NO_VALUE else self.encoded[-2 - position]
+        return b"" if position == NO_VALUE else self.encoded[encoded_at(position)]
 
 
 class RunKeys:
@@ -450,11 +441,11 @@ class _TermStats:
 
 def _block(
     ids: list[int], raw: list[float], values: list[bytes], column: array | None, fixed: int | None, level: int,
-    last: bool, stats: _TermStats,
+    compress_from: int, last: bool, stats: _TermStats,
 ) -> tuple[bytes, bytes, bytes]:
     """One block of postings as W3PostingsWriter._write_block writes it: its
     signed length (negative for a term's last block), its pickled info and its
-    pickled data, compressed from COMPRESS_FROM bytes."""
+    pickled data, compressed from ``compress_from`` bytes."""
     weights = array("f", raw)
     values = [v for v in values if v]
     maxweight = max(0, max(raw))
@@ -473,7 +464,7 @@ def _block(
         mini_values = b"".join(values) if fixed else None
     deltas = tuple(map(sub, ids, [0, *ids]))
     data = pickle.dumps((deltas, mini_weights, mini_values), 2)
-    level = level if len(data) >= COMPRESS_FROM else 0
+    level = level if len(data) >= compress_from else 0
     if level:
         data = zlib.compress(data, level)
     info = pickle.dumps(

@@ -140,19 +140,13 @@ def _length_bytes(column, doccount: int) -> np.ndarray:
     return out
 
 
-_caches: weakref.WeakKeyDictionary[IndexReader, _SegmentCache] = weakref.WeakKeyDictionary()
-
-
 class _Segment:
     """Evaluates queries on one segment of a searcher."""
 
-    def __init__(self, leaf: Searcher, parent: Searcher):
-        self.leaf, self.parent = leaf, parent
+    def __init__(self, leaf: Searcher, parent: Searcher, caches: Caches):
+        self.leaf, self.parent, self.caches = leaf, parent, caches
         self.reader = leaf.reader()
-        cache = _caches.get(self.reader)
-        if cache is None:
-            cache = _caches[self.reader] = _SegmentCache(self.reader)
-        self.cache = cache
+        self.cache = caches.segment(self.reader)
         self.deleted = np.fromiter(self.reader.deleted_docs_set, dtype=np.int64)
         self.deleted.sort()
         self._terms: dict[tuple, _Matches] = {}  # words asked again (by another tier) are scored once
@@ -223,14 +217,14 @@ class _Segment:
             text = field.to_bytes(q.text)
         except ValueError:
             return _Matches.none()
-        postings = _postings.get(self.reader, q.fieldname, text)
+        postings = self.caches.postings.get(self.reader, q.fieldname, text)
         if not len(postings.ids):
             return _Matches.none()
         ids, weights = self._live(postings.ids, postings.weights)
         if not field.scorable:  # Whoosh scores these by the weight alone
             return _Matches(ids, weights * q.boost)
         idf = self.parent.idf(q.fieldname, text)
-        avgfl = _average_length(self.parent, q.fieldname)
+        avgfl = self.caches.average_length(self.parent, q.fieldname)
         B, K1 = weighting._field_B.get(q.fieldname, weighting.B), weighting.K1
         lengths = self.cache.length(q.fieldname)[ids]
         scores = idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * lengths / avgfl)))
@@ -361,7 +355,7 @@ class _Segment:
         return postings.positions(np.searchsorted(postings.ids, ids))
 
     def _postings(self, term: wq.Term) -> _Postings:
-        return _postings.get(self.reader, term.fieldname, self.leaf.schema[term.fieldname].to_bytes(term.text))
+        return self.caches.postings.get(self.reader, term.fieldname, self.leaf.schema[term.fieldname].to_bytes(term.text))
 
     def _spans(self, q: wq.Query, ids: np.ndarray) -> np.ndarray:
         """Which of ``ids`` (ascending) any other span query matches, by Whoosh's matcher."""
@@ -377,7 +371,7 @@ class _Segment:
         return np.array(found, dtype=np.int64)
 
 
-def holding(s: Searcher, fieldname: str, text: str, docs: list[int]) -> set[int]:
+def holding(s: Searcher, caches: Caches, fieldname: str, text: str, docs: list[int]) -> set[int]:
     """Which of the (live) documents ``docs`` hold the term, from the cached postings."""
     wanted = np.array(docs, dtype=np.int64)
     found: set[int] = set()
@@ -386,7 +380,7 @@ def holding(s: Searcher, fieldname: str, text: str, docs: list[int]) -> set[int]
     btext = s.schema[fieldname].to_bytes(text)
     for leaf, offset in s.leaf_searchers():
         if leaf.doc_count_all():
-            ids = _postings.get(leaf.reader(), fieldname, btext).ids
+            ids = caches.postings.get(leaf.reader(), fieldname, btext).ids
             found.update(wanted[_among(wanted - offset, ids)].tolist())
     return found
 
@@ -482,21 +476,33 @@ class _PostingCache:
         return found
 
 
-#: Postings kept between searches (about 30 bytes each with their positions).
-POSTINGS_CACHED = 2_000_000
-_postings = _PostingCache(POSTINGS_CACHED)
+class Caches:
+    """What an engine keeps between searches: each open segment's field
+    lengths and columns (see _SegmentCache), recently read posting lists up
+    to ``postings_cached`` postings, each searcher's average field lengths
+    and each reader's stored review column. They belong to one engine (one index): another index in the
+    same process has its own."""
 
+    def __init__(self, postings_cached: int):
+        self.postings = _PostingCache(postings_cached)
+        self._segments: weakref.WeakKeyDictionary[IndexReader, _SegmentCache] = weakref.WeakKeyDictionary()
+        self._averages: weakref.WeakKeyDictionary[Searcher, dict[str, float]] = weakref.WeakKeyDictionary()
+        #: The review column's reader of each open index reader (see schema.stored_reviews).
+        self.review_columns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-_averages: weakref.WeakKeyDictionary[Searcher, dict[str, float]] = weakref.WeakKeyDictionary()
+    def segment(self, reader: IndexReader) -> _SegmentCache:
+        cache = self._segments.get(reader)
+        if cache is None:
+            cache = self._segments[reader] = _SegmentCache(reader)
+        return cache
 
-
-def _average_length(s: Searcher, fieldname: str) -> float:
-    """A field's average length over the index, as BM25F takes it (summing
-    over segments each time cost more than scoring a common word)."""
-    averages = _averages.setdefault(s, {})
-    if fieldname not in averages:
-        averages[fieldname] = s.avg_field_length(fieldname) or 1
-    return averages[fieldname]
+    def average_length(self, s: Searcher, fieldname: str) -> float:
+        """A field's average length over the index, as BM25F takes it (summing
+        over segments each time cost more than scoring a common word)."""
+        averages = self._averages.setdefault(s, {})
+        if fieldname not in averages:
+            averages[fieldname] = s.avg_field_length(fieldname) or 1
+        return averages[fieldname]
 
 
 def _read_postings(reader: IndexReader, fieldname: str, text: bytes) -> _Postings:
@@ -589,9 +595,9 @@ class Evaluation:
     matches (all if None). The queries of one search (its tiers, its count)
     share one Evaluation, so each word is read and scored once."""
 
-    def __init__(self, s: Searcher, allow: wq.Query | None = None):
+    def __init__(self, s: Searcher, caches: Caches, allow: wq.Query | None = None):
         self.allow = allow
-        self.segments = [(_Segment(leaf, s), offset) for leaf, offset in s.leaf_searchers() if leaf.doc_count_all()]
+        self.segments = [(_Segment(leaf, s, caches), offset) for leaf, offset in s.leaf_searchers() if leaf.doc_count_all()]
 
     def top(self, q: wq.Query, limit: int) -> tuple[list[tuple[int, float]], int]:
         """The best ``limit`` (docnum, score) for ``q``, best first and ties in
@@ -631,6 +637,10 @@ class Evaluation:
     def count(self, q: wq.Query) -> int:
         """How many documents match ``q`` (nothing ranked, no bonus confirmed)."""
         return sum(len(m.ids) for _, _, m in self._matches(q))
+
+    def matching(self, q: wq.Query) -> list[int]:
+        """The document numbers ``q`` matches, ascending."""
+        return [doc for _, offset, m in self._matches(q) for doc in (m.ids + offset).tolist()]
 
     def newest(self, q: wq.Query, limit: int, datefield: str) -> tuple[list[tuple[int, float]], int]:
         """The ``limit`` newest documents matching ``q`` by the sortable column

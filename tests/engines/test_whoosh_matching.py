@@ -1,5 +1,7 @@
-"""The numpy evaluation of queries (searcher.matching) finds and scores what
-Whoosh's own matchers do, on an index of several segments with deletions."""
+"""The Whoosh engine's compatibility with Whoosh: its numpy evaluation of
+plans (engines/whoosh/matching.py) finds and scores what Whoosh's own
+matchers do on the same plans compiled to Whoosh queries, on an index of
+several segments with deletions."""
 
 from __future__ import annotations
 
@@ -7,15 +9,15 @@ import json
 from pathlib import Path
 
 import pytest
-from whoosh import query as wq
 from whoosh.collectors import FilterCollector, TopCollector
 
-from searcher import ReviewIndex, matching
-from searcher.index import _filter
-from searcher.query import parse
+from searcher import ReviewIndex
+from searcher import plan as p
+from searcher.engines.whoosh.compile import whoosh_query
+from searcher.query import filters, parse
 
-SAMPLE = Path(__file__).resolve().parent / "data" / "nsmc-sample"
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "nsmc-sample"
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 QUERIES = [
     "연기", "배우 연기", "스토리 지루", "감동 눈물", "최고의 영화", "재밌 OR 감동", "배우 연기 스토리",
@@ -31,28 +33,28 @@ def index(tmp_path_factory) -> ReviewIndex:
     ix.add_paths([SAMPLE, CORPUS], batch_size=90)
     deleted = [r["review_id"] for f in sorted(SAMPLE.glob("*.json")) for r in json.loads(f.read_text())][::7]
     assert ix.delete(deleted) == len(deleted)
-    searcher = ix._current_searcher()
+    searcher = ix.engine.read(lambda view: view.searcher)
     assert len(searcher.leaf_searchers()) > 1 and searcher.reader().has_deletions()
     return ix
 
 
-def _whoosh_top(s, q, limit, allow):
+def _whoosh_top(s, plan, limit, within):
+    """What Whoosh's own collector finds for the plan compiled to a Whoosh query."""
     collector = TopCollector(limit=limit, usequality=False, replace=0)
-    if allow is not None:
-        collector = FilterCollector(collector, allow=allow)
-    s.search_with_collector(q, collector)
+    if within is not None:
+        collector = FilterCollector(collector, allow=whoosh_query(within))
+    s.search_with_collector(whoosh_query(plan), collector)
     results = collector.results()
     return [(hit.docnum, hit.score) for hit in results], len(results)
 
 
 @pytest.mark.parametrize("query", QUERIES)
 def test_matches_and_scores_are_whooshs(index: ReviewIndex, query: str) -> None:
-    s = index._current_searcher()
-    compiled = parse(query, index.analyzer)
-    for q in (compiled.strict, compiled.loose):
-        for allow in (None, _filter(None, "2014-01-01", None)):
-            expected, expected_total = _whoosh_top(s, q, 30, allow)
-            found, total = matching.Evaluation(s, allow).top(q, 30)
+    planned = parse(query, index.analyzer)
+    for q in (planned.strict, planned.loose):
+        for within in (None, filters(None, "2014-01-01", None)):
+            expected, expected_total = index.engine.read(lambda view: _whoosh_top(view.searcher, q, 30, within))
+            found, total = index.engine.read(lambda view: view.top(q, 30, within))
             assert total == expected_total
             assert [score for _, score in found] == pytest.approx([score for _, score in expected], rel=1e-9)
             # documents agree, but for ties at the cut (scores equal to the last bit or not)
@@ -66,39 +68,39 @@ def test_matches_and_scores_are_whooshs(index: ReviewIndex, query: str) -> None:
 )
 def test_phrases_match_and_score_as_whooshs(index: ReviewIndex, words: list[str], slop: int) -> None:
     # Phrases are read from the postings' positions in bulk, not by Whoosh's matcher.
-    s = index._current_searcher()
-    q = wq.Phrase("body", words, slop=slop, boost=1.5)
-    expected, expected_total = _whoosh_top(s, q, 1000, None)
-    found, total = matching.Evaluation(s, None).top(q, 1000)
+    q = p.Phrase("body", tuple(words), 1.5, slop)
+    expected, expected_total = index.engine.read(lambda view: _whoosh_top(view.searcher, q, 1000, None))
+    found, total = index.engine.read(lambda view: view.top(q, 1000))
     assert total == expected_total > 0
     assert dict(found) == pytest.approx(dict(expected), rel=1e-9)
 
 
 def test_phrase_needs_its_words_in_order_side_by_side(index: ReviewIndex) -> None:
-    s = index._current_searcher()
-    count = matching.Evaluation(s, None).count
-    anywhere = count(wq.And([wq.Term("body", "영화"), wq.Term("body", "보다")]))
-    side_by_side = count(wq.Phrase("body", ["영화", "보다"]))
-    assert 0 < side_by_side < count(wq.Phrase("body", ["영화", "보다"], slop=3)) < anywhere
-    assert count(wq.Phrase("body", ["보다", "영화"])) != side_by_side
+    def count(plan: p.Node) -> int:
+        return index.engine.read(lambda view: view.count(plan))
+
+    anywhere = count(p.And((p.Term("body", "영화"), p.Term("body", "보다"))))
+    side_by_side = count(p.Phrase("body", ("영화", "보다")))
+    assert 0 < side_by_side < count(p.Phrase("body", ("영화", "보다"), slop=3)) < anywhere
+    assert count(p.Phrase("body", ("보다", "영화"))) != side_by_side
 
 
 def test_proximity_bonus_is_confirmed_review_by_review(index: ReviewIndex) -> None:
-    s = index._current_searcher()
     strict = parse("영화 보다", index.analyzer).strict  # AndMaybe(both words, the two near each other)
-    with_bonus = dict(matching.Evaluation(s, None).top(strict, 100)[0])
-    plain = dict(matching.Evaluation(s, None).top(strict.a, 100)[0])
+    assert isinstance(strict, p.AndMaybe)
+    with_bonus = dict(index.engine.read(lambda view: view.top(strict, 100))[0])
+    plain = dict(index.engine.read(lambda view: view.top(strict.required, 100))[0])
     gained = {doc for doc in plain if with_bonus[doc] > plain[doc] * (1 + 1e-9)}
     assert gained and gained != set(plain)  # some reviews have the words near each other, not all
-    assert with_bonus == pytest.approx(dict(_whoosh_top(s, strict, 100, None)[0]), rel=1e-9)
+    whooshs = index.engine.read(lambda view: _whoosh_top(view.searcher, strict, 100, None))[0]
+    assert with_bonus == pytest.approx(dict(whooshs), rel=1e-9)
 
 
 def test_not_drops_every_review_holding_the_word(index: ReviewIndex) -> None:
     # Whoosh's AndNot matcher lets through a review holding the excluded word
     # when it is the first of its segment; this evaluation does not.
     results = index.search("연기 -배우", limit=100, passages_per_hit=0)
-    s = index._current_searcher()
-    both = matching.Evaluation(s, None).top(parse("연기 배우", index.analyzer).strict, 1)[1]
+    both = index.engine.read(lambda view: view.count(parse("연기 배우", index.analyzer).strict))
     assert results.total == index.search("연기", limit=1).total - both
     assert results.hits and not any("배우" in hit.review.body for hit in results.hits)
 

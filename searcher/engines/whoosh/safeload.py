@@ -143,7 +143,7 @@ whoosh.filedb.structfile.load_pickle = _load
 
 def refusal(folder: Path, error: RefusedGlobal) -> str:
     """What to tell a user about an index holding a pickle that is refused."""
-    from .meta import index_command
+    from ...meta import index_command
 
     return (
         f"the index in {folder} holds a pickled reference to {error}, which revsearch does not load: "

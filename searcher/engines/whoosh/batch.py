@@ -15,18 +15,30 @@ from typing import Any
 
 from whoosh.fields import FieldType, Schema
 
-from .analysis import Term
-from .keywords import derive_keywords
-from .review import Review
-from .schema import review_bytes
+from ...analysis import Analyzer, Term
+from ...keywords import derive_keywords
+from ...review import Review
+from ...schema import TEXTS
+from .schema import build_schema, review_bytes
 
-#: The text fields of a review, in the order of the texts Kiwi analyses of it (see writing._texts).
-TEXTS = ("title", "body", "keywords", "category")
 #: A posting's position as Batch.positions holds it when it has no value (an exact-value field).
 NO_VALUE = -1
-#: Terms a run's TermNumbers holds before it starts again from 0, which bounds
-#: its memory (and the writer's copy of the keys) however long the run.
-NUMBERS_HELD = 1 << 20
+
+
+def several(k: int) -> int:
+    """The position marker of a posting whose positions are the ``k``-th encoded."""
+    return -2 - k
+
+
+def encoded_at(marker):
+    """The index in the encoded positions of a marker made by :func:`several`
+    (an int, or an array of them); :func:`is_several` tells which markers are."""
+    return -2 - marker
+
+
+def is_several(marker):
+    """Whether a marker (or each of an array of them) stands for several positions, encoded."""
+    return marker <= -2
 
 
 @dataclass
@@ -39,8 +51,8 @@ class Batch:
     ``first_key`` 0 starts the numbering anew. Postings come in
     document order, those of documents up to ``i`` ending at ``ends[i]``.
     ``positions[j]`` is the term's one position in the document, NO_VALUE for
-    a field without positions, or ``-2 - k`` for several, Whoosh-encoded in
-    ``encoded[k]`` (most terms occur once in a review, and their encodings are
+    a field without positions, or the marker :func:`several` makes of ``k`` for
+    several positions, Whoosh-encoded in ``encoded[k]`` (most terms occur once in a review, and their encodings are
     shared by the writer). ``lengths`` holds each text field's length (terms)
     by document, ``columns`` each column's value by document (None: none)."""
 
@@ -65,9 +77,11 @@ class TermNumbers:
     next: most of a batch's terms were in an earlier one, and only the new
     ones are named in a batch, encoded and pickled, and looked up by the
     writer. Terms are numbered in order of first use, whatever the field;
-    past NUMBERS_HELD the numbering starts again from 0 with the next batch."""
+    past ``held`` the numbering starts again from 0 with the next batch, which
+    bounds its memory (and the writer's copy of the keys) however long the run."""
 
-    def __init__(self) -> None:
+    def __init__(self, held: int) -> None:
+        self.held = held
         self.by_field: dict[str, _Numbers] = {}  # by field: term (text, or bytes) -> number
         self.new: list[tuple[str, Any]] = []  # (field, term) of each number given since the last batch
         self.first = 0  # the number of new[0]
@@ -81,11 +95,11 @@ class TermNumbers:
     def take_new(self) -> tuple[int, list[tuple[str, bytes]]]:
         """The number of the first term numbered since the last call, and the
         keys of those terms; the next batch starts the numbering anew if it
-        holds NUMBERS_HELD terms."""
+        holds ``held`` terms."""
         first, new = self.first, self.new
         keys = [(name, term.encode("utf-8") if isinstance(term, str) else term) for name, term in new]
         self.first, self.new = first + len(new), []
-        if self.first >= NUMBERS_HELD:
+        if self.first >= self.held:
             self.by_field.clear()
             self.first = 0
         return first, keys
@@ -111,11 +125,11 @@ class BatchBuilder:
     """Makes a :class:`Batch` a review at a time. Where reviews are analysed,
     each is added as Kiwi hands back its terms: Kiwi's threads have 32 texts
     queued, and a whole batch made at once (some 10 ms) would leave them idle.
-    ``numbers``: the run's term numbering (a fresh one for a batch on its own)."""
+    ``numbers``: the run's term numbering."""
 
-    def __init__(self, schema: Schema, numbers: TermNumbers | None = None):
+    def __init__(self, schema: Schema, numbers: TermNumbers):
         self._fields = {name: schema[name] for name in schema.names()}
-        self._numbers = numbers or TermNumbers()
+        self._numbers = numbers
         # Batch's arrays, as lists until build() (appending to a list costs less)
         self._terms: list[int] = []
         self._docs: list[int] = []
@@ -166,7 +180,7 @@ class BatchBuilder:
                     if len(found) == 1:
                         positions.append(found[0])
                     else:
-                        positions.append(-2 - len(encoded))
+                        positions.append(several(len(encoded)))
                         encoded.append(encode(found))
                 docs.extend([doc] * len(grouped))
             _put(self._lengths, name, doc, len(text_terms), 0)
@@ -222,3 +236,26 @@ def _exact(field: FieldType, value: Any) -> tuple[list[tuple[bytes, float]], Any
     authors repeat, and a rating's terms cost Whoosh some work."""
     terms = [(tbytes, weight) for tbytes, _, weight, _ in field.index(value)]
     return terms, field.to_column_value(value) if field.column_type else None
+
+
+class Encoder:
+    """The Whoosh engine's batch encoder (see engine.BatchEncoder): makes the
+    builders of one run's batches, which share its term numbering. Pickled
+    to an analysis process as its analyzer and settings: the schema and the
+    numbering are made where it is used."""
+
+    def __init__(self, analyzer: Analyzer, numbers_held: int):
+        self.analyzer, self.numbers_held = analyzer, numbers_held
+        self._schema: Schema | None = None
+        self._numbers: TermNumbers | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"analyzer": self.analyzer, "numbers_held": self.numbers_held}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["analyzer"], state["numbers_held"])
+
+    def builder(self) -> BatchBuilder:
+        if self._schema is None:
+            self._schema, self._numbers = build_schema(self.analyzer), TermNumbers(self.numbers_held)
+        return BatchBuilder(self._schema, self._numbers)

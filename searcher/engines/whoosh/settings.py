@@ -1,0 +1,25 @@
+"""The Whoosh engine's knobs, passed to it as Whoosh's own ``W3Codec`` takes
+its block size, compression and inline limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class WhooshSettings:
+    """``compress_from``: posting blocks whose pickle is shorter are written
+    uncompressed (zlib makes them no smaller and took a tenth of the writer's
+    time). ``inline``: a term with one posting keeps it in its term info, as
+    W3Codec's inline limit means to. With 0 and False, segments are byte for
+    byte those of Whoosh's own writer. ``max_pooled``: a writer holding this
+    many postings in memory commits and goes on (bounds memory).
+    ``numbers_held``: terms a run's batches number before numbering anew
+    (bounds the analysis' memory). ``postings_cached``: postings kept between
+    searches (about 30 bytes each with their positions)."""
+
+    compress_from: int = 64
+    inline: bool = True
+    max_pooled: int = 4_000_000
+    numbers_held: int = 1 << 20
+    postings_cached: int = 2_000_000
