@@ -18,17 +18,26 @@ from typing import Any
 
 #: Each public name and the submodule that defines it.
 _EXPORTS = {
+    "CheckReport": "check",
+    "EngineInfo": "engine",
     "Hit": "results",
+    "IncompatibleIndexError": "errors",
+    "IndexAccessError": "errors",
+    "IndexDamagedError": "errors",
     "IndexLockedError": "errors",
     "IndexNotFoundError": "errors",
     "IngestReport": "index",
+    "IngestSettings": "settings",
     "Passage": "results",
     "QueryError": "errors",
+    "QueryPlan": "query",
     "ReadError": "errors",
+    "ReadOptions": "readers",
     "Results": "results",
     "Review": "review",
     "ReviewIndex": "index",
     "RevsearchError": "errors",
+    "SearchSettings": "settings",
 }
 __all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"

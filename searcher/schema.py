@@ -4,7 +4,6 @@ stores these fields; how is the engine's business (see searcher.engines)."""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 #: Free-text fields searched by plain query words, with their weight in BM25F:
@@ -19,10 +18,6 @@ RANGE_FIELDS = ("date", "rating")
 #: Exact fields whose values are compared as they are (the others lowercased).
 CASED_FIELDS = ("id", "date")
 
-#: Names the tables of contents of Whoosh indexes record for the Whoosh
-#: engine's field classes (pickled as ``searcher.schema.KoreanText``): they
-#: resolve to those classes, so that indexes open and are written as before.
-_RECORDED = {"KoreanText": "searcher.engines.whoosh.schema", "Exact": "searcher.engines.whoosh.schema"}
 
 
 def exact_value(field: str, value: str) -> str:
@@ -32,7 +27,12 @@ def exact_value(field: str, value: str) -> str:
 
 
 def __getattr__(name: str) -> Any:
-    module = _RECORDED.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    """``KoreanText`` and ``Exact``: the names Whoosh indexes' tables of
+    contents record for the Whoosh engine's field classes (pickled as
+    ``searcher.schema.KoreanText``); they resolve to those classes, so that
+    indexes open and are written as before (see engines.whoosh.schema)."""
+    if name in ("KoreanText", "Exact"):
+        from .engines.whoosh import schema
+
+        return getattr(schema, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
