@@ -31,7 +31,8 @@ def test_operators_fields_and_ranges_become_plan_nodes() -> None:
         '(title:"배우 연기"^1.2 OR keywords:"배우 연기"^1.5 OR body:"배우 연기" OR category:"배우 연기")) '
         "ANDNOT (title:지루^1.2 OR keywords:지루^1.5 OR body:지루 OR category:지루))"
     )
-    assert parse("NOT 영화").strict == p.AndNot(p.Every(), parse("영화").strict)
+    assert parse("NOT 영화").strict == p.Not(parse("영화").strict)  # every review but those
+    assert parse("사만다 -이별").strict == p.AndNot(parse("사만다").strict, parse("이별").strict)
 
 
 def test_settings_shape_the_plan() -> None:
