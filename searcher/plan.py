@@ -5,7 +5,7 @@ is opened, and turned by each engine into its own evaluation.
 A plan is a tree of frozen nodes: analysed terms of a field, phrases, two
 words near each other, and/or/and-maybe/and-not, every review, ranges. Nodes
 compare equal when they ask the same, and print as a readable expression,
-so a plan can be tested and shown (``revsearch query --plan``) without an index.
+so a plan can be tested and shown (``ReviewIndex.plan(query)``) without searching.
 
 Scores are BM25F: each Term scores by its field's statistics, times its
 boost; Or and And add their children's scores, times their boost; AndMaybe
