@@ -207,11 +207,12 @@ class WhooshView:
         return counts
 
     def vocabulary(self, field: str) -> Iterator[tuple[str, int]]:
-        reader = self._s.reader()
+        """Each term's document frequency counts deleted reviews until their segment is merged, as its IDF does."""
         if field not in self._s.schema:
             return
-        for text, info in reader.iter_field(field):
-            yield text, info.doc_frequency()
+        decode = self._s.schema[field].from_bytes
+        for tbytes, info in self._s.reader().iter_field(field):
+            yield decode(tbytes), info.doc_frequency()
 
 
 def damaged(folder: Path, error: Exception) -> RevsearchError:
