@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Iterator
 from .analysis import DEFAULT, Analyzer
 from .engine import Engine, EngineInfo, EngineWriter
 from .engines import engine_for
-from .errors import IndexAccessError, QueryError, ReadError, RevsearchError
+from .errors import IndexAccessError, ReadError, RevsearchError
 from .lock import WriteLock
 from .manifest import Manifest, file_key
 from .meta import (

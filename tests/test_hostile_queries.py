@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from searcher import QueryError, Review, ReviewIndex, highlight
 from searcher.cli import main
 from searcher.errors import IndexDamagedError
-from searcher.errors import IndexDamagedError
 from searcher.highlight import SCAN_CHARS, Wanted, passages
 from searcher.query import MAX_QUERY_CHARS, MAX_QUERY_DEPTH, MAX_QUERY_WORDS
 
