@@ -18,7 +18,7 @@ by Whoosh's W3 codec, which unpickles through module-level names: ``loads``
 in whoosh.codec.whoosh3, whoosh.formats and whoosh.columns, and
 ``load_pickle`` behind StructFile.read_pickle. They are looked up at each
 call, so rebinding them here, once, as this module is imported, covers every
-reader of segment files, Whoosh's and matching.py's. revsearch opens and
+reader of segment files, Whoosh's and matching.py's. The engine opens and
 creates indexes only with :func:`open_index` and :func:`create_index`, so no
 index file is read before this module is imported.
 """
