@@ -32,7 +32,7 @@ server answers with one, by its method ``cmd_<command>`` (:func:`ipc.dispatch`).
 is answered by ``{"results": Results.to_dict()}``, ``{"error": {"kind",
 "message"}}`` (a RevsearchError) or ``{"failed": traceback}``; ``status`` by
 the server's status; ``stop`` by ``{"stopped": pid}``; an unknown command, or
-arguments its method does not take, by ipc's ProtocolError error. A client
+arguments its method does not take, by an error of kind ProtocolError. A client
 reads any answer but results and a QueryError, and a server that closes,
 times out or answers garbage, as no server: it searches in its own process.
 (A client only searches through a server of its own build, named so; `status`
