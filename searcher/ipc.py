@@ -21,6 +21,8 @@ from typing import Any, BinaryIO, Iterator
 FRAME_HEAD = struct.Struct("<Q")
 #: The largest frame taken (a search's answer is kilobytes; a batch of analysed reviews a few megabytes).
 MAX_FRAME = 1 << 32
+#: The most bytes asked of a stream at once while reading a frame.
+_PIECE = 1 << 20
 
 
 def frame(body: bytes) -> bytes:
@@ -29,20 +31,33 @@ def frame(body: bytes) -> bytes:
 
 
 def write_frame(out: BinaryIO, body: bytes) -> None:
+    """Write ``body`` as a frame to ``out`` (the caller flushes it)."""
     out.write(FRAME_HEAD.pack(len(body)))
     out.write(body)
 
 
 def read_frame(source: BinaryIO) -> bytes | None:
-    """The next frame's body from ``source``; None if it ends (or is cut) before a whole frame."""
-    head = source.read(FRAME_HEAD.size)
-    if len(head) != FRAME_HEAD.size:
+    """The next frame's body from ``source``; None if it ends (or is cut) before
+    a whole frame, or its head announces more than MAX_FRAME bytes."""
+    head = _read_exactly(source, FRAME_HEAD.size)
+    if head is None:
         return None
     size = FRAME_HEAD.unpack(head)[0]
-    if size > MAX_FRAME:
-        return None
-    body = source.read(size)
-    return body if len(body) == size else None
+    return _read_exactly(source, size) if size <= MAX_FRAME else None
+
+
+def _read_exactly(source: BinaryIO, size: int) -> bytes | None:
+    """``size`` bytes of ``source``; None if it ends before. Read a piece at a
+    time: a raw pipe returns what has arrived, and a head of garbage (a
+    length never sent) costs no more memory than what did arrive."""
+    pieces, left = [], size
+    while left:
+        piece = source.read(min(left, _PIECE))
+        if not piece:
+            return None
+        pieces.append(piece)
+        left -= len(piece)
+    return b"".join(pieces)
 
 
 def frames(source: BinaryIO) -> Iterator[bytes | None]:
@@ -62,7 +77,10 @@ def to_json(message: dict[str, Any]) -> bytes:
 
 def from_json(body: bytes) -> dict[str, Any]:
     """A JSON body's message; ValueError if it is not a JSON object."""
-    message = json.loads(body)
+    try:
+        message = json.loads(body)
+    except RecursionError as e:  # nested deeper than Python's stack: garbage, as any other
+        raise ValueError("a message nests too deep") from e
     if not isinstance(message, dict):
         raise ValueError("a message is a JSON object")
     return message

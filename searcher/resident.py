@@ -25,21 +25,27 @@ each new server, `status` and `stop --all`) those of servers that died without
 doing so (killed). Files are removed only by the holder of their lock, while
 no server answers on the socket: never from under a server being started.
 
-Protocol: one request per connection, a JSON line each way (in ASCII: see
-:func:`_line`). ``{"op": "search", "query", "limit", "author", "since",
-"until", "sort"}`` is answered by ``{"results": Results.to_dict()}``,
-``{"error": {"kind", "message"}}`` (a RevsearchError) or ``{"failed":
-traceback}``; ``{"op": "status"}`` by the server's status; ``{"op": "stop"}``
-by ``{"stopped": pid}``. A server is known by its socket in this user's
-private folder: a client asks it to stop over that socket and signals no pid
-(a recorded pid could be another process's by now).
+Protocol: :mod:`searcher.ipc`, one request per connection: the client sends
+one frame with a JSON body (:func:`ipc.request`) and closes its side, the
+server answers with one, by its method ``cmd_<command>`` (:func:`ipc.dispatch`).
+``search`` (``query``, ``limit``, ``author``, ``since``, ``until``, ``sort``)
+is answered by ``{"results": Results.to_dict()}``, ``{"error": {"kind",
+"message"}}`` (a RevsearchError) or ``{"failed": traceback}``; ``status`` by
+the server's status; ``stop`` by ``{"stopped": pid}``; an unknown command, or
+arguments its method does not take, by an error of kind ProtocolError. A client
+reads any answer but results and a QueryError, and a server that closes,
+times out or answers garbage, as no server: it searches in its own process.
+(A client only searches through a server of its own build, named so; `status`
+and `stop --all` skip a server of another build they cannot read.) A server
+is known by its socket in this user's private folder: a client asks it to
+stop over that socket and signals no pid (a recorded pid could be another
+process's by now).
 """
 
 from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
 import re
 import select
@@ -57,7 +63,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator
 
-from . import __version__
+from . import __version__, ipc
 from .errors import QueryError, ResidentUnavailable, RevsearchError
 from .meta import META_FILE, has_index
 from .options import child_environment, python_command
@@ -140,7 +146,7 @@ def search(
     with ReviewIndex.open(index_dir) as ix:
         with loading():
             ix.analyzer.model()
-        return _results(ix, request)
+        return ix.search(query, limit, author=author, since=since, until=until, sort=sort).to_dict()
 
 
 def search_request(
@@ -148,7 +154,7 @@ def search_request(
     sort: str = "relevance",
 ) -> dict[str, Any]:
     """The request, for :func:`ask`, of a search with ``ReviewIndex.search``'s arguments."""
-    return {"op": "search", "query": query, "limit": limit, "author": author, "since": since, "until": until, "sort": sort}
+    return ipc.request("search", query=query, limit=limit, author=author, since=since, until=until, sort=sort)
 
 
 def ask(
@@ -186,7 +192,7 @@ def ask(
     error = answer.get("error")
     if isinstance(error, dict) and error.get("kind") == QueryError.__name__:
         raise QueryError(str(error.get("message")))
-    return None
+    return None  # another error (the index, or a ProtocolError: a server not of this build) or a failure
 
 
 def servers() -> list[dict[str, Any]]:
@@ -316,21 +322,18 @@ def _connect(path: Path) -> socket.socket | None:
 
 def _exchange(conn: socket.socket, request: dict[str, Any]) -> dict[str, Any] | None:
     """Send ``request`` and read the answer; None if the server closed, timed
-    out or answered something that is not a JSON object."""
+    out or answered something that is not a frame of a JSON object. The client's
+    side is closed once the request is sent: a server that reads something
+    else than a frame (of another protocol) sees it end, rather than waits."""
     with conn:
         try:
-            conn.sendall(_line(request))
+            conn.sendall(ipc.frame(ipc.to_json(request)))
+            conn.shutdown(socket.SHUT_WR)
             with conn.makefile("rb") as reader:
-                answer = json.loads(reader.readline())
+                body = ipc.read_frame(reader)
+            return None if body is None else ipc.from_json(body)
         except (OSError, ValueError):
             return None
-    return answer if isinstance(answer, dict) else None
-
-
-def _line(message: dict[str, Any]) -> bytes:
-    """A request or answer as it crosses the socket: a JSON line in ASCII, any
-    text escaped, so that every string, a lone surrogate included, crosses as it is."""
-    return json.dumps(message).encode("ascii") + b"\n"
 
 
 def _start(where: Place) -> tuple[socket.socket | None, int | None]:
@@ -370,14 +373,15 @@ def _spawn(where: Place) -> int | None:
 
 
 def _status_of(path: Path) -> dict[str, Any] | None:
-    """The status of the server listening at ``path``; None if none answers."""
+    """The status of the server listening at ``path``; None if none answers with one."""
     conn = _connect(path)
-    return _exchange(conn, {"op": "status"}) if conn else None
+    answer = _exchange(conn, ipc.request("status")) if conn else None
+    return answer if answer is not None and isinstance(answer.get("pid"), int) else None
 
 
 def _stop(path: Path) -> int | None:
     conn = _connect(path)
-    answer = _exchange(conn, {"op": "stop"}) if conn else None
+    answer = _exchange(conn, ipc.request("stop")) if conn else None
     pid = answer.get("stopped") if answer else None
     if not isinstance(pid, int):
         return None
@@ -552,42 +556,47 @@ class _Server:
                 self.turns.notify()
 
     def _serve(self, conn: socket.socket) -> None:
-        """Answer one request."""
+        """Answer one request (by its ``cmd_`` method); a connection that sends no
+        whole frame of a JSON object in time is closed unanswered."""
         conn.settimeout(REQUEST_TIMEOUT_S)
         try:
             with conn.makefile("rb") as reader:
-                request = json.loads(reader.readline())
-            op = request.get("op")
-        except (OSError, ValueError, AttributeError):
+                body = ipc.read_frame(reader)
+            if body is None:
+                return
+            request = ipc.from_json(body)
+        except (OSError, ValueError):
             return
-        if op == "search":
-            answer = self._search(request)
-            self.last_search = time.monotonic()
-        elif op == "status":
-            answer = self._status()
-        elif op == "stop":
-            self._unlink()  # from now on clients start a new server
-            self.stopping.set()
-            self.waker.send(b"\0")
-            answer = {"stopped": os.getpid()}
-            _log("asked to stop")
-        else:
-            answer = {"failed": f"unknown request {op!r}"}
+        answer = ipc.dispatch(self, request)
         try:
-            conn.sendall(_line(answer))
+            conn.sendall(ipc.frame(ipc.to_json(answer)))
         except OSError:
             pass  # the client left
 
-    def _search(self, request: dict[str, Any]) -> dict[str, Any]:
+    def cmd_search(
+        self, query: str, limit: int, author: str | None, since: str | None, until: str | None, sort: str,
+    ) -> dict[str, Any]:
+        """``{"results": Results.to_dict()}`` of a search, or the error it met."""
         try:
             with self._index() as ix:
-                return {"results": _results(ix, request)}
+                results = ix.search(query, limit, author=author, since=since, until=until, sort=sort)
+                return {"results": results.to_dict()}
         except RevsearchError as e:
             return {"error": {"kind": type(e).__name__, "message": str(e)}}
         except Exception:
             failure = traceback.format_exc()
             _log(failure)
             return {"failed": failure}
+        finally:
+            self.last_search = time.monotonic()
+
+    def cmd_stop(self) -> dict[str, Any]:
+        """Stop accepting clients (the ones being answered still are) and exit: ``{"stopped": pid}``."""
+        self._unlink()  # from now on clients start a new server
+        self.stopping.set()
+        self.waker.send(b"\0")
+        _log("asked to stop")
+        return {"stopped": os.getpid()}
 
     @contextmanager
     def _index(self) -> Iterator[ReviewIndex]:
@@ -625,7 +634,8 @@ class _Server:
             del self.users[ix]
             ix.close()
 
-    def _status(self) -> dict[str, Any]:
+    def cmd_status(self) -> dict[str, Any]:
+        """This server's pid, index, version, memory, and times (see :func:`servers`)."""
         now = time.monotonic()
         return {
             "pid": os.getpid(), "index": str(self.where.index), "version": __version__,
@@ -654,15 +664,6 @@ class _Server:
         """Remove the socket file if it is still this server's."""
         if self._owns_socket():
             self.where.socket.unlink(missing_ok=True)
-
-
-def _results(ix: ReviewIndex, request: dict[str, Any]) -> dict[str, Any]:
-    """``Results.to_dict()`` of a search request."""
-    results = ix.search(
-        request["query"], request["limit"], author=request["author"], since=request["since"],
-        until=request["until"], sort=request["sort"],
-    )
-    return results.to_dict()
 
 
 def _rss() -> int | None:

@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 import pytest
 from click.testing import CliRunner
 
-from searcher import QueryError, Review, ReviewIndex, resident
+from searcher import QueryError, Review, ReviewIndex, ipc, resident
 from searcher.cli import main
 from searcher.options import python_command
 
@@ -182,8 +182,9 @@ def leftovers(key: str) -> list[Path]:
     return [folder / f"{key}.{suffix}" for suffix in ("sock", "lock", "log")]
 
 
-def request_line(request: dict) -> bytes:
-    return json.dumps(request, ensure_ascii=False).encode("utf-8") + b"\n"
+def request_frame(request: dict) -> bytes:
+    """A request as a client sends it."""
+    return ipc.frame(ipc.to_json(request))
 
 
 def connect(index: Path) -> socket.socket:
@@ -196,7 +197,7 @@ def connect(index: Path) -> socket.socket:
 
 def answer_of(conn: socket.socket) -> dict:
     with conn.makefile("rb") as reader:
-        return json.loads(reader.readline())
+        return ipc.from_json(ipc.read_frame(reader))
 
 
 def test_answers_as_a_search_in_the_process(served: Path) -> None:
@@ -285,11 +286,11 @@ def test_the_server_searches_a_rebuilt_index(served: Path) -> None:
 
 def test_a_client_slow_to_send_its_request_holds_up_no_other(served: Path) -> None:
     served_search(served, "사만다")  # the server runs
-    line = request_line(resident.search_request("사만다"))
+    request = request_frame(resident.search_request("사만다"))
     with connect(served) as slow:
-        slow.sendall(line[:10])  # and then nothing, for now
+        slow.sendall(request[:10])  # and then nothing, for now
         assert served_search(served, "사만다")["total"] == 4
-        slow.sendall(line[10:])  # still served: it was not dropped to answer the other
+        slow.sendall(request[10:])  # still served: it was not dropped to answer the other
         assert answer_of(slow)["results"]["total"] == 4
 
 
@@ -303,7 +304,7 @@ def test_searches_are_answered_while_a_slow_one_runs(served: Path) -> None:
     try:
         assert ids(served_search(served, "송강호")) == ["short"]
         with connect(served) as slow:
-            slow.sendall(request_line(resident.search_request("영상미")))
+            slow.sendall(request_frame(resident.search_request("영상미")))
             answered = 0
             while not select.select([slow], [], [], 0)[0]:
                 assert ids(served_search(served, "송강호")) == ["short"]
@@ -385,14 +386,14 @@ def test_concurrent_first_queries_start_one_server_which_exits_when_idle(fresh: 
 def test_stop_is_answered_at_once_and_the_clients_being_served_still_are(fresh: Path) -> None:
     served_search(fresh, "연기")
     [pid] = server_processes(fresh)
-    line = request_line(resident.search_request("연기"))
+    request = request_frame(resident.search_request("연기"))
     with connect(fresh) as slow:
-        slow.sendall(line[:10])
+        slow.sendall(request[:10])
         with connect(fresh) as stopping:
-            stopping.sendall(request_line({"op": "stop"}))
+            stopping.sendall(request_frame(ipc.request("stop")))
             assert answer_of(stopping) == {"stopped": pid}
         assert not resident.place(fresh).socket.exists()
-        slow.sendall(line[10:])
+        slow.sendall(request[10:])
         assert ids(answer_of(slow)["results"]) == ["r1"]
     assert wait_until(lambda: server_processes(fresh) == [])
 
@@ -406,7 +407,7 @@ def test_many_clients_at_once_are_all_answered_by_a_bounded_number_of_threads(fr
     try:
         assert wait_until(lambda: threads() == before + resident.MAX_CLIENTS - 1)
         for client in clients:
-            client.sendall(request_line(resident.search_request("연기")))
+            client.sendall(request_frame(resident.search_request("연기")))
         assert [ids(answer_of(client)["results"]) for client in clients] == [["r1"]] * len(clients)
         assert threads() == before + resident.MAX_CLIENTS - 1
     finally:
