@@ -49,7 +49,7 @@ def search(
 
     def find(view: EngineView) -> tuple[list[Candidate], list[Review], int]:
         if sort == "date":
-            ranked, total = view.newest(planned.loose, limit, within)
+            ranked, total = view.highest(planned.loose, "date", limit, within)
         else:
             ranked, total = tiered(view, planned, limit, within, settings)
         return ranked, [Review.from_dict(r) for r in view.stored([doc for doc, _ in ranked])], total

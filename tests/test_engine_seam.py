@@ -34,8 +34,9 @@ def test_candidates_counts_and_stored_reviews(index: ReviewIndex) -> None:
     stored = index.engine.read(lambda view: view.stored([doc for doc, _ in top]))
     assert {r["id"] for r in stored} == {"a", "b", "c"}
     assert index.engine.read(lambda view: view.count(acting, within=p.Term("author", "kim"))) == 2
-    newest, _ = index.engine.read(lambda view: view.newest(p.Every(), 4))
-    assert [r["id"] for r in index.engine.read(lambda view: view.stored([d for d, _ in newest]))] == ["b", "a", "c", "d"]
+    for field, expected in (("date", ["b", "a", "c", "d"]), ("rating", ["a", "c", "b", "d"])):
+        best, _ = index.engine.read(lambda view: view.highest(p.Every(), field, 4))
+        assert [r["id"] for r in index.engine.read(lambda view: view.stored([d for d, _ in best]))] == expected
 
 
 def test_values_of_a_field_over_what_a_plan_matches_are_facets(index: ReviewIndex) -> None:

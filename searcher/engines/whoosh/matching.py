@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.fields import NUMERIC
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.spans import SpanNear, SpanQuery
 from whoosh.reading import IndexReader
@@ -233,6 +234,10 @@ class _Segment:
     def _positional(self, fieldname: str) -> bool:
         schema = self.leaf.schema
         return fieldname in schema and bool(schema[fieldname].format) and schema[fieldname].format.supports("positions")
+
+    def numeric(self, fieldname: str) -> bool:
+        """Whether a field's sortable column holds numbers (else bytes)."""
+        return isinstance(self.leaf.schema[fieldname], NUMERIC)
 
     def _has_column(self, fieldname: str) -> bool:
         schema = self.leaf.schema
@@ -642,18 +647,23 @@ class Evaluation:
         """The document numbers ``q`` matches, ascending."""
         return [doc for _, offset, m in self._matches(q) for doc in (m.ids + offset).tolist()]
 
-    def newest(self, q: wq.Query, limit: int, datefield: str) -> tuple[list[tuple[int, float]], int]:
-        """The ``limit`` newest documents matching ``q`` by the sortable column
-        ``datefield`` (undated last; on one date, the best first), with their
-        scores (span bonuses left out), and how many match."""
+    def highest(self, q: wq.Query, limit: int, fieldname: str) -> tuple[list[tuple[int, float]], int]:
+        """The ``limit`` documents matching ``q`` with the highest values of the
+        sortable column ``fieldname`` (the newest dates), those without one
+        last; on one value, the best first; with their scores (span bonuses
+        left out), and how many match."""
         found = self._matches(q)
         if not found:
             return [], 0
         ids = np.concatenate([m.ids + offset for _, offset, m in found])
         scores = np.concatenate([m.scores for _, _, m in found])
-        dates = np.concatenate([segment.cache.column(datefield)[m.ids] for segment, _, m in found])
-        _, date_rank = np.unique(dates, return_inverse=True)
-        order = np.lexsort((ids, -scores, -date_rank))[:limit]
+        if self.segments[0][0].numeric(fieldname):
+            rank = np.concatenate([segment.cache.numbers(fieldname)[m.ids] for segment, _, m in found])
+            rank[np.isnan(rank)] = -np.inf
+        else:  # text, compared as bytes: none (b"") is the lowest
+            values = np.concatenate([segment.cache.column(fieldname)[m.ids] for segment, _, m in found])
+            rank = np.unique(values, return_inverse=True)[1]
+        order = np.lexsort((ids, -scores, -rank))[:limit]
         return [(int(ids[i]), float(scores[i])) for i in order], len(ids)
 
     def _matches(self, q: wq.Query) -> list[tuple[_Segment, int, _Matches]]:
