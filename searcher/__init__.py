@@ -26,7 +26,8 @@ _EXPORTS = {
     "IndexDamagedError": "errors",
     "IndexLockedError": "errors",
     "IndexNotFoundError": "errors",
-    "IngestReport": "index",
+    "IndexingInterrupted": "ingest.report",
+    "IngestReport": "ingest.report",
     "IngestSettings": "settings",
     "Passage": "results",
     "QueryError": "errors",
@@ -38,6 +39,7 @@ _EXPORTS = {
     "ReviewIndex": "index",
     "RevsearchError": "errors",
     "SearchSettings": "settings",
+    "WhooshSettings": "engines.whoosh",
 }
 __all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"

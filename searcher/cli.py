@@ -34,7 +34,8 @@ from .results import Hit, Passage, Results
 from .review import Review
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .index import IngestReport, ReviewIndex
+    from .index import ReviewIndex
+    from .ingest.report import IngestReport
     from .readers import ReadOptions
 
 #: Characters of input (review texts, file names, queries) that a terminal would
@@ -198,7 +199,8 @@ def index_cmd(
     that could not be read are not read again until they change."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from .index import IndexingInterrupted, ReviewIndex
+    from .index import ReviewIndex
+    from .ingest.report import IndexingInterrupted
 
     if not paths and not Path(DEFAULT_CORPUS).exists():
         raise Failure(

@@ -1,5 +1,5 @@
 """ReviewIndex: the library's facade. Creates or opens an index (its engine:
-see searcher.engines), adds reviews and files to it (see writing), searches
+see searcher.engines), adds reviews and files to it (see searcher.ingest), searches
 it (see search); each method a few lines over those."""
 
 from __future__ import annotations
@@ -10,25 +10,26 @@ import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .analysis import DEFAULT, Analyzer
 from .engine import Engine, EngineInfo, EngineWriter
 from .engines import engine_for
 from .errors import IndexAccessError, ReadError, RevsearchError
 from .lock import WriteLock
-from .manifest import Manifest, file_key
+from .ingest import run
+from .ingest.report import IngestReport
+from .ingest.run import OnLoad, Progress
 from .meta import (
     IndexMeta, access_error, foreign_files, has_index, index_command, index_files, remove, remove_leftovers,
     require_index,
 )
-from .readers import ReadOptions, iter_source_files
+from .readers import ReadOptions
 from .results import Results
 from .review import Review
 from .query import QueryPlan, parse
 from .search import search
 from .settings import IngestSettings, SearchSettings
-from .writing import Analysis, IndexingInterrupted, Ingest, IngestReport, OnLoad, Progress, ahead, _analysed, rare_collections
 
 
 class ReviewIndex:
@@ -56,14 +57,17 @@ class ReviewIndex:
     @classmethod
     def create(
         cls, path: str | os.PathLike, user_dict: str | os.PathLike | None = None, *, wait: float = 0.0,
-        on_wait: Callable[[str], None] | None = None, on_load: OnLoad | None = None, **settings,
+        on_wait: Callable[[str], None] | None = None, on_load: OnLoad | None = None, engine_settings: Any = None,
+        **settings,
     ) -> ReviewIndex:
         """A new, empty index at ``path``, replacing an index already there
         (``--rebuild``). The folder must be empty or hold an index: revsearch
         never writes over other files. ``user_dict`` is a Kiwi user dictionary
         file (TSV: word, tag, score): its content is recorded in the index, and
         every text and query of the index is analysed with it (it is checked
-        by loading Kiwi with it: ``on_load`` is told). ``settings``: see the class."""
+        by loading Kiwi with it: ``on_load`` is told). ``engine_settings`` are
+        the engine's own knobs (WhooshSettings for an index in a folder; None:
+        its defaults); ``settings``: see the class."""
         analyzer = Analyzer.with_user_dict(user_dict, on_load) if user_dict else DEFAULT
         folder = Path(path)
         kind = engine_for(folder)
@@ -76,22 +80,24 @@ class ReviewIndex:
                 # what the index records of itself first: a crash before the engine's
                 # files are written leaves no index, and the next run creates one
                 IndexMeta.current(analyzer.user_dict, user_dict).write(folder)
-                engine = kind.create(folder, analyzer)
+                engine = kind.create(folder, analyzer, engine_settings)
         except OSError as e:
             raise access_error(folder, e, "create an index in") from e
         return cls(engine, folder, wait, on_wait, **settings)
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike, *, wait: float = 0.0, on_wait: Callable[[str], None] | None = None, **settings
+        cls, path: str | os.PathLike, *, wait: float = 0.0, on_wait: Callable[[str], None] | None = None,
+        engine_settings: Any = None, **settings,
     ) -> ReviewIndex:
         """The index at ``path``. IndexNotFoundError if there is none,
         IncompatibleIndexError if it must be rebuilt for this revsearch,
-        IndexDamagedError if its files are missing or corrupt."""
+        IndexDamagedError if its files are missing or corrupt. ``engine_settings``:
+        see :meth:`create`."""
         folder = Path(path)
         require_index(folder)
         IndexMeta.read(folder).check_compatible(folder)
-        return cls(engine_for(folder).open(folder), folder, wait, on_wait, **settings)
+        return cls(engine_for(folder).open(folder, engine_settings), folder, wait, on_wait, **settings)
 
     @classmethod
     def open_or_create(
@@ -99,7 +105,8 @@ class ReviewIndex:
         on_wait: Callable[[str], None] | None = None, on_load: OnLoad | None = None, **settings,
     ) -> ReviewIndex:
         """The index at ``path``, created empty if there is none. A ``user_dict``
-        must be the one the existing index was built with (or None, to keep it)."""
+        must be the one the existing index was built with (or None, to keep it).
+        ``engine_settings`` and ``settings``: see :meth:`create`."""
         if not has_index(Path(path)):
             return cls.create(path, user_dict, wait=wait, on_wait=on_wait, on_load=on_load, **settings)
         index = cls.open(path, wait=wait, on_wait=on_wait, **settings)
@@ -167,13 +174,8 @@ class ReviewIndex:
     def add(self, reviews: Iterable[Review]) -> int:
         """Index reviews, replacing any with the same id. Returns how many were
         indexed. They are analysed in a thread while they are written."""
-        count = 0
-        events = (("review", r) for r in reviews)
         with self._writing() as writer:
-            for _, batch in ahead(_analysed(events, self._engine.encoder())):
-                writer.add(batch, 0, len(batch), [None] * len(batch))
-                count += len(batch)
-        return count
+            return run.add_reviews(writer, self._engine.encoder(), reviews, self.ingest_settings)
 
     def update(self, review: Review) -> None:
         """Index one review, replacing the one with its id if there is one."""
@@ -205,35 +207,11 @@ class ReviewIndex:
         Kiwi is loaded only if there is something to analyse; ``on_load`` is
         told when it starts and ends loading. Ctrl-C raises
         IndexingInterrupted with what was committed."""
-        report = IngestReport()
-        roots = [Path(p).absolute() for p in paths]
         with self._lock():
-            meta = IndexMeta.read(self.path)
-            recorded = meta.with_sources([r for r in roots if os.path.lexists(r)])  # what a rebuild command names
-            if recorded != meta:
-                recorded.write(self.path)
-            manifest = Manifest(self.path)
-            files, unlisted, others = _listed(roots, manifest, report)
-            with Analysis(self._engine.encoder(), on_load) as analysis:
-                own = self.path.resolve()
-                resolved = [(f, f.resolve()) for f in files]
-                keyed = [(f, file_key(r)) for f, r in resolved if own not in r.parents]  # never the index's own files
-                report.others = [f for f in others if own not in f.resolve().parents]
-                seen = {key for _, key in keyed} | set(manifest.under(unlisted))
-                gone = [f for f in manifest.under([r.resolve() for r in roots]) if f not in seen]
-                ingest = Ingest(self._engine.writer(), manifest, report, batch_size or self.ingest_settings.batch_size)
-                try:
-                    for key in gone:
-                        ingest.remove(key)
-                    with rare_collections():
-                        ingest.run(keyed, analysis, options, progress)
-                except KeyboardInterrupt:
-                    ingest.cancel()
-                    raise IndexingInterrupted(report) from None
-                except BaseException:
-                    ingest.cancel()
-                    raise
-        return report
+            return run.add_paths(
+                self._engine, self.path, paths, self.ingest_settings, progress=progress, options=options,
+                batch_size=batch_size, on_load=on_load,
+            )
 
     # ------------------------------------------------------------ searching
 
@@ -262,29 +240,6 @@ class ReviewIndex:
     def plan(self, query: str) -> QueryPlan:
         """The plan a search for ``query`` evaluates (printable; see searcher.plan)."""
         return parse(query, self.analyzer, self.settings)
-
-
-def _listed(roots: list[Path], manifest: Manifest, report: IngestReport) -> tuple[list[Path], list[Path], list[Path]]:
-    """The files to read under ``roots``; the folders and entries that could
-    not be listed or examined (resolved): the files recorded under those are
-    kept as they are, not removed as if gone; and the files of other types
-    found. What cannot be listed is reported; a root that does not exist is
-    reported only if nothing was indexed from it (else its files are removals)."""
-    files: list[Path] = []
-    unlisted: list[Path] = []
-    others: list[Path] = []
-    for root in roots:
-        try:
-            for found in iter_source_files([root], others):
-                if isinstance(found, ReadError):
-                    report.note(found)
-                    unlisted.append(Path(found.path).resolve())
-                else:
-                    files.append(found)
-        except ReadError as e:
-            if not manifest.under([root]):
-                report.note(e)
-    return files, unlisted, others
 
 
 def discard_empty(path: str | os.PathLike) -> bool:

@@ -22,11 +22,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searcher import IngestReport, ReviewIndex, RevsearchError, writing
+from searcher import IndexingInterrupted, IngestReport, ReviewIndex, RevsearchError
 from searcher.analysis import analyze
 from searcher.cli import main
 from searcher.dates import parse_date
+from searcher.ingest import worker
 from searcher.readers import stable_id
+from searcher.settings import IngestSettings
 
 DATA = Path(__file__).resolve().parent / "data"
 NSMC = DATA / "nsmc"
@@ -415,8 +417,8 @@ def test_file_vanishing_mid_run_is_reported_and_the_rest_indexed(tmp_path: Path,
             doomed.unlink()
         return real_read_file(path, options)
 
-    real_read_file = writing.read_file
-    monkeypatch.setattr(writing, "read_file", read_file)
+    real_read_file = worker.read_file
+    monkeypatch.setattr(worker, "read_file", read_file)
     ix = ReviewIndex.create(tmp_path / "ix")
     report = ix.add_paths([src], progress=progress)
     assert [(done, total) for done, total, _ in calls] == [(n, len(files)) for n in range(1, len(files) + 1)]
@@ -667,8 +669,8 @@ def test_cli_summary_survives_brackets_in_a_value(tmp_path: Path) -> None:
 NSMC_SAMPLE = Path(__file__).parent / "data" / "nsmc-sample"
 
 
-def test_a_large_run_analyses_in_a_child_process_with_the_same_index(tmp_path: Path, monkeypatch) -> None:
-    """Runs over PROCESS_BYTES read and analyse in a child process: the index,
+def test_a_large_run_analyses_in_a_child_process_with_the_same_index(tmp_path: Path) -> None:
+    """Runs over IngestSettings.process_bytes read and analyse in a child process: the index,
     the report (a broken file named, with its line) and the user dictionary
     are as when a thread does it."""
     src = tmp_path / "src"
@@ -677,17 +679,13 @@ def test_a_large_run_analyses_in_a_child_process_with_the_same_index(tmp_path: P
     write(src / "names.txt", "마석도가 나오면 끝이다\n")
     user_dict = write(tmp_path / "names.tsv", "마석도\tNNP\t0\n")
 
-    def build(folder: str) -> tuple[ReviewIndex, IngestReport]:
-        ix = ReviewIndex.create(tmp_path / folder, user_dict=user_dict)
+    def build(folder: str, settings: IngestSettings) -> tuple[ReviewIndex, IngestReport]:
+        ix = ReviewIndex.create(tmp_path / folder, user_dict=user_dict, ingest=settings)
         return ix, ix.add_paths([src])
 
-    in_thread, thread_report = build("thread")
-    children = []
-    real = writing._analysed_in_child
-    monkeypatch.setattr(writing, "_analysed_in_child", lambda *a: children.append(a) or real(*a))
-    monkeypatch.setattr(writing, "PROCESS_BYTES", 0)
-    in_child, child_report = build("child")
-    assert len(children) == 1
+    in_thread, thread_report = build("thread", IngestSettings())
+    in_child, child_report = build("child", IngestSettings(process_bytes=0))
+    assert (thread_report.analysed_in, child_report.analysed_in) == ("thread", "process")
 
     def summary(report: IngestReport) -> tuple:
         problems = [(p.path, p.line, p.reason, p.skipped) for p in report.skipped + report.warnings]
@@ -706,10 +704,9 @@ def test_a_large_run_analyses_in_a_child_process_with_the_same_index(tmp_path: P
 def test_a_child_process_that_dies_is_a_clear_error_and_nothing_is_half_written(tmp_path: Path, monkeypatch) -> None:
     src = tmp_path / "src"
     shutil.copytree(NSMC_SAMPLE, src)
-    monkeypatch.setattr(writing, "PROCESS_BYTES", 0)
     monkeypatch.setenv("PYTHONPATH", str(tmp_path / "sabotage"))
     write(tmp_path / "sabotage" / "sitecustomize.py", "import os\nos._exit(3)\n")
-    ix = ReviewIndex.create(tmp_path / "ix")
+    ix = ReviewIndex.create(tmp_path / "ix", ingest=IngestSettings(process_bytes=0))
     with pytest.raises(RevsearchError, match=r"the analysis process stopped unexpectedly \(exit code 3\)"):
         ix.add_paths([src])
     assert len(ix) == 0
@@ -728,181 +725,6 @@ def test_modules_in_the_folder_being_indexed_never_run(tmp_path: Path) -> None:
     assert not (tmp_path / "RAN").exists(), (tmp_path / "RAN").read_text()
     assert result.returncode == 0, result.stderr
     assert [h.id for h in ReviewIndex.open(tmp_path / "ix").search("사과")] == ["r1"]
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["테오도르는 사만다와 헤어지고 테오도르의 편지를 쓴다", "ㅋㅋㅋㅋㅋ 연기 연기 연기 최고!!", "", "인공지능 OS와의 사랑, 인공 지능"],
-)
-def test_a_batch_holds_the_postings_whooshs_own_fields_make(text: str) -> None:
-    # Reviews are indexed from the postings their batch holds, made where they
-    # were analysed: they must be the ones Whoosh's own fields make of the same
-    # values (positions decoded, as phrase queries read them).
-    import datetime
-
-    from whoosh.analysis import IDTokenizer, LowercaseFilter
-    from whoosh.fields import ID, NUMERIC, TEXT
-    from whoosh.formats import Positions
-
-    from searcher import Review
-    from searcher.analysis import KiwiTokenizer
-    from searcher.batch import NO_VALUE, BatchBuilder
-    from searcher.schema import build_schema
-
-    builder = BatchBuilder(build_schema())
-    # the review follows one with a title but no author, date or rating: its lengths and values line up all the same
-    builder.add(Review(id="R0", title="제목", body="본문"), [analyze("제목"), analyze("본문"), [], []])
-    review = Review(id="R1", body=text, author="Yean****", date=datetime.date(2015, 3, 1), rating=8.0, item="Ä")
-    builder.add(review, [[], analyze(text), [], []])
-    batch = builder.build()
-    ours: dict[str, set] = {}
-    for term, doc, weight, pos in zip(batch.terms, batch.docs, batch.weights, batch.positions):
-        if doc == 0:
-            continue
-        name, tbytes = batch.keys[term]
-        found = () if pos == NO_VALUE else (pos,) if pos >= 0 else tuple(Positions().decode_positions(batch.encoded[-2 - pos]))
-        ours.setdefault(name, set()).add((tbytes, weight, found))
-    lower = ID(analyzer=IDTokenizer() | LowercaseFilter())
-    fields = {
-        "body": (TEXT(analyzer=KiwiTokenizer(), phrase=True), text), "id": (ID(), "R1"), "author": (lower, "Yean****"),
-        "item": (lower, "Ä"), "date": (ID(), "2015-03-01"), "rating": (NUMERIC(float, shift_step=0), 8.0),
-    }
-    theirs = {
-        name: {(t, w, tuple(Positions().decode_positions(v)) if v else ()) for t, _, w, v in field.index(value)}
-        for name, (field, value) in fields.items()
-    }
-    assert ours == {name: found for name, found in theirs.items() if found}
-    assert batch.lengths["title"] == [1, 0] and batch.lengths["body"] == [1, len(analyze(text))]
-    assert batch.columns["date"] == [None, b"2015-03-01"] and batch.columns["rating"][0] is None
-    assert [json.loads(r)["id"] for r in batch.columns["review"]] == ["R0", "R1"] and batch.ids == ["R0", "R1"]
-
-
-def postings(folder: Path) -> dict:
-    """Each term's statistics and postings (document, weight, value), as a reader gets them."""
-    out = {}
-    with ReviewIndex.open(folder)._ix.reader() as reader:
-        for name, text in reader.all_terms():
-            info, found = reader.term_info(name, text), []
-            matcher = reader.postings(name, text)
-            while matcher.is_active():
-                found.append((matcher.id(), matcher.weight(), matcher.value() or None))  # no value: None or ""
-                matcher.next()
-            stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight())
-            out[name, text] = stats, found
-    return out
-
-
-def test_terms_numbered_across_batches_and_anew_index_the_same_postings(tmp_path: Path, monkeypatch) -> None:
-    # Batches name only the terms new to the run, and the numbering starts
-    # again from 0 past NUMBERS_HELD terms; small batches, numbering started
-    # anew every few batches and commits between must give the same index.
-    from searcher import batch
-
-    ReviewIndex.create(tmp_path / "one").add_paths([NSMC_SAMPLE])
-    monkeypatch.setattr(writing, "CHUNK", 7)
-    monkeypatch.setattr(batch, "NUMBERS_HELD", 60)
-    anew = []
-    real_take = batch.TermNumbers.take_new
-
-    def take_new(numbers):
-        first, keys = real_take(numbers)
-        anew.append(first == 0)
-        return first, keys
-
-    monkeypatch.setattr(batch.TermNumbers, "take_new", take_new)
-    ReviewIndex.create(tmp_path / "many").add_paths([NSMC_SAMPLE], batch_size=50)
-    assert len(anew) > 20 and sum(anew) > 5
-    one, many = ReviewIndex.open(tmp_path / "one"), ReviewIndex.open(tmp_path / "many")
-    assert len(one) == len(many) > 100 and len(list(many._ix._segments())) > 1
-    assert found_by(one, "연기") == found_by(many, "연기") != []
-    assert by_review(tmp_path / "one") == by_review(tmp_path / "many")
-
-
-def by_review(folder: Path) -> dict:
-    """Each term's postings as (review id, weight, value), whatever the document numbers."""
-    from searcher.schema import stored_reviews
-
-    with ReviewIndex.open(folder)._ix.reader() as reader:
-        review = stored_reviews(reader)
-        return {
-            term: sorted((review(doc)["id"], weight, value) for doc, weight, value in found)
-            for term, (_, found) in postings(folder).items()
-        }
-
-
-def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path: Path, monkeypatch) -> None:
-    # revsearch pools batches' postings in arrays and writes them a term at a
-    # time; its segments, and one merged from them with a review deleted, must
-    # be byte for byte what Whoosh's own writer makes of the same reviews once
-    # small blocks are compressed and lone postings not inlined, as Whoosh
-    # does; as they are written, they must hold the same postings and term
-    # statistics.
-    from whoosh.formats import Positions
-    from whoosh.writing import SegmentWriter as WhooshSegmentWriter
-
-    from searcher import segment
-
-    def files(ix: ReviewIndex) -> list[dict[str, bytes]]:
-        out = []
-        for seg in ix._ix._segments():
-            compound = seg.open_compound_file(ix._ix.storage)
-            out.append({name.split(".", 1)[1]: compound.open_file(name).read() for name in compound.list()})
-        return out
-
-    src = tmp_path / "src"
-    shutil.copytree(NSMC_SAMPLE, src)
-    many = [{"review": f"영화 {i}번째 감상", "author": "같은이", "date": "2024-01-02", "rating": 9} for i in range(300)]
-    write(src / "many.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in many))  # terms in 3 blocks of postings
-
-    def build(folder: str) -> tuple[list[dict[str, bytes]], list[dict[str, bytes]]]:
-        ix = ReviewIndex.create(tmp_path / folder)
-        ix.add_paths([src], batch_size=200)
-        written = files(ix)
-        merging = writing.SegmentWriter(ix._ix)
-        merging.delete_by_term("id", min(r.id for r in ix.reviews()))
-        merging.commit(optimize=True)
-        return written, files(ix)
-
-    class Whooshs(WhooshSegmentWriter):
-        pooled = 0  # Whoosh's own pool spills to disk: never a reason to commit
-
-        def add_batch(self, batch, start: int, end: int, files: list, keys) -> None:
-            """Each review to Whoosh's own add_document, as its values (read back from its JSON)."""
-            if not hasattr(self, "shared"):
-                # revsearch's writer shares the encoding of each lone position, so
-                # that pickle stores it once per block; Whoosh's encodes it anew
-                add, self.shared = self.pool.add, {}
-
-                def add_shared(posting: tuple) -> None:
-                    *rest, value = posting
-                    if value and len(Positions().decode_positions(value)) == 1:
-                        value = self.shared.setdefault(value, value)
-                    add((*rest, value))
-
-                self.pool.add = add_shared
-            for i, file in zip(range(start, end), files):
-                r = json.loads(batch.columns["review"][i])
-                fields = {"id": r["id"], "title": r["title"], "body": r["body"], "review": batch.columns["review"][i]}
-                if r["keywords"] and not r["keywords_derived"]:
-                    fields["keywords"] = "\n".join(r["keywords"])
-                fields.update({name: r[name] for name in ("category", "author", "source", "item", "date") if r[name]})
-                if r["rating"] is not None:
-                    fields["rating"] = r["rating"]
-                if file:
-                    fields["file"] = file
-                self.add_document(**fields)
-
-    as_written = build("as written")
-    monkeypatch.setattr(segment, "COMPRESS_FROM", 0)
-    monkeypatch.setattr(segment, "INLINE", False)
-    ours = build("ours")
-    monkeypatch.setattr(writing, "SegmentWriter", Whooshs)
-    theirs = build("whoosh")
-    assert (len(ours[0]), len(ours[1])) == (3, 1)
-    assert {"pst", "trm", "_body_len.col", "review.col", "date.col", "rating.col"} <= set(ours[1][0])
-    assert ours == theirs
-    assert as_written[1][0]["pst"] != theirs[1][0]["pst"]
-    assert len(postings(tmp_path / "as written")) > 1000 and postings(tmp_path / "as written") == postings(tmp_path / "whoosh")
 
 
 def test_a_review_id_repeated_in_one_run_keeps_the_later_copy(tmp_path: Path) -> None:
@@ -925,40 +747,15 @@ def test_a_review_id_repeated_in_one_run_keeps_the_later_copy(tmp_path: Path) ->
         assert {h.id for h in ix.search("사과", limit=10)} == {"a1", "a2"}  # a's copy of dup is gone
 
 
-def test_adding_many_reviews_in_one_call_commits_along_the_way_and_keeps_them_all(tmp_path: Path, monkeypatch) -> None:
-    # The writer pools postings in memory: past MAX_POOLED it commits and goes
-    # on, so one add() of any size keeps memory bounded and loses nothing.
-    from searcher import Review
-
-    monkeypatch.setattr(writing, "MAX_POOLED", 50)
-    flushes = []
-    real_flush = writing.ReviewWriter.flush
-    monkeypatch.setattr(writing.ReviewWriter, "flush", lambda self: flushes.append(self._w.pooled) or real_flush(self))
-    ix = ReviewIndex.create(tmp_path / "ix")
-    reviews = [Review(id=f"r{i}", title="", body=f"배우 연기 {i}번째 감상이 좋았다") for i in range(60)]
-    assert ix.add(reviews) == 60
-    assert len(flushes) > 5 and all(50 <= n < 70 for n in flushes)  # committed along the way
-    assert len(ix) == 60
-    assert len(ix.search("배우 연기", limit=100)) == 60
-    assert ix.add([Review(id="r7", body="다시 보니 별로")]) == 1 and len(ix) == 60
-    assert [hit.review.id for hit in ix.search("별로")] == ["r7"]
-
-
 def test_ctrl_c_just_after_a_commit_is_reported_as_an_interruption(tmp_path: Path, monkeypatch) -> None:
     # Ctrl-C landing between a batch's commit and the next writer: the run
     # says what was committed (not "this writer is closed"), and that is kept.
-    from searcher.writing import IndexingInterrupted
+    from searcher.engines.whoosh.writer import ReviewWriter
 
-    opened = []
-    real_open = writing.ReviewWriter._open
+    def interrupt(self):  # the writer after the first commit
+        raise KeyboardInterrupt
 
-    def open_then_interrupt(self):
-        opened.append(1)
-        if len(opened) == 2:  # the writer after the first commit
-            raise KeyboardInterrupt
-        return real_open(self)
-
-    monkeypatch.setattr(writing.ReviewWriter, "_open", open_then_interrupt)
+    monkeypatch.setattr(ReviewWriter, "reopen", interrupt)
     ix = ReviewIndex.create(tmp_path / "ix")
     with pytest.raises(IndexingInterrupted) as stopped:
         ix.add_paths([NSMC_SAMPLE], batch_size=100)
@@ -972,8 +769,6 @@ def test_ctrl_c_during_a_commit_lets_it_finish_then_stops(tmp_path: Path, monkey
     import signal
 
     from whoosh.codec.whoosh3 import W3FieldWriter
-
-    from searcher.writing import IndexingInterrupted
 
     real_close = W3FieldWriter.close
 
@@ -1012,7 +807,9 @@ def test_indexing_leaves_the_callers_garbage_collector_settings_as_they_were(tmp
         during.append(gc.get_threshold())
         raise RevsearchError("disk full")
 
-    monkeypatch.setattr(writing.Ingest, "run", fail)
+    from searcher.ingest.run import Ingest
+
+    monkeypatch.setattr(Ingest, "run", fail)
     with pytest.raises(RevsearchError, match="disk full"):
         ix.add_paths([NSMC_SAMPLE])
     assert during and during[0][0] > before[0] and gc.get_threshold() == before

@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searcher import ReviewIndex, writing
+from searcher import ReviewIndex
 from searcher.cli import main
 from searcher.readers import ReadOptions
+from searcher.settings import IngestSettings
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 GOOD = "연기 최고\n\n배우들 연기가 정말 최고였어요\n"
@@ -155,10 +156,10 @@ def test_an_unreadable_file_is_still_skipped_until_it_can_be_read(tmp_path: Path
     assert code == 0 and "1 review indexed from 1 file" in err and "still skipped" not in err, err
 
 
-def test_the_analysis_process_starts_only_when_there_is_something_to_analyse(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(writing, "PROCESS_BYTES", 0)  # any run reads in a child process, which loads its own Kiwi
+def test_the_analysis_process_starts_only_when_there_is_something_to_analyse(tmp_path: Path) -> None:
     src = with_bad_files(tmp_path / "src")
-    ix = ReviewIndex.create(tmp_path / "ix")
+    # any run reads in a child process, which loads its own Kiwi
+    ix = ReviewIndex.create(tmp_path / "ix", ingest=IngestSettings(process_bytes=0))
     loads: list[bool] = []
     assert ix.add_paths([src], on_load=loads.append).reviews_indexed == 1
     assert loads == [True, False]

@@ -2,7 +2,7 @@
 postings and column values in arrays.
 
 A large run analyses reviews in a child process and hands them to the writer
-a batch at a time (see writing). Made into Whoosh documents, a review's
+a batch at a time (see searcher.ingest). Made into Whoosh documents, a review's
 postings cost the writer a Python object and a dictionary look-up each, and
 cost pickling and unpickling on the way; as arrays, one batch's postings go
 into the writer's pool in a few numpy operations (see segment.SegmentWriter)."""
