@@ -10,7 +10,7 @@ import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .analysis import DEFAULT, Analyzer
 from .engine import Engine, EngineInfo, EngineWriter
@@ -57,8 +57,8 @@ class ReviewIndex:
     @classmethod
     def create(
         cls, path: str | os.PathLike, user_dict: str | os.PathLike | None = None, *, wait: float = 0.0,
-        on_wait: Callable[[str], None] | None = None, on_load: OnLoad | None = None, engine_settings: Any = None,
-        **settings,
+        on_wait: Callable[[str], None] | None = None, on_load: OnLoad | None = None,
+        settings: SearchSettings | None = None, ingest: IngestSettings | None = None, engine_settings: object = None,
     ) -> ReviewIndex:
         """A new, empty index at ``path``, replacing an index already there
         (``--rebuild``). The folder must be empty or hold an index: revsearch
@@ -83,12 +83,12 @@ class ReviewIndex:
                 engine = kind.create(folder, analyzer, engine_settings)
         except OSError as e:
             raise access_error(folder, e, "create an index in") from e
-        return cls(engine, folder, wait, on_wait, **settings)
+        return cls(engine, folder, wait, on_wait, settings=settings, ingest=ingest)
 
     @classmethod
     def open(
         cls, path: str | os.PathLike, *, wait: float = 0.0, on_wait: Callable[[str], None] | None = None,
-        engine_settings: Any = None, **settings,
+        settings: SearchSettings | None = None, ingest: IngestSettings | None = None, engine_settings: object = None,
     ) -> ReviewIndex:
         """The index at ``path``. IndexNotFoundError if there is none,
         IncompatibleIndexError if it must be rebuilt for this revsearch,
@@ -97,19 +97,22 @@ class ReviewIndex:
         folder = Path(path)
         require_index(folder)
         IndexMeta.read(folder).check_compatible(folder)
-        return cls(engine_for(folder).open(folder, engine_settings), folder, wait, on_wait, **settings)
+        engine = engine_for(folder).open(folder, engine_settings)
+        return cls(engine, folder, wait, on_wait, settings=settings, ingest=ingest)
 
     @classmethod
     def open_or_create(
         cls, path: str | os.PathLike, user_dict: str | os.PathLike | None = None, *, wait: float = 0.0,
-        on_wait: Callable[[str], None] | None = None, on_load: OnLoad | None = None, **settings,
+        on_wait: Callable[[str], None] | None = None, on_load: OnLoad | None = None,
+        settings: SearchSettings | None = None, ingest: IngestSettings | None = None, engine_settings: object = None,
     ) -> ReviewIndex:
         """The index at ``path``, created empty if there is none. A ``user_dict``
         must be the one the existing index was built with (or None, to keep it).
         ``engine_settings`` and ``settings``: see :meth:`create`."""
+        chosen = dict(settings=settings, ingest=ingest, engine_settings=engine_settings)
         if not has_index(Path(path)):
-            return cls.create(path, user_dict, wait=wait, on_wait=on_wait, on_load=on_load, **settings)
-        index = cls.open(path, wait=wait, on_wait=on_wait, **settings)
+            return cls.create(path, user_dict, wait=wait, on_wait=on_wait, on_load=on_load, **chosen)
+        index = cls.open(path, wait=wait, on_wait=on_wait, **chosen)
         if user_dict and Analyzer.with_user_dict(user_dict, on_load) != index.analyzer:
             index.close()
             raise RevsearchError(
