@@ -279,39 +279,66 @@ def _emit(analyzer: Analyzer, text: str, offset: int, tokens, out: list[Term], p
     next free position. One function, its state in local variables: it runs
     for every token of every review.
 
-    Besides each morpheme, a run of nouns, foreign words and numbers written
-    together in one word is also indexed joined, at the run's first position:
-    서울지방검찰청 beside 서울/지방/검찰청, 갤럭시S24 beside 갤럭시/s/24, and a
-    name Kiwi splits (하현/우) whole again — so compounds match whether they are
-    written with or without spaces, and whichever way Kiwi cut them."""
-    run: list[Term] = []  # the current run of such words
+    Besides each morpheme, a run of morphemes written together in one word —
+    nouns, foreign words and numbers, and the loose pieces Kiwi cuts unknown
+    words into (see LOOSE_TAGS) — is also indexed joined, at the run's first
+    position: 서울지방검찰청 beside 서울/지방/검찰청, 갤럭시S24 beside
+    갤럭시/s/24, 아이크림 beside 크림 (Kiwi reads 아/IC 이/MM 크림), a name Kiwi
+    splits (하현/우) whole again — so compounds match whether they are written
+    with or without spaces, and whichever way Kiwi cut them. Loose pieces
+    without a noun (순삭 as 순/MAG 삭/MAG, 아이, 리터) are indexed as typed,
+    tagged WEAK: a word the analyzer cannot classify is still searchable.
+
+    A negated predicate is indexed as its own term, the negation before its
+    lemma (안 좋았어요, 좋지 않았어요 → 안좋다; 못 봤다, 보지 못했다 → 못보다;
+    친절하지 않다 → 안친절), beside the negation itself: a negated statement is
+    not found as the positive one, and either form of a negation finds the other."""
+    run: list[Term] = []  # the current run of words written together
     kinds = _KINDS
+    before = ""  # 안 or 못 just read: it negates the predicate that follows
     i, n = 0, len(tokens)
     while i < n:
         tok = tokens[i]
         i += 1
+        negation, before = before, ""
         kind, tag = kinds.get(tok.tag) or _kind(tok.tag)
+        start = offset + tok.start
+        if tag == "VX" and i == 1:
+            kind, tag = _PREDICATE, "VV"  # 봤다 alone, read as an auxiliary with nothing to help: the verb
+        if kind is _ADVERB and tok.form not in ADVERBS:
+            kind = _LOOSE
+        if kind is _LOOSE:
+            if run and run[-1].end != start:
+                pos = _close(run, out, pos)
+            run.append(Term(tok.form.lower(), -1, start, start + tok.len, _WEAK))
+            continue
         if kind is _SKIP:
             if run:
-                _close(run, out)
+                pos = _close(run, out, pos)
             continue
-        start = offset + tok.start
         end = start + tok.len
         alts: tuple[Term, ...] = ()
+        negated: tuple[str, int, int, int] | None = None  # a long-form negation: its word, span and tokens
         if kind is _CONTENT or kind is _ADVERB:
             form = tok.form
-            if kind is _ADVERB and form not in ADVERBS:
-                if run:
-                    _close(run, out)
-                continue
             if " " in form:  # Kiwi reads some names across a space: 테드 번디
                 pos = _spaced(form, start, tag, run, out, pos)
                 continue
             form = form.lower()
+            if kind is _ADVERB and form in NEGATIONS:
+                before = form
+            elif negation or (i < n and tag in _NOUN_PREDICATES and _base_tag(tokens[i].tag) in _PREDICATE_SUFFIXES):
+                # 친절 + 하다: the noun stands for the predicate, and takes its negation
+                negated = _negation(tokens, i + 1, offset)
+                if negation or negated:
+                    form = (negation or negated[0]) + form
         elif kind is _PREDICATE:
             form = tok.form + "다"
+            negated = _negation(tokens, i, offset)
             nxt = tokens[i] if i < n else None
-            if nxt is not None and nxt.tag == "ETN":
+            if negation or negated:
+                form = (negation or negated[0]) + form
+            elif nxt is not None and nxt.tag == "ETN":
                 # 외롭 + 음: also the noun 외로움, as Kiwi elsewhere reads it.
                 nend = max(end, offset + nxt.start + nxt.len)
                 alts = (Term(text[start:nend], pos, start, nend, "NNG"),)
@@ -320,30 +347,59 @@ def _emit(analyzer: Analyzer, text: str, offset: int, tokens, out: list[Term], p
             nxt = tokens[i] if i < n else None
             if nxt is None or _kind(nxt.tag)[1] not in _PREFIXED or nxt.start != tok.start + tok.len:
                 if run:
-                    _close(run, out)
+                    pos = _close(run, out, pos)
                 continue
             # 불+친절, 비+호감: the prefix flips the meaning, so keep them joined.
             end = offset + nxt.start + nxt.len
             form, tag = text[start:end].lower(), "NNG"
             i += 1
+        joins = tag in COMPOUND_TAGS and not (negation or negated)
+        if run and (not joins or run[-1].end != start):
+            pos = _close(run, out, pos)
         term = Term(form, pos, start, end, tag)
         out.append(term)
         if alts:
             out.extend(alts)
-        if tag == "NNG" and form[-1:] in _FINAL_M:
+        if tag == "NNG" and form[-1:] in _FINAL_M and not negated:
             lemma = deverbal_lemma(form, analyzer)
             if lemma:
                 out.append(Term(lemma, pos, start, end, "VV"))
-        if tag in COMPOUND_TAGS:
-            if run and run[-1].end != start:
-                _close(run, out)
+        if joins:
             run.append(term)
-        elif run:
-            _close(run, out)
         pos += 1
+        if negated:
+            word, nstart, nend, taken = negated
+            out.append(Term(word, pos, nstart, nend, "MAG"))
+            pos += 1
+            i = taken
     if run:
-        _close(run, out)
+        pos = _close(run, out, pos)
     return pos
+
+
+#: Adverbs that negate the predicate after them, as -지 않다 / -지 못하다 negate the one before.
+NEGATIONS = frozenset({"안", "못"})
+#: What negates a predicate after 지: 않다 and 말다 (안), 못하다 (못).
+_LONG_NEGATIONS = {"않": "안", "말": "안", "못하": "못"}
+#: Nouns and roots that a suffix makes a predicate (친절 + 하다).
+_NOUN_PREDICATES = frozenset({"NNG", "XR"})
+_PREDICATE_SUFFIXES = frozenset({"XSA", "XSV"})
+
+
+def _negation(tokens, i: int, offset: int) -> tuple[str, int, int, int] | None:
+    """The long-form negation starting at token ``i``, right after a predicate:
+    지 then 않 / 말 / 못하 (or 못 + 하, as Kiwi may cut it). Its word (안 or
+    못), the span of what negates (않, 못하), and the index of the token after it."""
+    if i + 1 >= len(tokens) or tokens[i].form != "지" or not tokens[i].tag.startswith("EC"):
+        return None
+    nxt = tokens[i + 1]
+    start = offset + nxt.start
+    if nxt.tag.startswith("VX") and nxt.form in _LONG_NEGATIONS:
+        return _LONG_NEGATIONS[nxt.form], start, start + nxt.len, i + 2
+    if nxt.form == "못" and nxt.tag.startswith("MAG") and i + 2 < len(tokens) and tokens[i + 2].form == "하":
+        last = tokens[i + 2]
+        return "못", start, offset + last.start + last.len, i + 3
+    return None
 
 
 #: What a prefix joins to.
@@ -353,24 +409,48 @@ _PREFIXED = frozenset({"NNG", "XR"})
 def _spaced(form: str, start: int, tag: str, run: list[Term], out: list[Term], pos: int) -> int:
     """A morpheme with spaces in it, as its words and joined; returns the next free position."""
     if run:
-        _close(run, out)
+        pos = _close(run, out, pos)
     for m in re.finditer(r"\S+", form):
         run.append(Term(m.group().lower(), pos, start + m.start(), start + m.end(), tag))
         out.append(run[-1])
         pos += 1
-    _close(run, out)
+    return _close(run, out, pos)
+
+
+def _close(run: list[Term], out: list[Term], pos: int) -> int:
+    """End a run of words written together: emit it joined if it has several
+    pieces and a word among them (at the first word's position, with each
+    stretch of loose pieces in it, tagged WEAK), or its loose pieces (see
+    LOOSE_TAGS) joined as typed, tagged WEAK, at ``pos`` if they hold no
+    word; returns the next free position."""
+    words = [t for t in run if t.tag != _WEAK]
+    if words and len(run) > 1:
+        at = words[0].pos
+        out.append(Term("".join(t.text for t in run), at, run[0].start, run[-1].end, "NNP"))
+        loose: list[Term] = []
+        for t in [*run, words[0]]:  # each stretch of loose pieces among the words (리터 of 3리터), weak
+            if t.tag == _WEAK:
+                loose.append(t)
+            elif loose:
+                out.append(Term("".join(p.text for p in loose), at, loose[0].start, loose[-1].end, _WEAK))
+                loose = []
+    elif not words:
+        out.append(Term("".join(t.text for t in run), pos, run[0].start, run[-1].end, _WEAK))
+        pos += 1
+    run.clear()
     return pos
 
 
-def _close(run: list[Term], out: list[Term]) -> None:
-    """End a run of words written together, emitting it joined if it has several."""
-    if len(run) > 1:
-        out.append(Term("".join(t.text for t in run), run[0].pos, run[0].start, run[-1].end, "NNP"))
-    run.clear()
+#: The tag of a term for loose pieces without a word (순삭, 아이): see _emit.
+WEAK = _WEAK = "W"
+#: Pieces Kiwi cuts words it does not know into (or reads as words that carry
+#: no content): interjections, determiners, bound nouns (units), adverbs other
+#: than ADVERBS. Joined with the words written with them; alone, indexed weak.
+LOOSE_TAGS = frozenset({"IC", "MM", "NNB", "MAG"})
 
 
 #: What the emitter does with a morpheme, by its tag (see _kind).
-_SKIP, _PREFIX, _PREDICATE, _CONTENT, _ADVERB = "skip", "prefix", "predicate", "content", "adverb"
+_SKIP, _PREFIX, _PREDICATE, _CONTENT, _ADVERB, _LOOSE = "skip", "prefix", "predicate", "content", "adverb", "loose"
 _KINDS: dict[str, tuple[str, str]] = {}
 
 
@@ -388,7 +468,7 @@ def _kind(tag: str) -> tuple[str, str]:
         elif base in CONTENT_TAGS or base.startswith("W_"):
             kind = _CONTENT, base
         else:
-            kind = (_ADVERB if base == "MAG" else _SKIP), base
+            kind = (_ADVERB if base == "MAG" else _LOOSE if base in LOOSE_TAGS else _SKIP), base
         kind = _KINDS[tag] = kind
     return kind
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from . import plan as p
-from .analysis import DEFAULT, Analyzer, Term
+from .analysis import DEFAULT, WEAK, Analyzer, Term
 from .dates import PERIOD_FORMS, parse_period, period_end
 from .errors import QueryError
 from .schema import EXACT_FIELDS, RANGE_FIELDS, TEXT_FIELDS, exact_value
@@ -367,9 +367,12 @@ def parse(qs: str, analyzer: Analyzer = DEFAULT, settings: SearchSettings | None
     # each text analysed once, all in one call: the strict and loose queries (and a NOT's) share its terms
     texts = list(_texts(tree))
     terms = analyzer.analyze_many(t.text for t in texts) if texts else []
-    analysed = {id(node): _positions(found) for node, found in zip(texts, terms)}
-    asked = _Asked()
-    planner = _Planner(analysed, settings or SearchSettings())
+    analysed, weak = {}, set()
+    for node, found in zip(texts, terms):
+        analysed[id(node)] = _positions(found, weak)
+    optional = OPTIONAL_TERMS | weak
+    asked = _Asked(optional)
+    planner = _Planner(analysed, settings or SearchSettings(), optional)
     strict = planner.plan(tree, True, asked)
     loose = planner.plan(tree, False)
     if strict is None or loose is None:
@@ -433,8 +436,10 @@ def _texts(node) -> Iterator[Text]:
 
 @dataclass
 class _Asked:
-    """What the positive text of a query asks for, gathered while compiling it."""
+    """What the positive text of a query asks for, gathered while compiling it
+    (words made only of ``optional`` terms are not asked for)."""
 
+    optional: frozenset[str] | set[str] = OPTIONAL_TERMS
     terms: dict[str | None, set[str]] = field(default_factory=dict)
     words: dict[tuple, None] = field(default_factory=dict)  # ordered set
     texts: list[str] = field(default_factory=list)
@@ -442,19 +447,29 @@ class _Asked:
     def add(self, node: Text, fields: dict[str, float], groups: list[list[str]]) -> None:
         self.terms.setdefault(node.field, set()).update(t for g in groups for t in g)
         self.words.update(
-            ((tuple(fields), tuple(sorted(alts))), None) for alts in groups if not set(alts) <= OPTIONAL_TERMS
+            ((tuple(fields), tuple(sorted(alts))), None) for alts in groups if not set(alts) <= self.optional
         )
         self.texts.append(node.text)
 
 
-def _positions(terms: list[Term]) -> list[list[str]]:
-    """Analysed terms grouped by position (alternatives at one position)."""
-    groups: dict[int, list[str]] = {}
+def _positions(terms: list[Term], weak: set[str]) -> list[list[str]]:
+    """Analysed terms grouped by position (alternatives at one position). A
+    WEAK term (a word the analyzer could not classify) is left out of a
+    position that has others (리터 of 3리터), and added to ``weak`` when it
+    stands alone (순삭): such words are searched for, not required."""
+    groups: dict[int, list[Term]] = {}
     for term in terms:
         alts = groups.setdefault(term.pos, [])
-        if term.text not in alts:
-            alts.append(term.text)
-    return list(groups.values())
+        if all(term.text != t.text for t in alts):
+            alts.append(term)
+    out = []
+    for alts in groups.values():
+        words = [t.text for t in alts if t.tag != WEAK]
+        if not words:
+            words = [t.text for t in alts]
+            weak.update(words)
+        out.append(words)
+    return out
 
 
 def _distinct(groups: list[list[str]]) -> list[list[str]]:
@@ -473,8 +488,8 @@ class _Planner:
     """Makes the plan of a parse tree whose texts' terms are in ``analysed``
     (by node id, grouped by position), as ``settings`` weigh fields and words near each other."""
 
-    def __init__(self, analysed: dict[int, list[list[str]]], settings: SearchSettings):
-        self.analysed, self.settings = analysed, settings
+    def __init__(self, analysed: dict[int, list[list[str]]], settings: SearchSettings, optional: frozenset[str] | set[str]):
+        self.analysed, self.settings, self.optional = analysed, settings, optional
 
     def plan(self, node, strict: bool, asked: _Asked | None = None) -> p.Node | None:
         """The plan of ``node``; ``asked`` gathers its positive text (None: not gathered)."""
@@ -517,10 +532,10 @@ class _Planner:
             for b in groups[i + 1 : i + 1 + settings.near_window]
         ]
         extras = [p.Or(tuple(near), settings.near_boost)] if near else []
-        required = [c for c, alts in zip(clauses, groups) if not set(alts) <= OPTIONAL_TERMS]
+        required = [c for c, alts in zip(clauses, groups) if not set(alts) <= self.optional]
         if not strict or not required:
             return p.any_of(clauses + extras)
-        optional = [c for c, alts in zip(clauses, groups) if set(alts) <= OPTIONAL_TERMS] + extras
+        optional = [c for c, alts in zip(clauses, groups) if set(alts) <= self.optional] + extras
         return p.AndMaybe(_and(required), p.any_of(optional)) if optional else _and(required)
 
 
