@@ -13,6 +13,7 @@ from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 
 from .analysis import DEFAULT, Analyzer, Term
+from .parts import is_part
 from .results import Passage
 
 #: Longest passage; a longer sentence is cut to a window around its matches.
@@ -23,6 +24,13 @@ LEAD_CHARS = 50
 #: end of it): analysing a huge review in full at query time would cost
 #: seconds per hit.
 SCAN_CHARS = 50_000
+#: Matches this close (from the first's start to the last's) stand together:
+#: a passage where several query words do is preferred to one where they lie
+#: in unrelated clauses.
+TOGETHER_CHARS = 24
+#: The tags of terms that are words of their own, not lemmas nor adverbs: a
+#: single syllable of these written into a longer word is not marked alone.
+_PREDICATES_AND_ADVERBS = frozenset({"VV", "VA", "MAG"})
 
 _SENTENCE = re.compile(r"[^\n.!?。…]*(?:[.!?。…]+|\n|$)")
 _WORDS = re.compile(r"\W+")
@@ -37,17 +45,43 @@ class Wanted(NamedTuple):
     top: int = 3
 
 
-def _spans(analysed: list[Term], terms: set[str]) -> list[tuple[int, int, str]]:
+def _spans(text: str, analysed: list[Term], terms: set[str]) -> list[tuple[int, int, str]]:
     """Character spans of the words whose terms are in ``terms``, merged
-    where they overlap, each with the term that matched."""
+    where they overlap, each with the term that matched. A single syllable
+    written into a longer word (순 in 지능순, 향 in 무향, 후 in 전/후) is left
+    out unless it touches another match: it is mostly another sense."""
     spans: list[tuple[int, int, str]] = []
     for term in sorted((t for t in analysed if t.text in terms), key=lambda t: t.start):
         if spans and term.start < spans[-1][1]:
             start, end, t = spans[-1]
             spans[-1] = (start, max(end, term.end), t)
-        else:
+        elif not (
+            term.end - term.start == 1
+            and term.tag not in _PREDICATES_AND_ADVERBS
+            and is_part(text, term.start)
+            and not (spans and term.start - spans[-1][1] <= 1)
+        ):
             spans.append((term.start, term.end, term.text))
     return spans
+
+
+def _together(spans: list[tuple[int, int, str]]) -> tuple[int, int]:
+    """The most distinct terms among ``spans`` (ascending) standing within
+    TOGETHER_CHARS of each other, and the index of the first span of the
+    earliest such run. Two pointers: linear in the spans."""
+    best, at, first = 0, 0, 0
+    counts: dict[str, int] = {}
+    for start, _, term in spans:
+        counts[term] = counts.get(term, 0) + 1
+        while start - spans[first][0] > TOGETHER_CHARS:
+            gone = spans[first][2]
+            counts[gone] -= 1
+            if not counts[gone]:
+                del counts[gone]
+            first += 1
+        if len(counts) > best:
+            best, at = len(counts), first
+    return best, at
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -65,10 +99,11 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 
 
 def _window(text: str, start: int, end: int, spans) -> tuple[int, int]:
-    """Cut [start, end) to at most MAX_CHARS around its first match, at spaces."""
+    """Cut [start, end) to at most MAX_CHARS around the first of its matches
+    that stand most together, at spaces."""
     if end - start <= MAX_CHARS:
         return start, end
-    first = spans[0][0] if spans else start
+    first = spans[_together(spans)[1]][0] if spans else start
     lo = max(start, first - LEAD_CHARS)
     if lo > start:
         space = text.find(" ", lo, first)
@@ -83,14 +118,15 @@ def _window(text: str, start: int, end: int, spans) -> tuple[int, int]:
 def passages(wanted: list[Wanted], analyzer: Analyzer = DEFAULT) -> list[list[Passage]]:
     """For each of ``wanted``, the ``top`` best passages of its text, best
     first: a sentence (or a window of it) with the most distinct matched
-    terms, then the most matches; without any match, the text's opening as
+    terms standing together (see TOGETHER_CHARS), then the most distinct
+    matched terms, then the most matches; without any match, the text's opening as
     one passage. All the texts go to Kiwi in one call, so its threads share
     them (a search's ten hits cost half as much as one call each).
     ``analyzer`` is the index's."""
     heads = [w.text[:SCAN_CHARS] for w in wanted]
     scanned = [head if w.terms and head.strip() else "" for w, head in zip(wanted, heads)]
     return [
-        _best(w, head, _spans(analysed, w.terms))
+        _best(w, head, _spans(head, analysed, w.terms))
         for w, head, analysed in zip(wanted, heads, analyzer.analyze_many(scanned))
     ]
 
@@ -113,13 +149,13 @@ def _best(wanted: Wanted, text: str, spans: list[tuple[int, int, str]]) -> list[
             continue
         lo, hi = _window(text, s_start, s_end, inside)
         marks = [(a - lo, b - lo, t) for a, b, t in inside if lo <= a and b <= hi]
-        scored.append((-len({t for _, _, t in marks}), -len(marks), lo, hi, marks))
+        scored.append((-_together(marks)[0], -len({t for _, _, t in marks}), -len(marks), lo, hi, marks))
     if not scored:
         lo, hi = _window(text, sentences[0][0], sentences[-1][1], [])
         return [Passage(text[lo:hi], [], fieldname, lo)]
-    scored.sort()  # most distinct terms, then most matches, then earliest
+    scored.sort()  # most terms together, most distinct terms, most matches, earliest
     best, seen = [], set()
-    for _, _, lo, hi, marks in scored:
+    for *_, lo, hi, marks in scored:
         if len(best) == top:
             break
         key = _WORDS.sub("", text[lo:hi])  # a heading repeated in a table of contents shows once

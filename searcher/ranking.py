@@ -14,6 +14,10 @@ search (reviews with every word, then the rest), the best candidates
   character pairs found in the review's text, when that share is at least
   ``fuzzy_min``: typos (쇼화 / 쇼와), names Kiwi cuts differently (생시르 / 생 시르)
   and unknown words get partial credit.
+  A word the review holds only as part of longer words written together
+  (맛집 in 뷰맛집, 향 in 무향: see parts) counts ``part_weight`` of its
+  weight, ``syllable_part_weight`` if that part is a single syllable: it is
+  mostly another sense.
 - *surface*: the share of the character pairs of the query as typed (spaces
   and punctuation left out) found in the review's text: wording close to the
   query, particles and endings included, breaks near-ties.
@@ -29,6 +33,7 @@ from __future__ import annotations
 import re
 
 from .engine import Candidate, EngineView
+from .parts import standalone_anywhere
 from .query import QueryPlan
 from .settings import SearchSettings
 
@@ -48,8 +53,9 @@ def rerank(view: EngineView, hits: list[Candidate], query: QueryPlan, settings: 
     if len(hits) < 2:
         return hits
     docs = [doc for doc, _ in hits]
-    pairs = {doc: char_pairs(_text(review, settings.text_chars)) for doc, review in zip(docs, view.stored(docs))}
-    coverage = _coverage(view, docs, query.words, pairs, settings.fuzzy_min)
+    texts = {doc: _text(review, settings.text_chars).lower() for doc, review in zip(docs, view.stored(docs))}
+    pairs = {doc: char_pairs(text) for doc, text in texts.items()}
+    coverage = _coverage(view, docs, query, texts, pairs, settings)
     asked = char_pairs(query.text)
     rescored = []
     for doc, score in hits:
@@ -63,27 +69,50 @@ def _text(review: dict, chars: int) -> str:
     return f"{review.get('title') or ''}\n{review.get('body') or ''}"[:chars]
 
 
-def _coverage(view: EngineView, docs: list[int], words, pairs: dict[int, set[str]], fuzzy_min: float) -> dict[int, float]:
-    """Per document, the IDF-weighted share of ``words`` it holds in any of
-    their fields, or (partly: at least ``fuzzy_min`` of them) in its character
-    pairs. A word's weight is the highest IDF of its terms in the body (or its first field)."""
-    if not words:
+def _coverage(
+    view: EngineView, docs: list[int], query: QueryPlan, texts: dict[int, str], pairs: dict[int, set[str]],
+    settings: SearchSettings,
+) -> dict[int, float]:
+    """Per document, the IDF-weighted share of the query's words it holds in
+    any of their fields (less for a word held only as part of longer words:
+    see _standing), or (partly: at least ``fuzzy_min`` of them) in its
+    character pairs. A word's weight is the highest IDF of its terms in the
+    body (or its first field)."""
+    if not query.words:
         return {doc: 1.0 for doc in docs}
+    asked = query.text.lower()
     held = {doc: 0.0 for doc in docs}
     total = 0.0
-    for fields, alts in words:
+    for fields, alts in query.words:
         weight = max(view.idf("body" if "body" in fields else fields[0], t) for t in alts)
         total += weight
         found: set[int] = set()
         for name in fields:
             for term in alts:
                 found |= view.holding(name, term, docs)
+        written = [t for t in alts if t in asked]  # lemmas (좋다 for 좋아요) are not looked for as written
         word_pairs = char_pairs(max(alts, key=len))
         for doc in docs:
             if doc in found:
-                held[doc] += weight
+                held[doc] += weight * _standing(texts[doc], written, asked, settings)
             elif word_pairs:
                 share = len(word_pairs & pairs[doc]) / len(word_pairs)
-                if share >= fuzzy_min:
+                if share >= settings.fuzzy_min:
                     held[doc] += weight * share
     return {doc: h / total for doc, h in held.items()}
+
+
+def _standing(text: str, written: list[str], asked: str, settings: SearchSettings) -> float:
+    """What a word whose terms as the query writes them are ``written``
+    counts in ``text``: fully if one of them stands on its own there (or none
+    is in it as written), else the part weight of its longest."""
+    parts = []
+    for term in written:
+        alone = standalone_anywhere(text, term, asked)
+        if alone:
+            return 1.0
+        if alone is False:
+            parts.append(term)
+    if not parts:
+        return 1.0
+    return settings.part_weight if len(max(parts, key=len)) > 1 else settings.syllable_part_weight

@@ -23,7 +23,9 @@ class SearchSettings:
     ``proximity_fields`` add ``near_boost`` times their score. Re-ranking (see
     ranking): the best ``rerank_depth`` of each tier are re-ordered by
     coverage (a word unmatched gets credit for its character pairs found in
-    the text if at least ``fuzzy_min`` of them are) and surface likeness
+    the text if at least ``fuzzy_min`` of them are; one held only as part of
+    longer words written together counts ``part_weight``, or
+    ``syllable_part_weight`` for a single syllable) and surface likeness
     (weighing ``surface_weight``), looking at ``text_chars`` of each review."""
 
     k1: float = 0.5
@@ -35,6 +37,8 @@ class SearchSettings:
     near_window: int = 1
     rerank_depth: int = 30
     fuzzy_min: float = 0.5
+    part_weight: float = 0.5
+    syllable_part_weight: float = 0.25
     surface_weight: float = 1.0
     text_chars: int = 50_000
 
