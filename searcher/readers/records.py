@@ -410,6 +410,7 @@ def headerless_layout(
     or a space in it). ``strict`` (a ``.txt`` file, which is a blog post unless shown otherwise) also
     asks for a column of numbers and one of text; 1-based positions in ``options.fields`` (``body=2``)
     say that the first row is data."""
+    strict = strict and not _by_position(options)  # --field body=2: the user says the file has columns
     while lines and not lines[-1].strip():
         lines = lines[:-1]
     if strict and any(not line.strip() for line in lines):
@@ -428,11 +429,10 @@ def headerless_layout(
         if width < 2 or len(rows) < _HEADERLESS_ROWS or any(len(row) != width for row in rows):
             continue
         columns = list(zip(*rows))
-        numeric = [all(_NUMBER.fullmatch(cell.strip()) for cell in column) for column in columns]
+        numeric = [_numbers(column) for column in columns]
         if strict and not (any(numeric) and not all(numeric)):
             continue
-        positional = any(_position(column, width) is not None for column in options.fields.values())
-        if not positional and _header_like(rows, options):
+        if _header_like(rows, options):
             continue
         guessed = _guess_columns(columns, numeric, options)
         if "body" not in guessed and "body" not in options.fields:
@@ -441,17 +441,29 @@ def headerless_layout(
     return None
 
 
+def _by_position(options: ReadOptions) -> bool:
+    """Whether the user maps a field to a column by its number (``--field body=2``)."""
+    return any(column.isdecimal() for column in options.fields.values())
+
+
+def _numbers(column: tuple[str, ...]) -> bool:
+    """Whether a column's cells are numbers (some of them empty)."""
+    cells = [cell.strip() for cell in column if cell.strip()]
+    return bool(cells) and all(_NUMBER.fullmatch(cell) for cell in cells)
+
+
 def _header_like(rows: list[list[str]], options: ReadOptions) -> bool:
-    """Whether the first of ``rows`` names columns: a known name (or one the user mapped), text
-    above a column of numbers, or cells all short, spaceless and not numbers."""
+    """Whether the first of ``rows`` names columns: a known name (or one the user mapped by name),
+    text above a column of numbers, or cells all short, spaceless and not numbers; never when the
+    user maps columns by position (``--field body=2``) and the row has no such name."""
     known = {name for names in COMMON_NAMES.values() for name in names}
     known |= {column.casefold() for column in options.fields.values()}
     first = [cell.strip() for cell in rows[0]]
     if any(cell.casefold() in known for cell in first):
         return True
-    below = list(zip(*rows[1:]))
-    if any(not _NUMBER.fullmatch(cell) and all(_NUMBER.fullmatch(value.strip()) for value in column)
-           for cell, column in zip(first, below)):
+    if _by_position(options):
+        return False
+    if any(cell and not _NUMBER.fullmatch(cell) and _numbers(column) for cell, column in zip(first, zip(*rows[1:]))):
         return True
     return all(len(cell) <= _NAME_LENGTH and " " not in cell and not _NUMBER.fullmatch(cell) for cell in first)
 
@@ -475,13 +487,14 @@ def _guess_columns(columns: list[tuple[str, ...]], numeric: list[bool], options:
     for number, column, is_number in free:
         if not is_number:
             continue
-        values = [float(cell) for cell in column]
+        cells = [cell.strip() for cell in column if cell.strip()]
+        values = [float(cell) for cell in cells]
         whole = all(value.is_integer() for value in values)
         if set(values) <= {0, 1}:
             field = "label"
         elif all(0 <= value <= 10 for value in values):
             field = "rating"
-        elif whole and all(parse_timestamp(cell) for cell in column):
+        elif whole and all(parse_timestamp(cell) for cell in cells):
             field = "date"
         elif whole and len(set(values)) == len(values):
             field = "id"
