@@ -88,6 +88,8 @@ _HEAD_SIZE = 1 << 16
 _HTML_SUFFIXES = (".html", ".htm")
 #: The delimiters a record file may split its rows by when it has no header row.
 _HEADERLESS = {".tsv": ("\t",), ".csv": (",", "\t")}
+#: Those of a text file without a header row (``rating<TAB>text``; a ``.txt`` or no known extension).
+_TEXT_DELIMITERS = ("\t", ",")
 #: The start of JSON holding reviews: an array of objects (or empty), an object with a key (or empty).
 _JSON_START = re.compile(r"\s*(?:\[\s*[{\]]|\{\s*[\"}])")
 _HTML_START = re.compile(r"\s*<(?:!doctype\s+html|html)\b", re.IGNORECASE)
@@ -285,15 +287,19 @@ def _pick_reader(path: Path, head_bytes: bytes, codec: str, options: ReadOptions
     if suffix == ".json" and _is_json_lines(head):
         return read_json_lines
     first_line = _FIRST_LINE.match(head)[1]
-    whole = len(head_bytes) < _HEAD_SIZE
+
+    def headerless(delimiters: tuple[str, ...], strict: bool) -> RecordReader | None:
+        layout = headerless_layout(_whole_lines(head, len(head_bytes) < _HEAD_SIZE), options, delimiters, strict)
+        return functools.partial(read_headerless, layout) if layout else None
+
     if suffix in _RECORD_READERS:
-        headerless = suffix in _HEADERLESS and not delimited_header(first_line, options)
-        layout = headerless and headerless_layout(_whole_lines(head, whole), options, _HEADERLESS[suffix], strict=False)
-        return functools.partial(read_headerless, layout) if layout else _RECORD_READERS[suffix]
+        if suffix in _HEADERLESS and not delimited_header(first_line, options):
+            return headerless(_HEADERLESS[suffix], strict=False) or _RECORD_READERS[suffix]
+        return _RECORD_READERS[suffix]
     if suffix == ".txt" and delimited_header(first_line, options) == "\t":
         return read_tsv
-    if suffix == ".txt" and (layout := headerless_layout(_whole_lines(head, whole), options, ("\t", ","), strict=True)):
-        return functools.partial(read_headerless, layout)
+    if suffix == ".txt" and (reader := headerless(_TEXT_DELIMITERS, strict=True)):
+        return reader
     if suffix in _READERS:
         return _as_record_reader(_READERS[suffix])
     if _JSON_START.match(head):
@@ -301,8 +307,8 @@ def _pick_reader(path: Path, head_bytes: bytes, codec: str, options: ReadOptions
     delimiter = delimited_header(first_line, options)
     if delimiter:
         return read_tsv if delimiter == "\t" else read_csv
-    if layout := headerless_layout(_whole_lines(head, whole), options, ("\t", ","), strict=True):
-        return functools.partial(read_headerless, layout)
+    if reader := headerless(_TEXT_DELIMITERS, strict=True):
+        return reader
     if _HTML_START.match(head) and ".html" in _READERS:
         return _as_record_reader(_READERS[".html"])
     return _as_record_reader(_FALLBACK_READER)
