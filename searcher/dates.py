@@ -80,3 +80,28 @@ def parse_period(text: str) -> str | None:
 def period_end(period: str) -> str:
     """A period from parse_period as the upper end of a range of ISO dates: a month or a year includes all its days."""
     return period if len(period) == 10 else period + "-99"
+
+
+#: Seconds since 1970 (10 digits: 2001 to 2286) or milliseconds (13 digits), as exports such as
+#: Steam's ``timestamp_created`` write them; a fraction of a second may follow.
+_EPOCH = re.compile(r"(?P<seconds>\d{10})(?:\.\d+)?|(?P<milliseconds>\d{13})")
+
+
+def parse_timestamp(text: str) -> _dt.date | None:
+    """The local day of an epoch timestamp in seconds or milliseconds (see _EPOCH), or None when
+    ``text`` is no such number. An 8-digit number is a date (20250402), never a timestamp."""
+    match = _EPOCH.fullmatch(text.strip())
+    if match is None:
+        return None
+    seconds = int(match["seconds"]) if match["seconds"] else int(match["milliseconds"]) // 1000
+    return _dt.date.fromtimestamp(seconds)
+
+
+#: How shops and apps print a review's age instead of its date: 방금 전, 17시간 전, 3주 전, 2달 전, 어제.
+_RELATIVE = re.compile(r"방금(?:\s*전)?|어제|그저께|그제|오늘|\d+\s*(?:초|분|시간|일|주|개월|달|년)\s*전")
+
+
+def is_relative_date(text: str) -> bool:
+    """Whether ``text`` is a review's age (``3주 전``) rather than its date: it cannot be placed
+    in time without knowing when the page was saved."""
+    return _RELATIVE.fullmatch(text.strip()) is not None

@@ -361,9 +361,10 @@ def test_nsmc_ratings_txt_is_tsv(tmp_path: Path) -> None:
     )
     path = write(tmp_path, "ratings.txt", text)
     reviews, errors = read(path)
-    assert [(r.id, r.body, r.rating) for r in reviews] == [
-        ("9976970", "아 더빙.. 진짜 짜증나네요 목소리", 0.0),
-        ("7797314", '"원작의 긴장감을 제대로 살려내지못했다.', 1.0),
+    # NSMC's label is 0/1 sentiment: kept as a label, not as a rating of 0 or 1 (issue 21)
+    assert [(r.id, r.body, r.rating, r.extra["label"]) for r in reviews] == [
+        ("9976970", "아 더빙.. 진짜 짜증나네요 목소리", None, 0),
+        ("7797314", '"원작의 긴장감을 제대로 살려내지못했다.', None, 1),
     ]
     assert problems(errors) == [(3, "no review text", True)]
 
@@ -390,8 +391,9 @@ def test_explicit_field_mapping_wins(tmp_path: Path) -> None:
     text = "id,review_id,review,document,label\n1,r-100,요약,진짜 본문,1\n"
     path = write(tmp_path, "mapped.csv", text)
     [review], errors = read(path, fields={"body": "DOCUMENT", "id": "review_id"})
-    assert (review.id, review.body, review.rating) == ("r-100", "진짜 본문", 1.0)
-    assert review.extra == {"id": "1", "review": "요약"}  # the common names lost to the mapping
+    assert (review.id, review.body, review.rating) == ("r-100", "진짜 본문", None)
+    # the common names lost to the mapping; a 0/1 label is a label, not a rating (issue 21)
+    assert review.extra == {"id": "1", "review": "요약", "label": 1}
     assert errors == []
     path = write(tmp_path, "mapped.jsonl", '{"msg": "본문", "when": "2024-05-06"}\n')
     [review], _ = read(path, fields={"body": "msg", "date": "when"})

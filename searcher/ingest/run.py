@@ -126,6 +126,7 @@ class Ingest:
         self._batch: Batch | None = None
         self._files: list[str | None] = []
         self._written = 0
+        self._ids: dict[str, Path] = {}  # the ids of the reviews read in this run, each with its file (see _check_id)
 
     def remove(self, key: str) -> None:
         self._forget(key)
@@ -146,6 +147,7 @@ class Ingest:
                 if isinstance(event, Analysed):
                     if report.reviews_indexed == file.before:
                         self._forget(file.key)  # what it held before goes; a file that can't be read keeps it
+                    self._check_id(self._batch.ids[len(self._files)], file.path)
                     self._files.append(file.key)
                     report.reviews_indexed += 1
                     self.reviews += 1
@@ -182,6 +184,16 @@ class Ingest:
                     progress(done, len(files), path, report.reviews_indexed)
             self._write()
         self.commit(final=True)
+
+    def _check_id(self, review_id: str, path: Path) -> None:
+        """Report a review whose id a review read before in this run has: the index keeps one review per id."""
+        first = self._ids.get(review_id)
+        if first is None:
+            self._ids[review_id] = path
+            return
+        shown = review_id if len(review_id) <= 40 else review_id[:40] + "…"
+        where = "this file" if first == path else str(first)
+        self.report.note(ReadError(path, f"id '{shown}' is also the id of a review in {where}; only one is kept", skipped=False))
 
     def _write(self) -> None:
         """Hand the writer the reviews of the current frame seen so far."""

@@ -33,7 +33,16 @@ from searcher.readers.encoding import (
     strip_controls,
     undecodable,
 )
-from searcher.readers.records import COMMON_NAMES, delimited_header, read_csv, read_json, read_json_lines, read_tsv
+from searcher.readers.records import (
+    COMMON_NAMES,
+    delimited_header,
+    headerless_layout,
+    read_csv,
+    read_headerless,
+    read_json,
+    read_json_lines,
+    read_tsv,
+)
 from searcher.readers.html import read_html
 from searcher.readers.text import read_text
 from searcher.review import Review, stable_id
@@ -77,6 +86,10 @@ _FALLBACK_READER: DocumentReader = read_text
 #: How much of a file decides its encoding and reader.
 _HEAD_SIZE = 1 << 16
 _HTML_SUFFIXES = (".html", ".htm")
+#: The delimiters a record file may split its rows by when it has no header row.
+_HEADERLESS = {".tsv": ("\t",), ".csv": (",", "\t")}
+#: Those of a text file without a header row (``rating<TAB>text``; a ``.txt`` or no known extension).
+_TEXT_DELIMITERS = ("\t", ",")
 #: The start of JSON holding reviews: an array of objects (or empty), an object with a key (or empty).
 _JSON_START = re.compile(r"\s*(?:\[\s*[{\]]|\{\s*[\"}])")
 _HTML_START = re.compile(r"\s*<(?:!doctype\s+html|html)\b", re.IGNORECASE)
@@ -261,9 +274,11 @@ def _pick_reader(path: Path, head_bytes: bytes, codec: str, options: ReadOptions
 
     A ``.json`` file whose first line is a whole object with more lines after
     it is JSON Lines; a ``.txt`` file whose first line is a tab-separated header
-    naming a review text column (NSMC's ``ratings.txt``) is TSV. A file with an
-    extension no reader knows is sniffed: JSON, then a TSV/CSV header, then an
-    HTML page, else blog text.
+    naming a review text column (NSMC's ``ratings.txt``) is TSV, and so is one
+    of ``rating<TAB>text`` rows without a header (see headerless_layout). A
+    ``.csv``/``.tsv`` file whose first row is data is read without a header. A
+    file with an extension no reader knows is sniffed: JSON, then a TSV/CSV
+    header, then rows without one, then an HTML page, else blog text.
     """
     head = strip_controls(decode_head(head_bytes, codec, ESCAPE_ERRORS))
     if len(head_bytes) < _HEAD_SIZE and not head.strip():
@@ -271,11 +286,20 @@ def _pick_reader(path: Path, head_bytes: bytes, codec: str, options: ReadOptions
     suffix = path.suffix.lower()
     if suffix == ".json" and _is_json_lines(head):
         return read_json_lines
-    if suffix in _RECORD_READERS:
-        return _RECORD_READERS[suffix]
     first_line = _FIRST_LINE.match(head)[1]
+
+    def headerless(delimiters: tuple[str, ...], strict: bool) -> RecordReader | None:
+        layout = headerless_layout(_whole_lines(head, len(head_bytes) < _HEAD_SIZE), options, delimiters, strict)
+        return functools.partial(read_headerless, layout) if layout else None
+
+    if suffix in _RECORD_READERS:
+        if suffix in _HEADERLESS and not delimited_header(first_line, options):
+            return headerless(_HEADERLESS[suffix], strict=False) or _RECORD_READERS[suffix]
+        return _RECORD_READERS[suffix]
     if suffix == ".txt" and delimited_header(first_line, options) == "\t":
         return read_tsv
+    if suffix == ".txt" and (reader := headerless(_TEXT_DELIMITERS, strict=True)):
+        return reader
     if suffix in _READERS:
         return _as_record_reader(_READERS[suffix])
     if _JSON_START.match(head):
@@ -283,9 +307,17 @@ def _pick_reader(path: Path, head_bytes: bytes, codec: str, options: ReadOptions
     delimiter = delimited_header(first_line, options)
     if delimiter:
         return read_tsv if delimiter == "\t" else read_csv
+    if reader := headerless(_TEXT_DELIMITERS, strict=True):
+        return reader
     if _HTML_START.match(head) and ".html" in _READERS:
         return _as_record_reader(_READERS[".html"])
     return _as_record_reader(_FALLBACK_READER)
+
+
+def _whole_lines(head: str, whole_file: bool) -> list[str]:
+    """The lines of a file's head, with their line breaks; the last left out when the head cuts it."""
+    lines = list(io.StringIO(head, newline=""))
+    return lines if whole_file or len(lines) < 2 else lines[:-1]
 
 
 def _is_json_lines(head: str) -> bool:

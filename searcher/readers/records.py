@@ -7,7 +7,8 @@ number of columns or a quote left open, bytes that do not decode) is yielded
 as a :class:`ReadError` and the others go on; a value that cannot be read (a
 date, a rating) is yielded as a warning (``skipped=False``) after its review.
 Problems with the file as a whole (not JSON, JSON cut short, a mapped column
-that is not there) are raised.
+that is not there) are raised. A delimited file without a header row is read
+by column position (:func:`headerless_layout`).
 
 All formats share one mapping from a record's fields to Review fields
 (:class:`RecordMapper`): an explicit ``fields`` mapping first, then common
@@ -24,11 +25,13 @@ import json
 import os
 import re
 import shlex
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generator, Iterator, TextIO
 
-from searcher.dates import parse_date
+from searcher.dates import is_relative_date, parse_date, parse_timestamp
 from searcher.errors import ReadError
+from searcher.plural import counted
 from searcher.readers.encoding import MARK, UndecodableError, read_chunk, undecodable
 from searcher.review import Review, parse_rating, stable_id
 
@@ -41,11 +44,16 @@ COMMON_NAMES: dict[str, tuple[str, ...]] = {
     "title": ("title", "subject"),
     "body": ("body", "review", "text", "content", "document", "comment"),
     "author": ("author", "user", "nickname", "writer", "user_name", "username"),
-    "date": ("date", "created_at", "publish_date", "written_at", "published_at", "time"),
+    "date": ("date", "created_at", "publish_date", "written_at", "published_at", "time", "timestamp_created", "timestamp"),
     "keywords": ("keywords", "tags"),
-    "rating": ("rating", "score", "label", "stars"),
-    "item": ("item", "movie_id", "product_id", "item_id", "movie", "product"),
+    "rating": ("rating", "score", "stars", "star"),
+    "item": (
+        "item", "movie_id", "product_id", "item_id", "movie", "product", "product_name", "hotel", "hotel_name",
+        "app_id", "app_name",
+    ),
     "category": ("category",),
+    # a sentiment label, kept in Review.extra["label"] (0 or 1), not as a rating: see RecordMapper
+    "label": ("label", "sentiment"),
 }
 _KEYWORD_SEPARATOR = re.compile(r"[,，]")
 #: How many characters of an unreadable value a message quotes.
@@ -64,7 +72,12 @@ class _TabSeparated(csv.excel_tab):
 
 
 class RecordMapper:
-    """Turns one file's records (dicts of source fields) into Reviews."""
+    """Turns one file's records (dicts of source fields) into Reviews.
+
+    A ``label``/``sentiment`` column of 0s and 1s is a sentiment label, kept as
+    ``extra["label"]``; once it holds another number it is read as the rating,
+    with one warning. Per file, one warning groups the relative dates (``3주 전``:
+    left empty, as the day they count from is unknown)."""
 
     def __init__(self, path: Path, fields: dict[str, str]):
         self.path = path
@@ -76,13 +89,18 @@ class RecordMapper:
         self._textless: list[int] = []
         #: Their columns, each with the Hangul syllables and characters its values held.
         self._columns: dict[str, list[int]] = {}
+        self._labelled = "label" in fields  # mapped by the user: a label, whatever its values
+        self._label_is_rating = False  # a label column that turned out to hold ratings
+        self._relative: tuple[int, str] | None = None  # the first relative date (line, text), and their count
+        self._relative_count = 0
 
     def check_columns(self, columns: list[str]) -> None:
-        """Raise ReadError if a column the user mapped is not among ``columns`` (the header, the first record)."""
+        """Raise ReadError if a column the user mapped is not among ``columns`` (the header, the first
+        record), by name or by 1-based position (``--field body=2``)."""
         self._checked = True
         present = {column.casefold() for column in columns}
         for field, column in self._explicit:
-            if column.casefold() not in present:
+            if column.casefold() not in present and _position(column, len(columns)) is None:
                 raise ReadError(
                     self.path, f"no column '{column}' (mapped to {field}) in this file; it has: {', '.join(columns)}"
                 )
@@ -124,22 +142,61 @@ class RecordMapper:
             item=_text(values.get("item")),
             extra=extra,
         )
-        warnings = []
+        warnings = self._label(values, extra, line) if "label" in values else []
         for field, convert in _CONVERTED:
             if field in values:
                 try:
                     setattr(review, field, convert(values[field]))
                 except ValueError:
+                    if field == "date" and is_relative_date(str(values[field])):
+                        self._relative_count += 1
+                        self._relative = self._relative or (line, _shown(values[field]))
+                        continue
                     warnings.append(
                         ReadError(self.path, f"cannot read {field} '{_shown(values[field])}'", line, skipped=False)
                     )
         yield review
         yield from warnings
 
-    def finish(self) -> None:
-        """At the end of the file: raise the ReadError for a file whose records have no column of review text."""
+    def _label(self, values: dict[str, Any], extra: dict[str, Any], line: int) -> list[ReadError]:
+        """Keep a label column's value: 0 or 1 as ``extra["label"]``; another number (unless
+        the user mapped the column as label) makes the column the rating, from this record on."""
+        value = values.pop("label")
+        try:
+            number = parse_rating(value)
+        except ValueError:
+            number = None
+        if number is None:
+            if _text(value) is not None:
+                extra["label"] = _text(value)
+            return []
+        binary = number in (0, 1) and not self._label_is_rating
+        if binary or self._labelled or "rating" in values:
+            extra["label"] = int(number) if number in (0, 1) else number
+            return []
+        values["rating"] = value
+        if self._label_is_rating:
+            return []
+        self._label_is_rating = True
+        return [ReadError(
+            self.path, f"the label column holds '{_shown(value)}', not only 0 and 1: read as the rating from here on "
+            "(the 0s and 1s before it kept as labels); pass --field rating=COLUMN to read it all as ratings",
+            line, skipped=False,
+        )]
+
+    def finish(self) -> Iterator[ReadError]:
+        """At the end of the file: raise the ReadError for a file whose records have no column
+        of review text; yield the warning grouping its relative dates."""
         if self._textless:
             raise self._no_text_column_error()
+        if self._relative:
+            line, text = self._relative
+            others = self._relative_count - 1
+            also = f" and {counted(others, 'other')} like it" if others else ""
+            yield ReadError(
+                self.path, f"relative date '{text}'{also} left empty: the day it counts from is unknown; "
+                "if another column holds the date, pass --field date=COLUMN", line, skipped=False,
+            )
 
     def _no_text_column(self, record: dict[str, Any], line: int) -> None:
         """Note a record with no column of review text, met before any review: it is reported
@@ -215,7 +272,7 @@ def read_json(path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Revi
                 yield document.undecodable
             else:
                 yield from mapper(record, number, line)
-        mapper.finish()
+        yield from mapper.finish()
     except (_JsonError, RecursionError) as exc:
         after = f" after record {number}" if number else ""
         reason, line = (exc.reason, exc.line) if isinstance(exc, _JsonError) else (_TOO_DEEP, document.line)
@@ -246,7 +303,8 @@ def _whole_json(path: Path, text: str, options: ReadOptions) -> list[Review] | N
             if isinstance(item, ReadError):
                 return None
             reviews.append(item)
-    mapper.finish()
+    if next(mapper.finish(), None) is not None:  # a warning: the pieces name its line
+        return None
     return reviews
 
 
@@ -273,7 +331,7 @@ def read_json_lines(path: Path, stream: TextIO, options: ReadOptions) -> Iterato
             yield ReadError(path, f"not JSON: {_TOO_DEEP}", line)
             continue
         yield from mapper(record, number, line)
-    mapper.finish()
+    yield from mapper.finish()
 
 
 def read_csv(path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Review | ReadError]:
@@ -311,26 +369,183 @@ def _delimiter(header: str, options: ReadOptions) -> str:
     return delimited_header(header, options) or max((",", ";", "\t", "|"), key=header.count)
 
 
+@dataclass(frozen=True)
+class Headerless:
+    """How to read a delimited file that has no header row: its ``delimiter``, its number of
+    columns, and the column (1-based) guessed for each field the user did not map."""
+
+    delimiter: str
+    width: int
+    guessed: dict[str, int]
+
+    def columns(self) -> list[str]:
+        """The names its columns go by: ``column1``, ``column2`` … (``--field body=column2`` or ``body=2``)."""
+        return [f"column{number}" for number in range(1, self.width + 1)]
+
+    def warning(self, path: Path) -> ReadError | None:
+        """What was assumed, to tell once for the file; None if the user mapped all of it."""
+        if not self.guessed:
+            return None
+        read = ", ".join(f"column {number} as {field}" for field, number in self.guessed.items())
+        choose = " ".join(f"--field {field}=N" for field in self.guessed)
+        return ReadError(path, f"no header: read {read}; pass {choose} to choose", skipped=False)
+
+
+#: The fewest rows (the first among them) that can tell a file without a header.
+_HEADERLESS_ROWS = 2
+#: How many rows of a file's head tell whether it has a header.
+_HEADERLESS_SAMPLE = 1000
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+#: A first-row cell this long, or holding a space, is a value rather than a column name.
+_NAME_LENGTH = 20
+
+
+def headerless_layout(
+    lines: list[str], options: ReadOptions, delimiters: tuple[str, ...], strict: bool
+) -> Headerless | None:
+    """The layout of a delimited file without a header row whose first ``lines`` (whole lines, a
+    sample) are given, or None when they are not that: every non-blank line (a blank line only at the
+    end, if ``strict``) splits into the same number of cells, at least 2, and the first row is data,
+    not column names (no known name, no text where the rows below hold numbers; a number, a long text
+    or a space in it). ``strict`` (a ``.txt`` file, which is a blog post unless shown otherwise) also
+    asks for a column of numbers and one of text; 1-based positions in ``options.fields`` (``body=2``)
+    say that the first row is data."""
+    strict = strict and not _by_position(options)  # --field body=2: the user says the file has columns
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    if strict and any(not line.strip() for line in lines):
+        return None
+    lines = [line for line in lines if line.strip()][:_HEADERLESS_SAMPLE]
+    if len(lines) < _HEADERLESS_ROWS:
+        return None
+    for delimiter in delimiters:
+        if delimiter not in lines[0]:
+            continue
+        try:
+            rows = [row for row in csv.reader(lines, _TabSeparated if delimiter == "\t" else csv.excel, delimiter=delimiter)]
+        except csv.Error:
+            continue
+        width = len(rows[0])
+        if width < 2 or len(rows) < _HEADERLESS_ROWS or any(len(row) != width for row in rows):
+            continue
+        columns = list(zip(*rows))
+        numeric = [_numbers(column) for column in columns]
+        if strict and not (any(numeric) and not all(numeric)):
+            continue
+        if _header_like(rows, options):
+            continue
+        guessed = _guess_columns(columns, numeric, options)
+        if "body" not in guessed and "body" not in options.fields:
+            continue
+        return Headerless(delimiter, width, guessed)
+    return None
+
+
+def _by_position(options: ReadOptions) -> bool:
+    """Whether the user maps a field to a column by its number (``--field body=2``)."""
+    return any(column.isdecimal() for column in options.fields.values())
+
+
+def _numbers(column: tuple[str, ...]) -> bool:
+    """Whether a column's cells are numbers (some of them empty)."""
+    cells = [cell.strip() for cell in column if cell.strip()]
+    return bool(cells) and all(_NUMBER.fullmatch(cell) for cell in cells)
+
+
+def _header_like(rows: list[list[str]], options: ReadOptions) -> bool:
+    """Whether the first of ``rows`` names columns: a known name (or one the user mapped by name),
+    text above a column of numbers, or cells all short, spaceless and not numbers; never when the
+    user maps columns by position (``--field body=2``) and the row has no such name."""
+    known = {name for names in COMMON_NAMES.values() for name in names}
+    known |= {column.casefold() for column in options.fields.values()}
+    first = [cell.strip() for cell in rows[0]]
+    if any(cell.casefold() in known for cell in first):
+        return True
+    if _by_position(options):
+        return False
+    if any(cell and not _NUMBER.fullmatch(cell) and _numbers(column) for cell, column in zip(first, zip(*rows[1:]))):
+        return True
+    return all(len(cell) <= _NAME_LENGTH and " " not in cell and not _NUMBER.fullmatch(cell) for cell in first)
+
+
+def _guess_columns(columns: list[tuple[str, ...]], numeric: list[bool], options: ReadOptions) -> dict[str, int]:
+    """The 1-based column guessed for each field the user did not map: body the text column
+    with the longest cells; of the columns of numbers, 0s and 1s a label, numbers up to 10 a
+    rating, epoch timestamps the date, other distinct whole numbers the id."""
+    guessed: dict[str, int] = {}
+    mapped = {column.casefold() for column in options.fields.values()}
+    free = [
+        (number, column, is_number) for number, (column, is_number) in enumerate(zip(columns, numeric), 1)
+        if str(number) not in mapped and f"column{number}" not in mapped
+    ]
+    texts = [
+        (sum(len(cell) for cell in column), number) for number, column, is_number in free
+        if not is_number and 2 * sum(any(char.isalpha() for char in cell) for cell in column) >= len(column)
+    ]
+    if texts and "body" not in options.fields:
+        guessed["body"] = max(texts, key=lambda text: (text[0], -text[1]))[1]
+    for number, column, is_number in free:
+        if not is_number:
+            continue
+        cells = [cell.strip() for cell in column if cell.strip()]
+        values = [float(cell) for cell in cells]
+        whole = all(value.is_integer() for value in values)
+        if set(values) <= {0, 1}:
+            field = "label"
+        elif all(0 <= value <= 10 for value in values):
+            field = "rating"
+        elif whole and all(parse_timestamp(cell) for cell in cells):
+            field = "date"
+        elif whole and len(set(values)) == len(values):
+            field = "id"
+        else:
+            continue
+        if field not in guessed and field not in options.fields:
+            guessed[field] = number
+    return guessed
+
+
+def read_headerless(layout: Headerless, path: Path, stream: TextIO, options: ReadOptions) -> Iterator[Review | ReadError]:
+    """Reviews from a delimited file without a header row (see headerless_layout), its columns
+    read by position: those the user mapped (``--field body=2``), else as guessed, with one warning
+    saying so after the first review."""
+    dialect = _TabSeparated if layout.delimiter == "\t" else csv.excel
+    fields = {field: f"column{number}" for field, number in layout.guessed.items()}
+    fields.update(options.fields)
+    warning = layout.warning(path)
+    for item in _read_delimited(path, stream, replace(options, fields=fields), dialect, layout=layout):
+        yield item
+        if warning is not None and isinstance(item, Review):
+            yield warning
+            warning = None
+
+
 #: Why a row is left out whose quote runs on over the rows below it.
 _UNTERMINATED = "unterminated quote: the field it opens runs into the lines below, which are read as rows"
 
 
 def _read_delimited(
-    path: Path, stream: TextIO, options: ReadOptions, dialect: type[csv.Dialect], sniff: bool = False
+    path: Path, stream: TextIO, options: ReadOptions, dialect: type[csv.Dialect], sniff: bool = False,
+    layout: Headerless | None = None,
 ) -> Iterator[Review | ReadError]:
     """Reviews from a delimited file: the header is its first non-blank line, its delimiter told
-    from it if ``sniff``. A row that spans lines but is a quote left open (see _runaway_quote)
-    is reported at its first line, and the lines after that are read again as rows."""
+    from it if ``sniff``; a file without one is read by the ``layout`` given. A row that spans lines
+    but is a quote left open (see _runaway_quote) is reported at its first line, and the lines after
+    that are read again as rows."""
     lines = _Lines(path, stream)
-    first = next((text for text in lines if text.strip()), None)
-    if first is None:
-        raise ReadError(path, "empty file")
-    if lines.undecodable:
-        raise lines.undecodable
-    rows = csv.reader(lines, dialect, delimiter=_delimiter(first, options) if sniff else dialect.delimiter)
-    header = next(csv.reader([first], rows.dialect))
-    # an empty header cell (a pandas index column) still needs a name
-    columns = [name.strip() or f"column{index}" for index, name in enumerate(header, 1)]
+    if layout is not None:
+        rows = csv.reader(lines, dialect, delimiter=layout.delimiter)
+        columns = layout.columns()
+    else:
+        first = next((text for text in lines if text.strip()), None)
+        if first is None:
+            raise ReadError(path, "empty file")
+        if lines.undecodable:
+            raise lines.undecodable
+        rows = csv.reader(lines, dialect, delimiter=_delimiter(first, options) if sniff else dialect.delimiter)
+        header = next(csv.reader([first], rows.dialect))
+        # an empty header cell (a pandas index column) still needs a name
+        columns = [name.strip() or f"column{index}" for index, name in enumerate(header, 1)]
     mapper = RecordMapper(path, options.fields)
     mapper.check_columns(columns)
     number = 0
@@ -339,7 +554,7 @@ def _read_delimited(
         try:
             row: list[str] | csv.Error = next(rows)
         except StopIteration:
-            mapper.finish()
+            yield from mapper.finish()
             return
         except csv.Error as exc:  # a field past the size limit: the reader goes on with the next line
             row = exc
@@ -428,7 +643,8 @@ def _fields_of(keys: tuple[str, ...], explicit: tuple[tuple[str, str], ...]) -> 
         position.setdefault(key.casefold(), index)
     fields: list[str | None] = [None] * len(keys)
     for field, column in explicit:
-        if (index := position.get(column.casefold())) is not None:
+        index = position.get(column.casefold(), _position(column, len(keys)))
+        if index is not None:
             fields[index] = field
     mapped = {field for field, _ in explicit}
     for field, names in COMMON_NAMES.items():
@@ -440,6 +656,11 @@ def _fields_of(keys: tuple[str, ...], explicit: tuple[tuple[str, str], ...]) -> 
                 fields[index] = field
                 break
     return tuple(fields)
+
+
+def _position(column: str, width: int) -> int | None:
+    """The 0-based index a 1-based column number such as ``2`` names among ``width`` columns, or None."""
+    return int(column) - 1 if column.isdecimal() and len(column) < 6 and 1 <= int(column) <= width else None
 
 
 def _text(value: Any) -> str | None:
@@ -460,11 +681,12 @@ def _keywords(value: Any) -> list[str]:
 
 
 def _date(value: Any) -> _dt.date | None:
-    """A date from text such as ``15.05.23`` or a number such as 20150523; ValueError if unreadable."""
+    """A date from text such as ``15.05.23``, a number such as 20150523 or an epoch timestamp
+    (1611234567, in seconds or milliseconds); ValueError if unreadable."""
     text = _text(value)
     if text is None:
         return None
-    date = parse_date(text)
+    date = parse_date(text) or parse_timestamp(text)
     if date is None:
         raise ValueError(text)
     return date
