@@ -420,29 +420,32 @@ def _spaced(form: str, start: int, tag: str, run: list[Term], out: list[Term], p
 def _close(run: list[Term], out: list[Term], pos: int) -> int:
     """End a run of words written together: emit it joined if it has several
     pieces and a word among them (at the first word's position, with each
-    stretch of loose pieces in it, tagged WEAK), or its loose pieces (see
-    LOOSE_TAGS) joined as typed, tagged WEAK, at ``pos`` if they hold no
-    word; returns the next free position."""
+    stretch of loose pieces in it, tagged WEAK_PART), or its loose pieces (see
+    LOOSE_TAGS) joined as typed, tagged WEAK, if they hold no word. A weak
+    word takes no position of its own (it shares the one before), so the
+    words around it stand as near each other as without it (phrases and
+    proximity); returns the next free position."""
     words = [t for t in run if t.tag != _WEAK]
     if words and len(run) > 1:
         at = words[0].pos
         out.append(Term("".join(t.text for t in run), at, run[0].start, run[-1].end, "NNP"))
         loose: list[Term] = []
-        for t in [*run, words[0]]:  # each stretch of loose pieces among the words (리터 of 3리터), weak
+        for t in [*run, words[0]]:  # each stretch of loose pieces among the words (리터 of 3리터)
             if t.tag == _WEAK:
                 loose.append(t)
             elif loose:
-                out.append(Term("".join(p.text for p in loose), at, loose[0].start, loose[-1].end, _WEAK))
+                out.append(Term("".join(p.text for p in loose), at, loose[0].start, loose[-1].end, WEAK_PART))
                 loose = []
     elif not words:
-        out.append(Term("".join(t.text for t in run), pos, run[0].start, run[-1].end, _WEAK))
-        pos += 1
+        out.append(Term("".join(t.text for t in run), max(pos - 1, 0), run[0].start, run[-1].end, _WEAK))
     run.clear()
     return pos
 
 
 #: The tag of a term for loose pieces without a word (순삭, 아이): see _emit.
 WEAK = _WEAK = "W"
+#: The tag of the loose pieces of a word joined with others (리터 of 3리터, 아이 of 아이크림).
+WEAK_PART = "WP"
 #: Pieces Kiwi cuts words it does not know into (or reads as words that carry
 #: no content): interjections, determiners, bound nouns (units), adverbs other
 #: than ADVERBS. Joined with the words written with them; alone, indexed weak.

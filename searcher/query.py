@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from . import plan as p
-from .analysis import DEFAULT, WEAK, Analyzer, Term
+from .analysis import DEFAULT, WEAK, WEAK_PART, Analyzer, Term
 from .dates import PERIOD_FORMS, parse_period, period_end
 from .errors import QueryError
 from .schema import EXACT_FIELDS, RANGE_FIELDS, TEXT_FIELDS, exact_value
@@ -370,9 +370,8 @@ def parse(qs: str, analyzer: Analyzer = DEFAULT, settings: SearchSettings | None
     analysed, weak = {}, set()
     for node, found in zip(texts, terms):
         analysed[id(node)] = _positions(found, weak)
-    optional = OPTIONAL_TERMS | weak
-    asked = _Asked(optional)
-    planner = _Planner(analysed, settings or SearchSettings(), optional)
+    asked = _Asked(OPTIONAL_TERMS | weak)
+    planner = _Planner(analysed, settings or SearchSettings(), weak)
     strict = planner.plan(tree, True, asked)
     loose = planner.plan(tree, False)
     if strict is None or loose is None:
@@ -453,23 +452,22 @@ class _Asked:
 
 
 def _positions(terms: list[Term], weak: set[str]) -> list[list[str]]:
-    """Analysed terms grouped by position (alternatives at one position). A
-    WEAK term (a word the analyzer could not classify) is left out of a
-    position that has others (리터 of 3리터), and added to ``weak`` when it
-    stands alone (순삭): such words are searched for, not required."""
-    groups: dict[int, list[Term]] = {}
+    """Analysed terms grouped by position (alternatives at one position), in
+    the order of the text. A word the analyzer could not classify (WEAK: 순삭,
+    정말) is a group of its own, added to ``weak``: such words are searched
+    for, not required. The loose pieces of a word joined with others
+    (WEAK_PART: 리터 of 3리터) are left out: the word is asked for whole."""
+    groups: dict[object, tuple[int, list[str]]] = {}
     for term in terms:
-        alts = groups.setdefault(term.pos, [])
-        if all(term.text != t.text for t in alts):
-            alts.append(term)
-    out = []
-    for alts in groups.values():
-        words = [t.text for t in alts if t.tag != WEAK]
-        if not words:
-            words = [t.text for t in alts]
-            weak.update(words)
-        out.append(words)
-    return out
+        if term.tag == WEAK_PART:
+            continue
+        key = ("weak", term.start) if term.tag == WEAK else term.pos
+        start, alts = groups.setdefault(key, (term.start, []))
+        if term.text not in alts:
+            alts.append(term.text)
+        if term.tag == WEAK:
+            weak.add(term.text)
+    return [alts for _, alts in sorted(groups.values(), key=lambda group: group[0])]
 
 
 def _distinct(groups: list[list[str]]) -> list[list[str]]:
@@ -486,10 +484,13 @@ def _distinct(groups: list[list[str]]) -> list[list[str]]:
 
 class _Planner:
     """Makes the plan of a parse tree whose texts' terms are in ``analysed``
-    (by node id, grouped by position), as ``settings`` weigh fields and words near each other."""
+    (by node id, grouped by position), as ``settings`` weigh fields and words
+    near each other. ``weak`` words (see _positions) count but are not
+    required, and take no place in phrases and proximity."""
 
-    def __init__(self, analysed: dict[int, list[list[str]]], settings: SearchSettings, optional: frozenset[str] | set[str]):
-        self.analysed, self.settings, self.optional = analysed, settings, optional
+    def __init__(self, analysed: dict[int, list[list[str]]], settings: SearchSettings, weak: set[str]):
+        self.analysed, self.settings, self.weak = analysed, settings, weak
+        self.optional = OPTIONAL_TERMS | weak
 
     def plan(self, node, strict: bool, asked: _Asked | None = None) -> p.Node | None:
         """The plan of ``node``; ``asked`` gathers its positive text (None: not gathered)."""
@@ -518,8 +519,10 @@ class _Planner:
         fields = settings.field_weights if node.field is None else {node.field: 1.0}
         if asked is not None:
             asked.add(node, fields, groups)
-        if node.phrase and len(groups) > 1:
-            return p.any_of([_phrase(f, groups, boost) for f, boost in fields.items()])
+        words = [g for g in groups if not set(g) <= self.weak] or groups  # what phrases and proximity place
+        if node.phrase and len(words) > 1:
+            return p.any_of([_phrase(f, words, boost) for f, boost in fields.items()])
+        words = _distinct(words)
         groups = _distinct(groups)
         clauses = [p.any_of([p.Term(f, t, boost) for f, boost in fields.items() for t in alts]) for alts in groups]
         if node.phrase:
@@ -528,8 +531,8 @@ class _Planner:
             p.Near(p.Term(f, a[0]), p.Term(f, b[0]), settings.near_slop)  # their first readings, in either order
             for f in fields
             if f in settings.proximity_fields
-            for i, a in enumerate(groups)
-            for b in groups[i + 1 : i + 1 + settings.near_window]
+            for i, a in enumerate(words)
+            for b in words[i + 1 : i + 1 + settings.near_window]
         ]
         extras = [p.Or(tuple(near), settings.near_boost)] if near else []
         required = [c for c, alts in zip(clauses, groups) if not set(alts) <= self.optional]
