@@ -289,18 +289,18 @@ def _emit(analyzer: Analyzer, text: str, offset: int, tokens, out: list[Term], p
     without a noun (순삭 as 순/MAG 삭/MAG, 아이, 리터) are indexed as typed,
     tagged WEAK: a word the analyzer cannot classify is still searchable.
 
-    A negated predicate is indexed as its own term, the negation before its
-    lemma (안 좋았어요, 좋지 않았어요 → 안좋다; 못 봤다, 보지 못했다 → 못보다;
-    친절하지 않다 → 안친절), beside the negation itself: a negated statement is
-    not found as the positive one, and either form of a negation finds the other."""
+    A negated predicate is indexed as one term, the negation before its lemma,
+    spanning both (안 좋았어요, 좋지 않았어요 → 안좋다; 못 봤다, 보지 못했다 →
+    못보다; 친절하지 않다 → 안친절): a negated statement is not found as the
+    positive one, and either form of a negation finds the other."""
     run: list[Term] = []  # the current run of words written together
     kinds = _KINDS
-    before = ""  # 안 or 못 just read: it negates the predicate that follows
+    before: tuple[str, int] | None = None  # 안 or 못 just read, and where: it negates the predicate that follows
     i, n = 0, len(tokens)
     while i < n:
         tok = tokens[i]
         i += 1
-        negation, before = before, ""
+        negation, before = before, None
         kind, tag = kinds.get(tok.tag) or _kind(tok.tag)
         start = offset + tok.start
         if tag == "VX" and i == 1:
@@ -318,27 +318,24 @@ def _emit(analyzer: Analyzer, text: str, offset: int, tokens, out: list[Term], p
             continue
         end = start + tok.len
         alts: tuple[Term, ...] = ()
-        negated: tuple[str, int, int, int] | None = None  # a long-form negation: its word, span and tokens
+        negated: tuple[str, int, int] | None = None  # a long-form negation: its word, its end, the token after
         if kind is _CONTENT or kind is _ADVERB:
             form = tok.form
             if " " in form:  # Kiwi reads some names across a space: 테드 번디
                 pos = _spaced(form, start, tag, run, out, pos)
                 continue
             form = form.lower()
-            if kind is _ADVERB and form in NEGATIONS:
-                before = form
-            elif negation or (i < n and tag in _NOUN_PREDICATES and _base_tag(tokens[i].tag) in _PREDICATE_SUFFIXES):
+            if kind is _ADVERB and form in NEGATIONS and _negatable(tokens, i):
+                before = (form, start)  # indexed with the predicate it negates
+                continue
+            if i < n and tag in _NOUN_PREDICATES and _base_tag(tokens[i].tag) in _PREDICATE_SUFFIXES:
                 # 친절 + 하다: the noun stands for the predicate, and takes its negation
                 negated = _negation(tokens, i + 1, offset)
-                if negation or negated:
-                    form = (negation or negated[0]) + form
         elif kind is _PREDICATE:
             form = tok.form + "다"
             negated = _negation(tokens, i, offset)
             nxt = tokens[i] if i < n else None
-            if negation or negated:
-                form = (negation or negated[0]) + form
-            elif nxt is not None and nxt.tag == "ETN":
+            if not (negation or negated) and nxt is not None and nxt.tag == "ETN":
                 # 외롭 + 음: also the noun 외로움, as Kiwi elsewhere reads it.
                 nend = max(end, offset + nxt.start + nxt.len)
                 alts = (Term(text[start:nend], pos, start, nend, "NNG"),)
@@ -353,6 +350,10 @@ def _emit(analyzer: Analyzer, text: str, offset: int, tokens, out: list[Term], p
             end = offset + nxt.start + nxt.len
             form, tag = text[start:end].lower(), "NNG"
             i += 1
+        if negation or negated:  # the negated predicate, spanning its negation: 안 좋, 좋지 않
+            form = (negation or negated)[0] + form
+            start = negation[1] if negation else start
+            end = negated[1] if negated else end
         joins = tag in COMPOUND_TAGS and not (negation or negated)
         if run and (not joins or run[-1].end != start):
             pos = _close(run, out, pos)
@@ -368,10 +369,7 @@ def _emit(analyzer: Analyzer, text: str, offset: int, tokens, out: list[Term], p
             run.append(term)
         pos += 1
         if negated:
-            word, nstart, nend, taken = negated
-            out.append(Term(word, pos, nstart, nend, "MAG"))
-            pos += 1
-            i = taken
+            i = negated[2]
     if run:
         pos = _close(run, out, pos)
     return pos
@@ -386,20 +384,30 @@ _NOUN_PREDICATES = frozenset({"NNG", "XR"})
 _PREDICATE_SUFFIXES = frozenset({"XSA", "XSV"})
 
 
-def _negation(tokens, i: int, offset: int) -> tuple[str, int, int, int] | None:
+def _negation(tokens, i: int, offset: int) -> tuple[str, int, int] | None:
     """The long-form negation starting at token ``i``, right after a predicate:
     지 then 않 / 말 / 못하 (or 못 + 하, as Kiwi may cut it). Its word (안 or
-    못), the span of what negates (않, 못하), and the index of the token after it."""
+    못), where what negates ends (않, 못하), and the index of the token after it."""
     if i + 1 >= len(tokens) or tokens[i].form != "지" or not tokens[i].tag.startswith("EC"):
         return None
     nxt = tokens[i + 1]
-    start = offset + nxt.start
     if nxt.tag.startswith("VX") and nxt.form in _LONG_NEGATIONS:
-        return _LONG_NEGATIONS[nxt.form], start, start + nxt.len, i + 2
+        return _LONG_NEGATIONS[nxt.form], offset + nxt.start + nxt.len, i + 2
     if nxt.form == "못" and nxt.tag.startswith("MAG") and i + 2 < len(tokens) and tokens[i + 2].form == "하":
         last = tokens[i + 2]
-        return "못", start, offset + last.start + last.len, i + 3
+        return "못", offset + last.start + last.len, i + 3
     return None
+
+
+def _negatable(tokens, i: int) -> bool:
+    """Whether token ``i`` starts a predicate a 안 or 못 before it negates: a
+    verb or adjective, or a noun or root made one by a suffix (친절 + 하다)."""
+    if i >= len(tokens):
+        return False
+    tag = _base_tag(tokens[i].tag)
+    if tag in PREDICATE_TAGS:
+        return True
+    return tag in _NOUN_PREDICATES and i + 1 < len(tokens) and _base_tag(tokens[i + 1].tag) in _PREDICATE_SUFFIXES
 
 
 #: What a prefix joins to.

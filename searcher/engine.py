@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
 
 from .analysis import Analyzer, Term
+from .errors import RevsearchError
 from .plan import Node
 from .review import Review
 
@@ -153,6 +154,10 @@ class Engine(Protocol):
 
     def verify(self) -> Iterable[str]:
         """Everything the engine holds read and checked: each problem found, in words a user can act on."""
+
+    def damaged(self, error: Exception) -> RevsearchError:
+        """The error to raise for what the index holds that cannot be read
+        (IndexDamagedError, saying how to check and rebuild it)."""
 
     def describe(self) -> EngineInfo: ...
 

@@ -128,7 +128,12 @@ class ReviewIndex:
     def reviews(self) -> Iterator[Review]:
         """Every review in the index, as stored (keywords derived, if any, included).
         IndexDamagedError if they cannot be read."""
-        return (Review.from_dict(stored) for stored in self._engine.reviews())
+        for stored in self._engine.reviews():
+            try:
+                review = Review.from_dict(stored)
+            except (ValueError, TypeError, KeyError) as e:  # stored data that is no review: damage
+                raise self._engine.damaged(e) from e
+            yield review
 
     @property
     def engine(self) -> Engine:

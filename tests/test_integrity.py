@@ -219,3 +219,18 @@ def test_opening_and_searching_while_a_writer_commits(tmp_path: Path) -> None:
         writer.wait()
     assert errors == []
     assert commits >= 30 and opens >= 100, (commits, opens)
+
+
+def test_a_stored_review_damaged_into_an_invalid_one_is_damage_when_listed_or_found(tmp_path: Path) -> None:
+    # A flipped byte can leave the stored JSON readable but no review (a date that is no date).
+    with ReviewIndex.create(tmp_path / "ix") as ix:
+        ix.add([Review(id="a", body="사과 맛이 좋았다", date="2024-05-01")])
+    segment = next((tmp_path / "ix").glob("MAIN_*.seg"))
+    data = segment.read_bytes()
+    at = data.index(b'"2024-05-01"')
+    segment.write_bytes(data[: at + 10] + b"b" + data[at + 11 :])
+    with ReviewIndex.open(tmp_path / "ix") as ix:
+        with pytest.raises(IndexDamagedError, match="is damaged .*Review.date"):
+            list(ix.reviews())
+        with pytest.raises(IndexDamagedError, match="is damaged"):
+            ix.search("사과")

@@ -73,11 +73,11 @@ def test_the_best_passage_has_the_query_words_together(reviews: ReviewIndex) -> 
     hit = next(hit for hit in reviews.search("안 돼요") if hit.id == "clauses")
     best = hit.passages[0]
     assert "연동이 안 돼요" in best.text
-    assert marked(best) == ["안", "돼"]
+    assert marked(best) == ["안 돼"]  # the negated verb, marked whole
 
 
 def test_a_long_sentence_is_cut_around_the_query_words_together(reviews: ReviewIndex) -> None:
     hit = next(hit for hit in reviews.search("연결 안 돼요") if hit.id == "one-long-line")
     best = hit.passages[0]
     assert best.text.endswith("연결이 안 돼요")
-    assert marked(best)[-3:] == ["연결", "안", "돼"]
+    assert marked(best)[-2:] == ["연결", "안 돼"]

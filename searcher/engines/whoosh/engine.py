@@ -95,6 +95,9 @@ class WhooshEngine:
         """How many reviews the index holds, as its table of contents counts them (no segment is read)."""
         return sum(segment.doc_count() for segment in self._ix._read_toc().segments)
 
+    def damaged(self, error: Exception) -> RevsearchError:
+        return damaged(self.folder, error)
+
     def describe(self) -> EngineInfo:
         names = self._ix.files()
         size = sum(os.path.getsize(self.folder / name) for name in names)
