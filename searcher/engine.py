@@ -14,16 +14,30 @@ are known by ``int`` handles, valid within one :class:`EngineView`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
+from pathlib import Path
+from typing import Any, Callable, Iterator, Protocol, TypeVar
 
 from .analysis import Analyzer, Term
 from .errors import RevsearchError
 from .plan import Node
 from .review import Review
+from .settings import SearchSettings
 
 T = TypeVar("T")
 #: A candidate: a document handle of a view and its score.
 Candidate = tuple[int, float]
+
+
+@dataclass
+class Verification:
+    """What reading an index whole found: ``problems`` (empty when it is
+    sound, each in words a user can act on), ``notes`` (what could not be
+    verified, without being wrong), its live reviews and its parts (segments)."""
+
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    reviews: int = 0
+    segments: int = 0
 
 
 @dataclass
@@ -141,19 +155,30 @@ class Engine(Protocol):
     def reviews(self) -> Iterator[dict[str, Any]]:
         """Every stored review."""
 
-    def read(self, work: Callable[[EngineView], T]) -> T:
-        """``work`` done on a view of the last commit. The engine serialises
-        or pools views as it must, and redoes ``work`` once on a fresh view if
-        the index changed under it; IndexDamagedError if it cannot be read."""
+    @classmethod
+    def create(cls, location: Path, analyzer: Analyzer, settings: Any = None) -> Engine:
+        """A new, empty index at ``location``, its texts analysed by ``analyzer``;
+        ``settings``: the engine's own knobs (None: its defaults)."""
+
+    @classmethod
+    def open(cls, location: Path, settings: Any = None) -> Engine:
+        """The index at ``location``; IndexDamagedError if it cannot be read."""
+
+    @staticmethod
+    def verify(location: Path) -> Verification:
+        """Everything the index at ``location`` holds read and checked (see `revsearch check`)."""
+
+    def read(self, work: Callable[[EngineView], T], settings: SearchSettings | None = None) -> T:
+        """``work`` done on a view of the last commit, scoring as ``settings``
+        say (BM25F's k1 and b). The engine serialises or pools views as it
+        must, and redoes ``work`` once on a fresh view if the index changed
+        under it; IndexDamagedError if it cannot be read."""
 
     def encoder(self) -> BatchEncoder:
         """What makes the batches its writer takes."""
 
     def writer(self) -> EngineWriter:
         """A writing session (the caller holds the index's write lock)."""
-
-    def verify(self) -> Iterable[str]:
-        """Everything the engine holds read and checked: each problem found, in words a user can act on."""
 
     def damaged(self, error: Exception) -> RevsearchError:
         """The error to raise for what the index holds that cannot be read

@@ -4,7 +4,6 @@ mis-cuts are kept, and a word the analyzer cannot classify is still searchable."
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

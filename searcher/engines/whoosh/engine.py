@@ -21,7 +21,7 @@ from whoosh.searching import Searcher
 
 from ... import plan as p
 from ...analysis import Analyzer
-from ...engine import Candidate, EngineInfo
+from ...engine import Candidate, EngineInfo, Verification
 from ...errors import IndexDamagedError, RevsearchError
 from ...meta import ACCESS_ERRNOS, access_error, index_command, record_checksums
 from ...settings import SearchSettings
@@ -31,7 +31,7 @@ from .matching import Caches, Evaluation, holding
 from .safeload import RefusedGlobal, ReviewFileIndex, create_index, open_index, refusal
 from .schema import analyzer_of, build_schema, stored_reviews
 from .settings import WhooshSettings
-from .verify import Verification, verify
+from .verify import verify
 from .writer import ReviewWriter
 
 T = TypeVar("T")

@@ -4,26 +4,14 @@ against the checksum recorded when it was written."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh.reading import SegmentReader
 
+from ...engine import Verification
 from ...meta import ACCESS_ERRNOS, CHECKSUM_FILE, access_error, file_checksum, index_command, read_checksums
 from .safeload import RefusedGlobal, open_index, refusal
 from .schema import stored_reviews
-
-
-@dataclass
-class Verification:
-    """What reading an index whole found: ``problems`` (empty when it is
-    sound), ``notes`` (what could not be verified, without being wrong), its
-    live reviews and its segments."""
-
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    reviews: int = 0
-    segments: int = 0
 
 
 def verify(folder: Path) -> Verification:
