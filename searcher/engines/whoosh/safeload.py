@@ -220,11 +220,21 @@ class ReviewFileIndex(FileIndex):
         return names
 
 
+def _storage(folder: str) -> FileStorage:
+    """The folder's files, read with reads rather than memory maps: Whoosh
+    copies each file of a mapped segment it opens (a segment's term index:
+    tens of MB) into memory, and the pages a search touches count in the
+    process's memory besides, which made a query process over 357K reviews
+    1.0 GB instead of 0.55 GB, no faster. The system's page cache keeps
+    the files as warm either way."""
+    return FileStorage(folder, supports_mmap=False)
+
+
 def open_index(folder: str) -> ReviewFileIndex:
     """The index in ``folder`` (Whoosh's ``open_dir``)."""
-    return ReviewFileIndex(FileStorage(folder))
+    return ReviewFileIndex(_storage(folder))
 
 
 def create_index(folder: str, schema: Schema) -> ReviewFileIndex:
     """A new, empty index in ``folder`` (Whoosh's ``create_in``)."""
-    return ReviewFileIndex.create(FileStorage(folder), schema, INDEX_NAME)
+    return ReviewFileIndex.create(_storage(folder), schema, INDEX_NAME)
