@@ -6,7 +6,7 @@ word can outscore one holding every word but that. Within each tier of a
 search (reviews with every word, then the rest), the best candidates
 (``SearchSettings.rerank_depth``) are re-ordered by
 
-    score × coverage × (1 + surface_weight × surface)
+    score × coverage × (1 + surface_weight × surface) × (1 + closeness_weight × closeness)
 
 - *coverage*: the share of the query's words a review holds, each word
   weighed by its IDF (a coordination factor, as in Lucene's classic scoring).
@@ -23,7 +23,7 @@ search (reviews with every word, then the rest), the best candidates
   query, particles and endings included, breaks near-ties.
 
 Measured on KorQuAD dev (bench/README.md): coverage +0.29 MRR points, the
-character-pair credit and the surface likeness +0.49 more. It needs of an
+character-pair credit and the surface likeness +0.49 more, closeness +0.10. It needs of an
 engine only stored reviews, IDFs and which candidates hold a term, so every
 engine's candidates are re-ranked alike.
 """
@@ -43,8 +43,41 @@ _NOT_LETTERS = re.compile(r"[\W_]+")
 def char_pairs(text: str) -> set[str]:
     """The overlapping pairs of letters and digits of ``text``, lowercased,
     spaces and punctuation left out (디지털 노마드 → 디지, 지털, 털노, 노마, 마드)."""
-    letters = _NOT_LETTERS.sub("", text.lower())
+    return _pairs(_letters(text))
+
+
+def _letters(text: str) -> str:
+    """``text`` lowercased, spaces and punctuation left out."""
+    return _NOT_LETTERS.sub("", text.lower())
+
+
+def _pairs(letters: str) -> set[str]:
     return {letters[i : i + 2] for i in range(len(letters) - 1)}
+
+
+def _densest(letters: str, asked: set[str], window: int) -> int:
+    """The most of the pairs ``asked`` found within any ``window`` consecutive
+    letters of ``letters`` (see _letters); each pair's occurrences are found by
+    str.find, so a long text costs little more than its matches."""
+    found = []
+    for pair in asked:
+        at = letters.find(pair)
+        while at >= 0:
+            found.append((at, pair))
+            at = letters.find(pair, at + 1)
+    found.sort()
+    inside: dict[str, int] = {}
+    best = first = 0
+    for at, pair in found:
+        inside[pair] = inside.get(pair, 0) + 1
+        while found[first][0] < at - window + 2:  # the window's letters: from ``at + 2 - window`` to ``at + 1``
+            gone = found[first][1]
+            inside[gone] -= 1
+            if not inside[gone]:
+                del inside[gone]
+            first += 1
+        best = max(best, len(inside))
+    return best
 
 
 def rerank(view: EngineView, hits: list[Candidate], query: QueryPlan, settings: SearchSettings) -> list[Candidate]:
@@ -54,13 +87,18 @@ def rerank(view: EngineView, hits: list[Candidate], query: QueryPlan, settings: 
         return hits
     docs = [doc for doc, _ in hits]
     texts = {doc: _text(review, settings.text_chars).lower() for doc, review in zip(docs, view.stored(docs))}
-    pairs = {doc: char_pairs(text) for doc, text in texts.items()}
+    letters = {doc: _letters(text) for doc, text in texts.items()}
+    pairs = {doc: _pairs(text) for doc, text in letters.items()}
     coverage = _coverage(view, docs, query, texts, pairs, settings)
     asked = char_pairs(query.text)
     rescored = []
     for doc, score in hits:
-        surface = len(asked & pairs[doc]) / len(asked) if asked else 0.0
-        rescored.append((doc, score * coverage[doc] * (1 + settings.surface_weight * surface)))
+        surface = closeness = 0.0
+        if asked:
+            surface = len(asked & pairs[doc]) / len(asked)
+            closeness = _densest(letters[doc], asked, settings.closeness_chars) / len(asked)
+        likeness = (1 + settings.surface_weight * surface) * (1 + settings.closeness_weight * closeness)
+        rescored.append((doc, score * coverage[doc] * likeness))
     return sorted(rescored, key=lambda hit: -hit[1])
 
 

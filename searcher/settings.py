@@ -26,7 +26,9 @@ class SearchSettings:
     the text if at least ``fuzzy_min`` of them are; one held only as part of
     longer words written together counts ``part_weight``, or
     ``syllable_part_weight`` for a single syllable) and surface likeness
-    (weighing ``surface_weight``), looking at ``text_chars`` of each review."""
+    (weighing ``surface_weight``) and closeness, the surface found within
+    ``closeness_chars`` letters (weighing ``closeness_weight``), looking at
+    ``text_chars`` of each review."""
 
     k1: float = 0.5
     b: float = 0.75
@@ -40,6 +42,8 @@ class SearchSettings:
     part_weight: float = 0.5
     syllable_part_weight: float = 0.25
     surface_weight: float = 1.0
+    closeness_weight: float = 0.5
+    closeness_chars: int = 60
     text_chars: int = 50_000
 
 

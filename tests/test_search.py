@@ -96,6 +96,19 @@ def test_wording_like_the_query_ranks_first_among_equals(wording: ReviewIndex) -
     assert [hit.id for hit in wording.search("연기 최고")][:2] == ["terse", "wording"]
 
 
+def test_the_query_echoed_in_one_place_ranks_above_it_scattered(tmp_path) -> None:
+    """Both titles hold the same words (so the same terms and character pairs;
+    titles have no proximity boost), and the scattered one is added first:
+    the one with 마지막 장면 written together ranks first."""
+    filler = "배우들의 연기와 음악과 촬영이 모두 훌륭했고 극장을 나오면서도 오래도록 여운이 남아서 연출도 음악도 좋아서 친구에게 추천했다"
+    with ReviewIndex.create(tmp_path) as ix:
+        ix.add([
+            Review(id="scattered", title=f"마지막 회는 {filler} 막장 전개였지만 장면 전환은 좋았다", body="드라마 후기"),
+            Review(id="close", title=f"마지막 장면 전환은 좋았지만 막장 전개였다 {filler} 회는", body="드라마 후기"),
+        ])
+        assert [hit.id for hit in ix.search("마지막 장면")] == ["close", "scattered"]
+
+
 def test_hard_and_or_not(seed_index: ReviewIndex) -> None:
     assert set(titles(seed_index.search("캐서린 AND 디지털"))) == set()
     assert set(titles(seed_index.search("캐서린 OR 노마드"))) == {TITLE_000, TITLE_002}
