@@ -15,6 +15,7 @@ from typing import NamedTuple
 from .analysis import DEFAULT, Analyzer, Term
 from .parts import is_part
 from .results import Passage
+from .surface import pattern
 
 #: Longest passage; a longer sentence is cut to a window around its matches.
 MAX_CHARS = 200
@@ -120,26 +121,66 @@ def passages(wanted: list[Wanted], analyzer: Analyzer = DEFAULT) -> list[list[Pa
     first: a sentence (or a window of it) with the most distinct matched
     terms standing together (see TOGETHER_CHARS), then the most distinct
     matched terms, then the most matches; without any match, the text's opening as
-    one passage. All the texts go to Kiwi in one call, so its threads share
-    them (a search's ten hits cost half as much as one call each).
-    ``analyzer`` is the index's."""
+    one passage. Only the sentences where a term may be written (see
+    :mod:`searcher.surface`) are analysed, each run of them as one piece, and all
+    the pieces go to Kiwi in one call, so its threads share them (a search's
+    ten hits cost half as much as one call each). ``analyzer`` is the index's."""
     heads = [w.text[:SCAN_CHARS] for w in wanted]
-    scanned = [head if w.terms and head.strip() else "" for w, head in zip(wanted, heads)]
-    return [
-        _best(w, head, _spans(head, analysed, w.terms))
-        for w, head, analysed in zip(wanted, heads, analyzer.analyze_many(scanned))
-    ]
+    sentences = [_sentences(head) for head in heads]
+    runs = [_runs(head, w.terms, s) if w.terms else [] for w, head, s in zip(wanted, heads, sentences)]
+    analysed = analyzer.analyze_many(head[a:b] for head, text_runs in zip(heads, runs) for a, b in text_runs)
+    out = []
+    for w, head, text_sentences, text_runs in zip(wanted, heads, sentences, runs):
+        found = [
+            t._replace(start=t.start + a, end=t.end + a)
+            for a, _ in text_runs
+            for t in next(analysed)
+            if t.text in w.terms
+        ]
+        out.append(_best(w, head, text_sentences, _spans(head, found, w.terms)))
+    return out
 
 
-def _best(wanted: Wanted, text: str, spans: list[tuple[int, int, str]]) -> list[Passage]:
-    """The passages of ``text`` (the scanned head of ``wanted.text``) around
-    ``spans`` (ascending, apart). Each sentence takes the spans inside it by
-    bisection, so a hit costs time in proportion to its scanned text and
-    matches, whatever the length of the review."""
-    fieldname, top = wanted.fieldname, wanted.top
-    if not text.strip():
+def _runs(text: str, terms: set[str], sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The stretches of ``text`` to analyse: each run of consecutive
+    ``sentences`` where one of ``terms`` may be written, from the first's
+    start to the last's end (the whole text if that cannot be told)."""
+    if not sentences:
         return []
-    sentences = _sentences(text)
+    find = pattern(frozenset(terms))
+    lowered = text.lower()
+    if find is None or len(lowered) != len(text):
+        return [(0, len(text))]
+    starts = [start for start, _ in sentences]
+    held = [False] * len(sentences)
+    for m in find.finditer(lowered):
+        i = max(bisect_right(starts, m.start()) - 1, 0)
+        while i < len(sentences) and sentences[i][0] < m.end():
+            held[i] = held[i] or sentences[i][1] > m.start()
+            i += 1
+    # a sentence cut inside a word (138.6, Boney M.의) is held, and read, with its neighbour
+    glued = [i for i in range(1, len(sentences)) if sentences[i][0] == sentences[i - 1][1]]
+    for i in glued:
+        held[i] = held[i] or held[i - 1]
+    for i in reversed(glued):
+        held[i - 1] = held[i - 1] or held[i]
+    runs: list[tuple[int, int]] = []
+    for (start, end), hold, previous in zip(sentences, held, [False, *held]):
+        if hold and previous:
+            runs[-1] = (runs[-1][0], end)
+        elif hold:
+            runs.append((start, end))
+    return runs
+
+
+def _best(wanted: Wanted, text: str, sentences: list[tuple[int, int]], spans: list[tuple[int, int, str]]) -> list[Passage]:
+    """The passages of ``text`` (the scanned head of ``wanted.text``, cut into
+    ``sentences``) around ``spans`` (ascending, apart). Each sentence takes the
+    spans inside it by bisection, so a hit costs time in proportion to its
+    scanned text and matches, whatever the length of the review."""
+    fieldname, top = wanted.fieldname, wanted.top
+    if not sentences:
+        return []
     starts, ends = [sp[0] for sp in spans], [sp[1] for sp in spans]  # both ascending
     scored = []
     for s_start, s_end in sentences:
