@@ -2,9 +2,10 @@
 
 A term is what analysis makes of a word (외롭다 of 외로운, 안좋다 of 좋지 않아,
 아이크림 of 아이크림), so the text need not contain it as spelled. The pattern of
-a set of terms matches every place where one of them may be written, and more:
-a text (or sentence) it does not match holds none of the terms, so passages
-analyse only what it matches (see highlight).
+a term matches every place where it may be written, and more: a sentence it
+does not match does not hold the term, so passages analyse only the sentences
+some term's pattern matches, the ones that may hold the most terms first (see
+highlight).
 
 How terms surface, and what the pattern allows:
 
@@ -109,11 +110,11 @@ def _term(term: str) -> str | None:
 
 
 @lru_cache(maxsize=256)
-def pattern(terms: frozenset[str]) -> re.Pattern[str] | None:
-    """A pattern matching, in a lowercased text, wherever any of ``terms`` may
-    be written (see the module); None if one of them may be written nowhere,
-    so no text can be ruled out."""
-    alternatives = [_term(term) for term in sorted(terms, key=len, reverse=True)]
-    if not alternatives or None in alternatives:
+def patterns(terms: frozenset[str]) -> tuple[tuple[str, re.Pattern[str]], ...] | None:
+    """Each of ``terms`` with a pattern matching, in a lowercased text, wherever
+    it may be written (see the module); None if one of them may be written
+    nowhere, so no text can be ruled out."""
+    found = [(term, _term(term)) for term in sorted(terms)]
+    if any(alt is None for _, alt in found):
         return None
-    return re.compile("|".join(alternatives))
+    return tuple((term, re.compile(alt)) for term, alt in found)

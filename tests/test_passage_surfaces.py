@@ -29,10 +29,17 @@ CASES = [
 ]
 
 
+#: Three sentences where 보다 seems written (보도, 보험, 본부) beside 극장, then one
+#: with 극장 twice and no 보다: the sentences that may hold both terms are read first,
+#: and hold one; the last, which may hold one, is read too, and is the best.
+SEEMING = "보도자료에 극장 이름이 있었다. 보험 광고가 극장에 걸렸다. 본부는 극장 옆이다. 극장 앞에도 극장이 있다."
+
+
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> ReviewIndex:
     ix = ReviewIndex.create(tmp_path_factory.mktemp("surfaces") / "ix")
     ix.add(Review(id=str(i), body=f"{BEFORE} {sentence} {AFTER}") for i, (_, sentence, _) in enumerate(CASES))
+    ix.add([Review(id="seeming", body=SEEMING)])
     return ix
 
 
@@ -44,3 +51,10 @@ def test_the_sentence_holding_a_term_in_another_form_is_marked(index: ReviewInde
     assert best.text == sentence and best.start == len(BEFORE) + 1
     assert [best.text[a:b] for a, b in best.highlights] == marks
 
+
+
+def test_a_sentence_read_later_still_makes_the_best_passage(index: ReviewIndex) -> None:
+    hit = next(h for h in index.search("봤다 극장") if h.id == "seeming")
+    assert [p.text for p in hit.passages] == ["극장 앞에도 극장이 있다.", "보도자료에 극장 이름이 있었다.", "보험 광고가 극장에 걸렸다."]
+    best = hit.passages[0]
+    assert [best.text[a:b] for a, b in best.highlights] == ["극장", "극장"]
