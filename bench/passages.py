@@ -4,17 +4,18 @@ Two indexes are built in the work folder (and reused): the 964 paragraphs of
 KorQuAD 1.0 dev (long texts, article title as title) and the first ``--sample``
 NSMC raw files (short reviews). Each measuring process opens them in turn and,
 per query (after one untimed pass), times ``ReviewIndex.search(q, limit=10)``
-with passages (3 per hit) and with ``passages_per_hit=0``, and records every
-hit's passages. Queries: KorQuAD dev questions (even articles, every
+with passages (3 per hit) and with ``passages_per_hit=0`` — wall time, and
+the process's CPU time (all threads, Kiwi's included: the work done, which a
+loaded machine moves less) — and records every hit's passages. Queries: KorQuAD dev questions (even articles, every
 ``--every``-th, at most ``--queries``), and perf.py's QUERIES on NSMC.
 
-With ``--base TREE`` (another checkout, e.g. main), each round runs one
-process of TREE and one of this tree, alternately, ``--pairs`` times; the
-figures are the medians over rounds of each process's p50 and p95, and the
-hits whose passages (text, highlights, field, start) differ between the two
-trees are counted and shown.
+With ``--base TREE`` (another checkout, e.g. main; may be repeated), each
+round runs one process of each TREE and one of this tree, in turn,
+``--pairs`` times; the figures are the medians over rounds of each process's
+p50 and p95 and mean CPU time, and the hits whose passages (text, highlights,
+field, start) differ between each TREE and this tree are counted and shown.
 
-    python bench/passages.py --work DIR [--base TREE] [--pairs P] [--sample N] [--queries Q] [--show D]
+    python bench/passages.py --work DIR [--base TREE ...] [--pairs P] [--sample N] [--queries Q] [--show D]
 
 Progress goes to stderr, figures to stdout.
 """
@@ -81,19 +82,20 @@ def measure(indexes: dict[str, list[str]], out: Path) -> None:
                     ix.search(q, limit=LIMIT)
                 except QueryError:
                     pass
-            on, off, shown = [], [], {}
+            times: dict[str, list[float]] = {"on": [], "off": [], "cpu on": [], "cpu off": []}
+            shown = {}
             for q in queries:
                 try:
-                    start = time.perf_counter()
-                    found = ix.search(q, limit=LIMIT)
-                    on.append(time.perf_counter() - start)
-                    start = time.perf_counter()
-                    ix.search(q, limit=LIMIT, passages_per_hit=0)
-                    off.append(time.perf_counter() - start)
+                    for kind, per_hit in (("on", 3), ("off", 0)):
+                        start, cpu = time.perf_counter(), time.process_time()
+                        found = ix.search(q, limit=LIMIT, passages_per_hit=per_hit)
+                        times[kind].append(time.perf_counter() - start)
+                        times[f"cpu {kind}"].append(time.process_time() - cpu)
+                        if per_hit:
+                            shown[q] = [[h.id, [p.to_dict() for p in h.passages]] for h in found]
                 except QueryError:
                     continue
-                shown[q] = [[h.id, [p.to_dict() for p in h.passages]] for h in found]
-        report["sets"][path] = {"on": on, "off": off, "passages": shown}
+        report["sets"][path] = {**times, "passages": shown}
     out.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
 
 
@@ -133,7 +135,7 @@ def differences(base: dict, this: dict, show: int) -> dict[str, tuple[int, int]]
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, help="where the indexes are built and kept")
-    parser.add_argument("--base", type=Path, help="another revsearch tree to compare with (A/B)")
+    parser.add_argument("--base", type=Path, action="append", default=[], help="another revsearch tree to compare with (A/B); may be repeated")
     parser.add_argument("--pairs", type=int, default=3, help="rounds of processes (default 3)")
     parser.add_argument("--sample", type=int, default=300, help="NSMC files indexed (default 300)")
     parser.add_argument("--queries", type=int, default=300, help="KorQuAD questions (default 300)")
@@ -156,14 +158,15 @@ def main(argv: list[str] | None = None) -> None:
         str(built["korquad"]): [q.text for q in questions[:: args.every]][: args.queries],
         str(built["nsmc"]): list(QUERIES),
     }
-    trees = [("base", args.base.resolve()), ("this", ROOT)] if args.base else [("this", ROOT)]
+    trees = [(f"base{i + 1}" if len(args.base) > 1 else "base", base.resolve()) for i, base in enumerate(args.base)]
+    trees.append(("this", ROOT))
     runs: dict[str, list[dict]] = {label: [] for label, _ in trees}
     with tempfile.TemporaryDirectory(prefix="revsearch-passages-") as folder:
         for r in range(args.pairs):
             for label, tree in trees:
                 log(f"round {r + 1}/{args.pairs}: {label} ({tree})")
                 runs[label].append(run_tree(tree, indexes, Path(folder), f"{label}-{r}"))
-    print(f"{'set':<9} {'tree':<5} {'queries':>7} {'p50 on':>8} {'p95 on':>8} {'p50 off':>8} {'p95 off':>8}  (ms, median of {args.pairs} processes)")
+    print(f"{'set':<9} {'tree':<5} {'queries':>7} {'p50 on':>8} {'p95 on':>8} {'p50 off':>8} {'p95 off':>8} {'cpu on':>8} {'cpu off':>8}")
     for path in indexes:
         for label, _ in trees:
             sets = [run["sets"][path] for run in runs[label]]
@@ -172,13 +175,15 @@ def main(argv: list[str] | None = None) -> None:
                 for kind in ("on", "off")
                 for p in (50, 95)
             ]
+            cells += [statistics.median(statistics.mean(s[kind]) * 1000 for s in sets) for kind in ("cpu on", "cpu off")]
             name = Path(path).name.removesuffix("-ix")
             print(f"{name:<9} {label:<5} {len(sets[0]['on']):>7} " + " ".join(f"{c:>8.1f}" for c in cells))
-    if args.base:
-        counts = differences(runs["base"][0], runs["this"][0], args.show)
-        print()
+    print(f"(ms: wall p50 and p95, mean CPU time of the process; medians of {args.pairs} processes per tree)")
+    for label, tree in trees[:-1]:
+        print(f"\nagainst {label} ({tree}):")
+        counts = differences(runs[label][0], runs["this"][0], args.show)
         for path, (compared, differ) in counts.items():
-            print(f"{Path(path).name}: {differ} of {compared} hits with other passages than base")
+            print(f"{Path(path).name}: {differ} of {compared} hits with other passages than {label}")
 
 
 if __name__ == "__main__":
