@@ -15,6 +15,7 @@ from typing import NamedTuple
 from .analysis import DEFAULT, Analyzer, Term
 from .parts import is_part
 from .results import Passage
+from .surface import patterns
 
 #: Longest passage; a longer sentence is cut to a window around its matches.
 MAX_CHARS = 200
@@ -120,26 +121,107 @@ def passages(wanted: list[Wanted], analyzer: Analyzer = DEFAULT) -> list[list[Pa
     first: a sentence (or a window of it) with the most distinct matched
     terms standing together (see TOGETHER_CHARS), then the most distinct
     matched terms, then the most matches; without any match, the text's opening as
-    one passage. All the texts go to Kiwi in one call, so its threads share
-    them (a search's ten hits cost half as much as one call each).
-    ``analyzer`` is the index's."""
+    one passage.
+
+    Only the sentences where a term may be written are analysed (see
+    :mod:`searcher.surface`), and at first only those that may hold the most
+    distinct terms, enough for ``top`` passages; the others then only if they
+    could still make one. Each round's sentences go to Kiwi in one call, a run
+    of adjacent ones as one piece, so Kiwi's threads share them (a search's ten
+    hits cost half as much as one call each). ``analyzer`` is the index's."""
     heads = [w.text[:SCAN_CHARS] for w in wanted]
-    scanned = [head if w.terms and head.strip() else "" for w, head in zip(wanted, heads)]
-    return [
-        _best(w, head, _spans(head, analysed, w.terms))
-        for w, head, analysed in zip(wanted, heads, analyzer.analyze_many(scanned))
-    ]
+    sentences = [_sentences(head) for head in heads]
+    units = [_units(head, w.terms, s) for w, head, s in zip(wanted, heads, sentences)]
+    floors = [_floor(text_units, w.top) for w, text_units in zip(wanted, units)]
+    found: list[list[Term]] = [[] for _ in wanted]
+    _analyse(heads, [[u for u in us if u[2] >= floor] for us, floor in zip(units, floors)], wanted, found, analyzer)
+    best = [_best(w, head, s, _spans(head, f, w.terms)) for w, head, s, f in zip(wanted, heads, sentences, found)]
+    rests = [[u for u in us if u[2] < floor] for us, floor in zip(units, floors)]
+    rests = [rest if _open(rest, chosen[1]) else [] for rest, chosen in zip(rests, best)]
+    if any(rests):
+        _analyse(heads, rests, wanted, found, analyzer)
+        for i, rest in enumerate(rests):
+            if rest:
+                best[i] = _best(wanted[i], heads[i], sentences[i], _spans(heads[i], found[i], wanted[i].terms))
+    return [chosen for chosen, _ in best]
 
 
-def _best(wanted: Wanted, text: str, spans: list[tuple[int, int, str]]) -> list[Passage]:
-    """The passages of ``text`` (the scanned head of ``wanted.text``) around
-    ``spans`` (ascending, apart). Each sentence takes the spans inside it by
-    bisection, so a hit costs time in proportion to its scanned text and
-    matches, whatever the length of the review."""
-    fieldname, top = wanted.fieldname, wanted.top
-    if not text.strip():
+def _units(text: str, terms: set[str], sentences: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """The sentences of ``text`` where one of ``terms`` may be written, as
+    ``(start, end, most)``: each with the sentences glued to it (a sentence cut
+    inside a word, 138.6 or Boney M.의, is read with its neighbour), and the
+    most distinct terms one of them may hold. All the text as one, if that
+    cannot be told."""
+    if not terms or not sentences:
         return []
-    sentences = _sentences(text)
+    found = patterns(frozenset(terms))
+    lowered = text.lower()
+    if found is None or len(lowered) != len(text):
+        return [(0, len(text), len(terms))]
+    starts = [start for start, _ in sentences]
+    held: list[set[str]] = [set() for _ in sentences]
+    for term, written in found:
+        for m in written.finditer(lowered):
+            i = max(bisect_right(starts, m.start()) - 1, 0)
+            while i < len(sentences) and sentences[i][0] < m.end():
+                if sentences[i][1] > m.start():
+                    held[i].add(term)
+                i += 1
+    units: list[tuple[int, int, int]] = []
+    for i, ((start, end), there) in enumerate(zip(sentences, held)):
+        if units and start == sentences[i - 1][1]:
+            units[-1] = (units[-1][0], end, max(units[-1][2], len(there)))
+        else:
+            units.append((start, end, len(there)))
+    return [unit for unit in units if unit[2]]
+
+
+def _floor(units: list[tuple[int, int, int]], top: int) -> int:
+    """The least of the ``top`` highest bounds of ``units``: the units analysed first are those at or above it."""
+    bounds = sorted((most for *_, most in units), reverse=True)
+    return bounds[min(top, len(bounds)) - 1] if bounds else 0
+
+
+def _open(units: list[tuple[int, int, int]], last: tuple[int, int] | None) -> bool:
+    """Whether a sentence of ``units`` could still rank among the passages
+    chosen, the last of which has ``last`` (terms together, distinct terms;
+    None if fewer than asked were found): it may hold as many distinct terms
+    as its bound, all together, and more matches."""
+    most = max((most for *_, most in units), default=0)
+    return bool(most) and (last is None or most > last[0] or (most == last[0] and most >= last[1]))
+
+
+def _analyse(
+    heads: list[str], units: list[list[tuple[int, int, int]]], wanted: list[Wanted], found: list[list[Term]], analyzer: Analyzer
+) -> None:
+    """Analyse ``units`` of each text in one call, adjacent ones as one piece,
+    adding the terms wanted there to ``found``, at their offsets in the text."""
+    pieces: list[list[tuple[int, int]]] = []
+    for head, text_units in zip(heads, units):
+        runs: list[tuple[int, int]] = []
+        for start, end, _ in text_units:
+            if runs and not head[runs[-1][1] : start].strip():
+                runs[-1] = (runs[-1][0], end)
+            else:
+                runs.append((start, end))
+        pieces.append(runs)
+    analysed = analyzer.analyze_many(head[a:b] for head, runs in zip(heads, pieces) for a, b in runs)
+    for w, runs, text_found in zip(wanted, pieces, found):
+        for a, _ in runs:
+            text_found.extend(t._replace(start=t.start + a, end=t.end + a) for t in next(analysed) if t.text in w.terms)
+
+
+def _best(
+    wanted: Wanted, text: str, sentences: list[tuple[int, int]], spans: list[tuple[int, int, str]]
+) -> tuple[list[Passage], tuple[int, int] | None]:
+    """The passages of ``text`` (the scanned head of ``wanted.text``, cut into
+    ``sentences``) around ``spans`` (ascending, apart), and the terms together
+    and distinct terms of the last if there are ``top`` of them. Each sentence
+    takes the spans inside it by bisection, so a hit costs time in proportion to its
+    scanned text and matches, whatever the length of the review."""
+    fieldname, top = wanted.fieldname, wanted.top
+    if not sentences:
+        return [], None
     starts, ends = [sp[0] for sp in spans], [sp[1] for sp in spans]  # both ascending
     scored = []
     for s_start, s_end in sentences:
@@ -152,14 +234,15 @@ def _best(wanted: Wanted, text: str, spans: list[tuple[int, int, str]]) -> list[
         scored.append((-_together(marks)[0], -len({t for _, _, t in marks}), -len(marks), lo, hi, marks))
     if not scored:
         lo, hi = _window(text, sentences[0][0], sentences[-1][1], [])
-        return [Passage(text[lo:hi], [], fieldname, lo)]
+        return [Passage(text[lo:hi], [], fieldname, lo)], None
     scored.sort()  # most terms together, most distinct terms, most matches, earliest
-    best, seen = [], set()
-    for *_, lo, hi, marks in scored:
+    best, seen, last = [], set(), None
+    for together, distinct, _, lo, hi, marks in scored:
         if len(best) == top:
             break
         key = _WORDS.sub("", text[lo:hi])  # a heading repeated in a table of contents shows once
         if key not in seen:
             seen.add(key)
             best.append(Passage(text[lo:hi], [(a, b) for a, b, _ in marks], fieldname, lo))
-    return best
+            last = (-together, -distinct)
+    return best, last if len(best) == top else None
