@@ -22,7 +22,6 @@ import zlib
 from array import array
 from functools import lru_cache
 from hashlib import md5
-from io import BytesIO
 from itertools import accumulate
 from operator import sub
 from typing import Any, NamedTuple, Sequence
@@ -39,6 +38,7 @@ from whoosh.util.numlists import GrowableArray
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
 from .batch import NO_VALUE, Batch, encoded_at, is_several, several
+from .safeload import _loads, load_at
 from .settings import WhooshSettings
 
 #: The length a length byte stands for; 0 for none, as Whoosh's postings writer skips it.
@@ -50,8 +50,13 @@ _LENGTH_BYTES = [None, *(length_to_byte(n) for n in range(1, 1 << 12))]
 _KEY_VALUE = struct.Struct("!ii")
 #: A slot of a Whoosh hash file's tables: hash, position of the key.
 _POINTER = struct.Struct("!Iq")
+#: Postings a segment writer turns into Python lists at a time as it writes them.
+_WINDOW = 1 << 20
 #: A block's signed length in a postings file.
 _INT = struct.Struct("!i")
+#: Where a term's blocks are in the postings file, after its term info's head.
+_EXTENT = struct.Struct("!qi")
+_USHORT = struct.Struct("!H")
 
 
 @lru_cache(maxsize=4096)
@@ -222,22 +227,23 @@ class SegmentWriter(WhooshSegmentWriter):
         ordered terms table, documents renumbered (``docmap``: -1 for a
         deleted one). The positions keep the objects the segment's blocks
         unpickle to, as Whoosh's merge does (pickle shares equal objects)."""
-        postfile, schema = terms._postfile, self.schema
+        schema = self.schema
+        table = _terms_table(terms)
+        end = max((offset + length for *_, offset, length in table), default=0)
+        posted = terms._postfile.get(0, end)  # the postings file, read in one piece
         keys, counts, docs, weights, values = [], [], [], [], []
-        for key, info in terms.items():
-            name = key[0]
+        for name, tbytes, inlined, offset, length in table:
             if name not in schema:
                 continue
             before = len(docs)
-            if info.is_inlined():
-                ids, ws, vs = info.inlined_postings()
+            if length:
+                _read_blocks(posted, offset, offset + length, schema[name].format.fixed_value_size(), docs, weights, values)
+            else:
+                ids, ws, vs = inlined
                 docs.extend(ids)
                 weights.extend(ws)
                 values.extend(vs or (b"",) * len(ids))
-            else:
-                offset, (length,) = info.extent()  # Whoosh's term info decodes the length as a 1-tuple
-                _read_blocks(postfile.get(offset, length), schema[name].format.fixed_value_size(), docs, weights, values)
-            keys.append(key)
+            keys.append((name, tbytes))
             counts.append(len(docs) - before)
         if not keys:
             return
@@ -303,8 +309,9 @@ class SegmentWriter(WhooshSegmentWriter):
             order.extend(map(numbers.__getitem__, terms))
             fields.append((name, terms))
         if not order:
-            return [], _Pooled([], [], [], self._encoded)
+            return [], _Pooled(np.empty(0, np.int64), np.empty(0, np.float32), np.empty(0, np.int32), self._encoded)
         terms, docs, weights, positions = (np.concatenate(column) for column in zip(*self._pool))
+        self._pool.clear()  # the writer is flushing: its parts are copied
         rank = np.empty(len(order), np.int64)
         rank[order] = np.arange(len(order))
         ranks = rank[terms]
@@ -314,7 +321,7 @@ class SegmentWriter(WhooshSegmentWriter):
         for name, field_terms in fields:
             out.append((name, field_terms, starts[first : first + len(field_terms) + 1]))
             first += len(field_terms)
-        pooled = _Pooled(docs[by_term].tolist(), weights[by_term].tolist(), positions[by_term].tolist(), self._encoded)
+        pooled = _Pooled(docs[by_term], weights[by_term], positions[by_term], self._encoded)
         return out, pooled
 
     def _write_field(self, name: str, terms: list[bytes], starts: list[int], pooled: _Pooled, lengths) -> None:
@@ -335,10 +342,14 @@ class SegmentWriter(WhooshSegmentWriter):
         offset, tpos, at, buckets, hashfn = postfile.tell(), table.dbfile.tell(), [], table.buckets, table.hashfn
         hashfn = _md5_hash if hashfn is md5_hash else hashfn
         posted, entries = _Buffer(postfile), _Buffer(table.dbfile)
-        docs, weights, positions, value_of = pooled.docs, pooled.weights, pooled.positions, pooled.value
+        value_of, lo, hi = pooled.value, 0, 0
         inline, head, dumps, entry = self._settings.inline, _TERM_INFO.pack, pickle.dumps, _KEY_VALUE.pack
         compress_from = self._settings.compress_from
         for tbytes, a, b in zip(terms, starts, starts[1:]):
+            if b > hi:  # the next window of postings as lists, which cost some 100 bytes a posting
+                lo, hi = a, max(b, a + _WINDOW)
+                docs, weights, positions = (column[lo:hi].tolist() for column in pooled[:3])
+            a, b = a - lo, b - lo
             k = key + tbytes
             if inline and b - a == 1:
                 # W3TermInfo.to_bytes of a term holding its one posting (see WhooshSettings.inline): its
@@ -375,9 +386,9 @@ class _Pooled(NamedTuple):
     """A segment's postings in order of field and term: documents, weights and
     positions (see Batch.positions; ``encoded`` holds those of several)."""
 
-    docs: list[int]
-    weights: list[float]
-    positions: list[int]
+    docs: np.ndarray
+    weights: np.ndarray
+    positions: np.ndarray
     encoded: list[bytes]
 
     def value(self, position: int) -> bytes:
@@ -480,17 +491,38 @@ def _add_fixed(writer: ColumnWriter, docnum: int, rows: np.ndarray) -> None:
     writer._count = docnum + len(rows)
 
 
-def _read_blocks(data: bytes, fixed: int | None, docs: list, weights: list, values: list) -> None:
-    """Extend ``docs``, ``weights`` and ``values`` with the postings of a
-    term's blocks, as W3LeafMatcher reads them (see _block)."""
-    f, end = BytesIO(data), len(data)
-    f.seek(len(WHOOSH3_HEADER_MAGIC))
-    while f.tell() < end:
-        size = abs(_INT.unpack(f.read(4))[0])
-        start = f.tell()
-        count, _, _, compression, _, _ = pickle.load(f)
-        block = f.read(size - (f.tell() - start))
-        ids, ws, vs = pickle.loads(zlib.decompress(block) if compression else block)
+def _terms_table(terms) -> list[tuple[str, bytes, Any, int, int]]:
+    """A segment's terms in order, read from its terms table in one piece
+    (Whoosh reads each entry in four calls): field, term bytes, and either
+    the inlined postings or where the term's blocks are in the postings file."""
+    table = terms._tindex
+    data = table.dbfile.get(table.startofdata, table.endofdata - table.startofdata)
+    fields, size, head, at, out = terms._fieldunmap, _KEY_VALUE.size, _TERM_INFO.size, 0, []
+    unpack_entry, unpack_extent = _KEY_VALUE.unpack_from, _EXTENT.unpack_from
+    while at < len(data):
+        klen, vlen = unpack_entry(data, at)
+        key, info = at + size, at + size + klen
+        name, tbytes = fields[_USHORT.unpack_from(data, key)[0]], data[key + 2 : info]
+        if data[info]:  # the flags: postings inlined
+            out.append((name, tbytes, _loads(data[info + head : info + vlen]), 0, 0))
+        else:
+            out.append((name, tbytes, None, *unpack_extent(data, info + head)))
+        at = info + vlen
+    return out
+
+
+def _read_blocks(data: bytes, at: int, end: int, fixed: int | None, docs: list, weights: list, values: list) -> None:
+    """Extend ``docs``, ``weights`` and ``values`` with the postings of the
+    term's blocks from ``at`` to ``end`` of ``data``, as W3LeafMatcher reads
+    them (see _block)."""
+    at += len(WHOOSH3_HEADER_MAGIC)
+    while at < end:
+        size = abs(_INT.unpack_from(data, at)[0])
+        block = data[at + _INT.size : at + _INT.size + size]
+        at += _INT.size + size
+        (count, _, _, compression, _, _), start = load_at(block, 0)
+        block = block[start:]
+        ids, ws, vs = _loads(zlib.decompress(block) if compression else block)
         docs.extend(accumulate(ids))
         if ws is None:
             weights.extend([1.0] * count)
