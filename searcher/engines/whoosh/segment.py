@@ -16,6 +16,7 @@ included)."""
 
 from __future__ import annotations
 
+import math
 import pickle
 import struct
 import zlib
@@ -35,6 +36,7 @@ from whoosh.filedb.filetables import HashWriter, md5_hash
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.numlists import GrowableArray
+from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
 from .batch import NO_VALUE, Batch, encoded_at, is_several, several
@@ -380,6 +382,78 @@ class SegmentWriter(WhooshSegmentWriter):
         _extend(table.index, at)
         table.lastkey = k
         fw.finish_field()
+
+
+class TieredMerge:
+    """A Whoosh merge policy (what ``commit(mergetype=...)`` takes) by tiers
+    of size, as Lucene's log merge policy: a segment's size is its words
+    (the sum of its field lengths: about its postings) and its tier the
+    power of ``merge_factor`` of that size (see _tier). A tier holding
+    ``merge_factor`` segments, the one being written counted, is merged into
+    it; so is, at a run's ``last`` commit, every tier up to the highest the
+    run wrote (``reach``, or the tier of the segment being written) holding
+    two or more, so a large run ends with few segments. Smaller tiers go first, so merges cascade; a merged segment
+    stays within ``merge_limit`` words (the smallest of a tier go in first).
+    Searches go on meanwhile: they read the segments of the commit they
+    opened, and the commit swaps the merged ones for the new one at once."""
+
+    def __init__(self, settings: WhooshSettings, last: bool, reach: int):
+        self.factor, self.limit, self.last, self.reach = settings.merge_factor, settings.merge_limit, last, reach
+        #: The tier of the segment the commit wrote (-1: none).
+        self.tier = -1
+
+    def plan(self, segments: list, pending: int) -> list:
+        """The segments to merge into one being written of ``pending`` words."""
+        tiers: dict[int, list] = {}
+        for segment in sorted(segments, key=_words):
+            tiers.setdefault(_tier(_words(segment), self.factor), []).append(segment)
+        merged, reach = [], max(self.reach, _tier(pending, self.factor) if pending else -1)
+        for tier in sorted(tiers):
+            members = tiers[tier]
+            own = pending > 0 and _tier(pending, self.factor) == tier
+            if len(members) + own < (2 if self.last and tier <= reach else self.factor):
+                continue
+            taken, words = [], pending
+            for segment in members:
+                if words + _words(segment) > self.limit:
+                    break
+                taken.append(segment)
+                words += _words(segment)
+            if len(taken) + (pending > 0) >= 2:
+                merged += taken
+                pending = words
+        return merged
+
+    def __call__(self, writer: WhooshSegmentWriter, segments: list) -> list:
+        merged = self.plan(segments, _pending_words(writer))
+        for segment in merged:
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            try:
+                writer.add_reader(reader)
+            finally:
+                reader.close()
+        self.tier = _tier(_pending_words(writer), self.factor) if writer._added else -1
+        return [segment for segment in segments if segment not in merged]
+
+
+#: Segments of fewer words than this are all of tier 0.
+_FLOOR = 1000
+
+
+def _tier(words: int, factor: int) -> int:
+    """The tier of a segment of so many words: 0 below _FLOOR, then one more
+    each ``factor`` times as many."""
+    return 0 if words < _FLOOR else int(math.log(words / _FLOOR, factor)) + 1
+
+
+def _pending_words(writer: WhooshSegmentWriter) -> int:
+    """The words of the documents a writer has written so far, merged ones included."""
+    return sum(writer.perdocwriter._fieldlengths.values())
+
+
+def _words(segment) -> int:
+    """A segment's words: the sum of its field lengths (deleted documents' included)."""
+    return sum(segment._fieldlengths.values())
 
 
 class _Pooled(NamedTuple):
