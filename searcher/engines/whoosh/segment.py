@@ -12,7 +12,9 @@ terms-table entry are encoded as Whoosh's W3 codec encodes them and written
 in one piece. Small blocks are left uncompressed and a term's lone posting
 is kept in its term info (see WhooshSettings); but for that, the
 files are byte for byte the ones Whoosh's own writer makes (tested, merges
-included)."""
+included). Segments merged into the one being written (add_reader) join
+the pool the same way, read in one piece; commits choose them by tiers of
+size (TieredMerge)."""
 
 from __future__ import annotations
 

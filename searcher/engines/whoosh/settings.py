@@ -29,4 +29,4 @@ class WhooshSettings:
     numbers_held: int = 1 << 20
     postings_cached: int = 2_000_000
     merge_factor: int = 10
-    merge_limit: int = 12_000_000
+    merge_limit: int = 8_000_000
