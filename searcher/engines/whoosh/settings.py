@@ -21,7 +21,7 @@ class WhooshSettings:
     segment.TieredMerge): ``merge_factor`` segments of a tier (sizes within
     a factor of ``merge_factor``) are merged into one, and so are a run's
     own at its end, up to ``merge_limit`` words (postings) a merged segment,
-    which bounds the memory a commit takes (some 100 bytes a posting)."""
+    which bounds the memory a commit takes (merging 6M words took 0.8 GB)."""
 
     compress_from: int = 64
     inline: bool = True
