@@ -55,7 +55,7 @@ _KEY_VALUE = struct.Struct("!ii")
 #: A slot of a Whoosh hash file's tables: hash, position of the key.
 _POINTER = struct.Struct("!Iq")
 #: Postings a segment writer turns into Python lists at a time as it writes them.
-_WINDOW = 1 << 20
+_WINDOW = 1 << 18
 #: A block's signed length in a postings file.
 _INT = struct.Struct("!i")
 #: Where a term's blocks are in the postings file, after its term info's head.
