@@ -100,8 +100,11 @@ class EngineWriter(Protocol):
     def forget_file(self, file: str) -> None:
         """Delete the reviews read from ``file``."""
 
-    def commit(self) -> None:
-        """Make what was written visible, durably; writing may go on after :meth:`reopen`."""
+    def commit(self, last: bool = True) -> None:
+        """Make what was written visible, durably; writing may go on after
+        :meth:`reopen`. ``last``: no commit follows in this session, which
+        may tidy up what it wrote (merge segments). Nothing written since the
+        last commit and nothing to tidy: the index stays as it was."""
 
     def reopen(self) -> None:
         """Go on writing after a commit."""

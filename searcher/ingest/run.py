@@ -236,12 +236,13 @@ class Ingest:
     def commit(self, final: bool = False) -> None:
         """Commit; the report and the manifest follow (a Ctrl-C meanwhile is
         raised once they have). Unless ``final``, writing goes on. A writer
-        given nothing is cancelled: the index stays as it was (an unchanged
-        re-run makes no new generation for searchers to reopen)."""
+        given nothing is cancelled, unless the run's last commit has segments
+        to merge: the index stays as it was (an unchanged re-run makes no new
+        generation for searchers to reopen)."""
         self._write()
         with uninterrupted():
-            if self.changed:
-                self.writer.commit()
+            if self.changed or final:
+                self.writer.commit(last=final)  # given nothing, the writer commits merges only
             else:
                 self.writer.cancel()
             self.changed = False

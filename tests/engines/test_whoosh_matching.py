@@ -14,6 +14,7 @@ from whoosh.collectors import FilterCollector, TopCollector
 from searcher import ReviewIndex
 from searcher import plan as p
 from searcher.engines.whoosh.compile import whoosh_query
+from searcher.engines.whoosh.settings import WhooshSettings
 from searcher.query import filters, parse
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "nsmc-sample"
@@ -29,7 +30,7 @@ QUERIES = [
 @pytest.fixture(scope="module")
 def index(tmp_path_factory) -> ReviewIndex:
     """NSMC and seed reviews in several segments (small batches), some deleted."""
-    ix = ReviewIndex.create(tmp_path_factory.mktemp("matching"))
+    ix = ReviewIndex.create(tmp_path_factory.mktemp("matching"), engine_settings=WhooshSettings(merge_limit=0))
     ix.add_paths([SAMPLE, CORPUS], batch_size=90)
     deleted = [r["review_id"] for f in sorted(SAMPLE.glob("*.json")) for r in json.loads(f.read_text())][::7]
     assert ix.delete(deleted) == len(deleted)

@@ -25,8 +25,11 @@ from searcher.engines.whoosh.settings import WhooshSettings
 from searcher.settings import IngestSettings
 
 NSMC_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "nsmc-sample"
-#: Segments byte for byte those of Whoosh's own writer: small blocks compressed, lone postings not inlined.
-AS_WHOOSH = WhooshSettings(compress_from=0, inline=False)
+#: Segments byte for byte those of Whoosh's own writer: small blocks compressed, lone postings not inlined
+#: (and commits merging none, as the tests here compare the segments a run writes).
+AS_WHOOSH = WhooshSettings(compress_from=0, inline=False, merge_limit=0)
+#: The engine's settings, but commits merge no segments.
+UNMERGED = WhooshSettings(merge_limit=0)
 
 
 def write(path: Path, content: str) -> Path:
@@ -123,7 +126,7 @@ def test_terms_numbered_across_batches_and_anew_index_the_same_postings(tmp_path
         return first, keys
 
     monkeypatch.setattr(TermNumbers, "take_new", take_new)
-    small = ReviewIndex.create(tmp_path / "many", ingest=IngestSettings(chunk=7), engine_settings=WhooshSettings(numbers_held=60))
+    small = ReviewIndex.create(tmp_path / "many", ingest=IngestSettings(chunk=7), engine_settings=WhooshSettings(numbers_held=60, merge_limit=0))
     small.add_paths([NSMC_SAMPLE], batch_size=50)
     assert len(anew) > 20 and sum(anew) > 5
     one, many = ReviewIndex.open(tmp_path / "one"), ReviewIndex.open(tmp_path / "many")
@@ -195,7 +198,7 @@ def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path:
                     fields["file"] = file
                 self.add_document(**fields)
 
-    as_written = build("as written", WhooshSettings())
+    as_written = build("as written", UNMERGED)
     ours = build("ours", AS_WHOOSH)
     monkeypatch.setattr(writer, "SegmentWriter", Whooshs)  # the engine's writer writing with Whoosh's own
     theirs = build("whoosh", AS_WHOOSH)

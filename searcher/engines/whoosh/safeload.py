@@ -133,6 +133,13 @@ def _loads(data: bytes) -> Any:
     return _SegmentUnpickler(_Bytes(bytes(data))).load()
 
 
+def load_at(data: bytes, at: int) -> tuple[Any, int]:
+    """The pickle at ``at`` in ``data``, loaded as segment files' are, and where it ends."""
+    file = _Bytes(data)
+    file.at = at
+    return _SegmentUnpickler(file).load(), file.at
+
+
 def _load(file: BinaryIO) -> Any:
     return _SegmentUnpickler(file).load()
 

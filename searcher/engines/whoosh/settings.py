@@ -16,10 +16,18 @@ class WhooshSettings:
     many postings in memory commits and goes on (bounds memory).
     ``numbers_held``: terms a run's batches number before numbering anew
     (bounds the analysis' memory). ``postings_cached``: postings kept between
-    searches (about 30 bytes each with their positions)."""
+    searches (about 30 bytes each with their positions). ``merge_factor``
+    and ``merge_limit``: how commits merge segments (see
+    segment.TieredMerge): ``merge_factor`` segments of a tier (sizes within
+    a factor of ``merge_factor``) are merged into one, and so are a run's
+    own at its end, up to ``merge_limit`` words (postings) a merged segment,
+    which bounds the memory a commit takes (merging the 3.5M words of
+    357K NSMC reviews took 0.8 GB)."""
 
     compress_from: int = 64
     inline: bool = True
     max_pooled: int = 4_000_000
     numbers_held: int = 1 << 20
     postings_cached: int = 2_000_000
+    merge_factor: int = 10
+    merge_limit: int = 6_000_000

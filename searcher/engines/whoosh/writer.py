@@ -1,6 +1,7 @@
 """The Whoosh engine's writing session: batches of analysed reviews into
 segments (see segment.SegmentWriter), replacing reviews by id, deleting a
-file's reviews, committing with the files' checksums recorded."""
+file's reviews, committing with the files' checksums recorded and segments
+merged (see segment.TieredMerge)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from ...guards import uninterrupted
 from ...meta import record_checksums
 from .batch import Batch
 from .safeload import ReviewFileIndex
-from .segment import RunKeys, SegmentWriter
+from .segment import RunKeys, SegmentWriter, TieredMerge
 from .settings import WhooshSettings
 
 
@@ -33,6 +34,8 @@ class ReviewWriter:
         self._fresh = ix.is_empty()
         self._written: set[str] = set()
         self._files: set[str] = set()
+        self._given = False  # whether the Whoosh writer was given reviews or deletions
+        self._reach = -1  # the highest tier of the segments the session's commits wrote (see TieredMerge)
 
     def _open(self) -> SegmentWriter:
         try:
@@ -44,6 +47,7 @@ class ReviewWriter:
 
     def delete(self, review_id: str) -> int:
         """Delete the review with this id; 1 if there was one."""
+        self._given = True
         return self._w.delete_by_term("id", review_id)
 
     def may_hold(self, file: str) -> bool:
@@ -54,6 +58,7 @@ class ReviewWriter:
         """Delete the reviews indexed from ``file`` (a resolved path) before, so
         records since removed from it do not linger."""
         if self.may_hold(file):
+            self._given = True
             self._w.delete_by_term("file", file)
 
     def add(self, batch: Batch, start: int, end: int, files: list[str | None]) -> None:
@@ -61,6 +66,7 @@ class ReviewWriter:
         review with its id; ``files[i]`` is the resolved path review ``i`` was
         read from, if any."""
         ids, ends = batch.ids, batch.ends
+        self._given = True
         done = start  # reviews before this one are in the Whoosh writer
         for i in range(start, end):
             review_id = ids[i]
@@ -69,7 +75,7 @@ class ReviewWriter:
                 if i > done:
                     self._w.add_batch(batch, done, i, files[done:i], self._keys)
                 self.flush()
-                done = i
+                self._given, done = True, i  # reviews i on go to the new writer
             self._ids.add(review_id)
             if self._fresh and review_id not in self._written:
                 self._written.add(review_id)
@@ -80,21 +86,30 @@ class ReviewWriter:
         if end > done:
             self._w.add_batch(batch, done, end, files[done:end], self._keys)
 
-    def commit(self) -> None:
-        """Commit, and record the checksums of the files written (see meta.record_checksums)."""
+    def commit(self, last: bool = True) -> None:
+        """Commit, merging segments (see TieredMerge; ``last``: the session's
+        last commit, which merges what it wrote), and record the checksums of
+        the files written (see meta.record_checksums). Given nothing and with
+        nothing to merge, the writer is cancelled: the index stays as it was."""
+        policy = TieredMerge(self._settings, last, self._reach)
         with uninterrupted():
-            self._w.commit()
+            if not self._given and not policy.plan(self._w.segments, 0):
+                self._w.cancel()
+                return
+            self._w.commit(mergetype=policy)
+            self._reach = max(self._reach, policy.tier)
             record_checksums(Path(self._ix.storage.folder), self._ix.files())
 
     def flush(self) -> None:
         """Commit what was written and go on with a new Whoosh writer (the run's lock is kept)."""
-        self.commit()
+        self.commit(last=False)
         self.reopen()
 
     def reopen(self) -> None:
         """Go on after a commit with a new Whoosh writer."""
         self._w = self._open()
         self._ids.clear()
+        self._given = False
 
     def cancel(self) -> None:
         """Drop what was written since the last commit. A Ctrl-C between a
