@@ -295,26 +295,28 @@ def test_a_client_slow_to_send_its_request_holds_up_no_other(served: Path) -> No
 
 
 def test_searches_are_answered_while_a_slow_one_runs(served: Path) -> None:
-    """The passages of a long review analyse its first 50,000 characters (a
-    second or so); searches of short reviews asked meanwhile are answered,
-    one after the other, before it."""
+    """The passages of long reviews, for a query holding 하다 (which Kiwi
+    reads into contractions, so their whole texts are analysed: see
+    searcher.surface), take a second or so; searches of short reviews asked
+    meanwhile are answered, one after the other, before it."""
     filler = "배우들 연기가 정말 좋았고 음악도 훌륭했다. " * 2100
+    longs = [f"long{i}" for i in range(4)]
     with ReviewIndex.open(served) as ix:
-        ix.add([Review(id="long", body="영상미 최고. " + filler), Review(id="short", body="송강호의 연기가 최고")])
+        ix.add([Review(id=i, body="영상미 최고. " + filler) for i in longs] + [Review(id="short", body="송강호의 연기가 최고")])
     try:
         assert ids(served_search(served, "송강호")) == ["short"]
         with connect(served) as slow:
-            slow.sendall(request_frame(resident.search_request("영상미")))
+            slow.sendall(request_frame(resident.search_request("영상미 하다")))
             answered = 0
             while not select.select([slow], [], [], 0)[0]:
                 assert ids(served_search(served, "송강호")) == ["short"]
                 answered += 1
             # the first might have come before the slow one began; the next ones came while it ran
             assert answered >= 3
-            assert ids(answer_of(slow)["results"]) == ["long"]
+            assert set(longs) <= set(ids(answer_of(slow)["results"]))
     finally:
         with ReviewIndex.open(served) as ix:
-            ix.delete(["long", "short"])
+            ix.delete([*longs, "short"])
 
 
 @pytest.mark.parametrize(("setting", "flags"), [("0", []), ("1", ["--no-resident"])], ids=["env", "flag"])
