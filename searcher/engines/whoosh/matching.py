@@ -27,7 +27,6 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
-from whoosh import columns
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.fields import NUMERIC
@@ -38,11 +37,11 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+from .columnar import fixed_width, raw_values
+
 #: Whoosh stores field lengths as one byte each; this decodes them.
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _NO_IDS = np.zeros(0, dtype=np.int64)
-#: Whoosh numeric column type codes read in bulk (see _raw_column): those with numpy's sizes.
-_WIDE = frozenset("qQiIhHbB")
 
 
 def _among(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
@@ -116,7 +115,7 @@ class _SegmentCache:
             if lengths is None:
                 self.lengths[fieldname] = np.ones(doccount)
             else:
-                self.lengths[fieldname] = _LENGTHS[_length_bytes(lengths, doccount)]
+                self.lengths[fieldname] = _LENGTHS[fixed_width(lengths, doccount).reshape(-1)]
         return self.lengths[fieldname]
 
     def numbers(self, fieldname: str) -> np.ndarray:
@@ -124,7 +123,7 @@ class _SegmentCache:
         (the schema's column default, 0, reads back as NaN)."""
         if fieldname not in self.numeric:
             field = self.reader.schema[fieldname]
-            raw = _raw_column(self.reader, fieldname)
+            raw = self._raw(fieldname)
             distinct, at = np.unique(raw, return_inverse=True)  # a few ratings: each decoded once, as Whoosh does
             decoded = np.array([field.from_column_value(v) for v in distinct.tolist()], dtype=np.float64)
             self.numeric[fieldname] = decoded[at.reshape(-1)]
@@ -133,40 +132,11 @@ class _SegmentCache:
     def column(self, fieldname: str) -> np.ndarray:
         """A bytes column's values by document (b"": none), as stored."""
         if fieldname not in self.columns:
-            self.columns[fieldname] = np.asarray(_raw_column(self.reader, fieldname))
+            self.columns[fieldname] = self._raw(fieldname)
         return self.columns[fieldname]
 
-
-def _raw_column(reader: IndexReader, fieldname: str) -> np.ndarray:
-    """A segment's column, as stored (before Whoosh translates values), read
-    in one piece: the first search filtering on a column took seconds when
-    it was read a document at a time. Numbers are read from Whoosh's fixed
-    width layout, bytes by the offsets Whoosh keeps of them; another layout
-    is read a value at a time."""
-    column, doccount = reader.column_reader(fieldname, translate=False), reader.doc_count_all()
-    if isinstance(column, columns.NumericColumn.Reader) and column._typecode in _WIDE:
-        stored = np.frombuffer(column._dbfile.get(column._basepos, column._count * column._fixedlen), ">" + column._typecode)
-        out = np.full(doccount, column._default, np.uint64 if column._typecode == "Q" else np.int64)
-        out[: len(stored)] = stored[:doccount]
-        return out
-    if isinstance(column, columns.VarBytesColumn.Reader):
-        data = column._dbfile.get(column._basepos, column._length)
-        values = [data[o : o + n] for o, n in zip(column._offsets, column._lengths)]
-        values += [b""] * (doccount - len(values))
-        return np.array(values[:doccount], dtype=f"S{max(1, max(map(len, values), default=1))}")
-    values = list(column)
-    if values and not isinstance(values[0], bytes):
-        return np.array(values)
-    return np.array(values, dtype=f"S{max(1, max(map(len, values), default=1))}")
-
-
-def _length_bytes(column, doccount: int) -> np.ndarray:
-    """A segment's length bytes (Whoosh's one-byte-per-document lengths
-    column) read in one piece; iterating the column costs 2 µs a document."""
-    stored = np.frombuffer(column._dbfile.get(column._basepos, column._count), dtype=np.uint8)
-    out = np.zeros(doccount, dtype=np.uint8)  # documents past the last written have length 0
-    out[: len(stored)] = stored[:doccount]
-    return out
+    def _raw(self, fieldname: str) -> np.ndarray:
+        return raw_values(self.reader.column_reader(fieldname, translate=False), self.reader.doc_count_all())
 
 
 class _Segment:

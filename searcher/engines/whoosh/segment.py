@@ -42,6 +42,7 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
 from .batch import NO_VALUE, Batch, encoded_at, is_several, several
+from .columnar import fixed_width, var_bytes
 from .safeload import _loads, load_at
 from .settings import WhooshSettings
 
@@ -207,7 +208,7 @@ class SegmentWriter(WhooshSegmentWriter):
             lenfield = _lenfield(name)
             if source.has_column(lenfield):
                 column = source.column_reader(lenfield, LENGTHS_COLUMN)
-                lengths = _fixed_width(column, source.doc_count_all()).reshape(-1)
+                lengths = fixed_width(column, source.doc_count_all()).reshape(-1)
                 dropped = sum(_LENGTHS[b] for b in lengths[deleted].tolist())
                 perdoc._fieldlengths[name] += max(0, reader.field_length(name) - dropped)
                 if lengths[kept].any():
@@ -219,11 +220,10 @@ class SegmentWriter(WhooshSegmentWriter):
                     perdoc._create_column(name, field.column_type)
                 writer, column = perdoc._colwriters[name], source.column_reader(name, field.column_type)
                 if isinstance(column, NumericColumn.Reader) and type(writer) is NumericColumn.Writer:
-                    _add_fixed(writer, base, _fixed_width(column, source.doc_count_all())[kept])
+                    _add_fixed(writer, base, fixed_width(column, source.doc_count_all())[kept])
                 elif isinstance(column, VarBytesColumn.Reader):
-                    data, offsets, lengths = column._dbfile.get(column._basepos, column._length), column._offsets, column._lengths
-                    _add_values(writer, base, [data[offsets[d] : offsets[d] + lengths[d]] if d < len(lengths) else b""
-                                               for d in kept.tolist()])
+                    values = var_bytes(column, source.doc_count_all())
+                    _add_values(writer, base, [values[d] for d in kept.tolist()])
                 else:
                     _add_values(writer, base, [column[d] for d in kept.tolist()])
 
@@ -551,16 +551,6 @@ def _add_values(writer: ColumnWriter, docnum: int, values: list[Any]) -> None:
         for i, value in enumerate(values):
             if value is not None:
                 writer.add(docnum + i, value)
-
-
-def _fixed_width(column, doccount: int) -> np.ndarray:
-    """A fixed-width column's stored bytes, a row per document (those past the
-    last written hold the default, as Whoosh's reader gives)."""
-    width = column._fixedlen
-    out = np.frombuffer(column._defaultbytes * doccount, np.uint8).reshape(doccount, width).copy()
-    stored = np.frombuffer(column._dbfile.get(column._basepos, column._count * width), np.uint8).reshape(-1, width)
-    out[: len(stored)] = stored[:doccount]
-    return out
 
 
 def _add_fixed(writer: ColumnWriter, docnum: int, rows: np.ndarray) -> None:
