@@ -70,3 +70,13 @@ def test_reviews_deleted_between_runs_stay_deleted_when_their_segments_are_merge
     assert {hit.id for hit in ix.search("영화 OR 드라마 OR 연기", limit=300, passages_per_hit=0)} <= kept
     assert [hit.id for hit in ix.search("슈스케", passages_per_hit=0)] == []  # only in a removed file's reviews
     assert ix.search(changed[0]["review"], passages_per_hit=0).hits[0].id == changed[0]["review_id"]
+
+
+@pytest.mark.parametrize(("batch_size", "segments"), [(150, 1), (290, 2)])
+def test_a_runs_last_few_reviews_are_not_merged_into_its_large_segment(tmp_path: Path, batch_size: int, segments: int) -> None:
+    # 300 reviews: two commits of 150 are merged at the end; 290 then 10 are
+    # left as they are, rather than 290 rewritten for the sake of 10.
+    ix = ReviewIndex.create(tmp_path / "ix")
+    ix.add_paths([SAMPLE], batch_size=batch_size)
+    assert ix.describe().details["segments"] == segments
+    assert len(ix) == 300 and ix.search("연기", passages_per_hit=0).total > 0

@@ -395,8 +395,11 @@ class TieredMerge:
     ``merge_factor`` segments, the one being written counted, is merged into
     it; so is, at a run's ``last`` commit, every tier up to the highest the
     run wrote (``reach``, or the tier of the segment being written) holding
-    two or more, the segment being written counted whatever its tier, so a
-    large run ends with few segments. Smaller tiers go first, so merges cascade; a merged segment
+    two or more, so a large run ends with few segments. There the segment
+    being written counts whatever its tier, unless it is under a
+    ``merge_factor``-th of the tier's smallest: the last few reviews of a
+    run are not worth rewriting a large segment (42 reviews after 50,000 took
+    4 s to merge, against 2.5 s to write the 50,000). Smaller tiers go first, so merges cascade; a merged segment
     stays within ``merge_limit`` words (the smallest of a tier go in first).
     Searches go on meanwhile: they read the segments of the commit they
     opened, and the commit swaps the merged ones for the new one at once."""
@@ -415,7 +418,8 @@ class TieredMerge:
         for tier in sorted(tiers):
             members = tiers[tier]
             if self.last and tier <= reach:
-                due = len(members) + (pending > 0) >= 2  # the segment being written joins whatever its tier
+                joins = pending > 0 and pending * self.factor >= _words(members[0])
+                due = len(members) + joins >= 2
             else:
                 due = len(members) + (pending > 0 and _tier(pending, self.factor) == tier) >= self.factor
             if not due:
