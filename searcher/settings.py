@@ -53,13 +53,12 @@ class IngestSettings:
 
     ``batch_size``: reviews written between commits (a crash loses at most
     this many reviews' work). ``chunk``: reviews to a frame handed from the
-    analysis to the writer; ``depth``: frames the analysis thread may run
-    ahead; ``process_bytes``: runs reading more than this many bytes of new or
-    changed files analyse in a child process (which loads its own Kiwi, ~2 s),
-    whose ``frames_ahead`` frames are taken off its pipe ahead of the writer."""
+    analysis to the writer; ``frames_ahead``: frames the analysis may run
+    ahead of the writer, so that it goes on while the writer commits (seconds);
+    ``process_bytes``: runs reading more than this many bytes of new or
+    changed files analyse in a child process (which loads its own Kiwi, ~2 s)."""
 
     batch_size: int = BATCH_SIZE
     chunk: int = 256
-    depth: int = 4
     process_bytes: int = 16 << 20
     frames_ahead: int = 256

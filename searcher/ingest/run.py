@@ -30,7 +30,7 @@ def add_reviews(writer: EngineWriter, encoder: BatchEncoder, reviews: Iterable[R
     """Write ``reviews`` with ``writer`` (not committed), analysed in a thread
     while they are written; how many were written."""
     count = 0
-    frames = ahead(analysed((ReviewRead(r) for r in reviews), encoder, settings.chunk), settings.depth)
+    frames = ahead(analysed((ReviewRead(r) for r in reviews), encoder, settings.chunk), settings.frames_ahead)
     for _, batch in frames:
         writer.add(batch, 0, len(batch), [None] * len(batch))
         count += len(batch)

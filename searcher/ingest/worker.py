@@ -188,7 +188,8 @@ class Analysis:
     def frames(self, files: list[FileChecked | Unreadable], options: ReadOptions | None) -> Iterator[Frame]:
         """The :func:`read_events` of the checked ``files``, analysed, in frames."""
         if self._child is None:
-            return ahead(analysed(read_events(files, options), self.encoder, self.settings.chunk, self.on_load), self.settings.depth)
+            events = read_events(files, options)
+            return ahead(analysed(events, self.encoder, self.settings.chunk, self.on_load), self.settings.frames_ahead)
         return self._from_child(files, options)
 
     def _start_child(self) -> subprocess.Popen:
