@@ -38,6 +38,7 @@ _EXPORTS = {
     "Review": "review",
     "ReviewIndex": "index",
     "RevsearchError": "errors",
+    "SearchRequest": "request",
     "SearchSettings": "settings",
     "WhooshSettings": "engines.whoosh",
 }

@@ -31,6 +31,7 @@ from . import resident
 from .errors import RevsearchError
 from .options import BATCH_SIZE, SORTS
 from .plural import counted
+from .request import SearchRequest
 from .results import Hit, Passage, Results
 from .review import Review
 
@@ -475,9 +476,10 @@ def query_cmd(
     loaded, so the next ones answer in a fraction of a second (see
     `revsearch resident --help`)."""
     try:
+        request = SearchRequest(query, limit, author=author, since=since, until=until, sort=sort)
         found = resident.search(
-            index_dir, query, limit, author=author, since=since, until=until, sort=sort, resident=not no_resident,
-            loading=_loading, started=lambda server: _announce_server(server, index_dir),
+            index_dir, request, resident=not no_resident, loading=_loading,
+            started=lambda server: _announce_server(server, index_dir),
         )
     except RevsearchError as e:
         raise Failure(e) from e

@@ -26,6 +26,7 @@ from .meta import (
 )
 from .readers import ReadOptions
 from .results import Results
+from .request import SearchRequest
 from .review import Review
 from .query import QueryPlan, parse
 from .search import search
@@ -240,10 +241,11 @@ class ReviewIndex:
         some. ``author``, ``since`` and ``until`` filter; ``sort="date"``
         orders newest first instead of by relevance. ``passages_per_hit=0``
         leaves passages out (no text analysis after the search)."""
-        return search(
-            self._engine, query, limit, author=author, since=since, until=until, sort=sort,
-            passages_per_hit=passages_per_hit, settings=self.settings,
-        )
+        return self.execute(SearchRequest(query, limit, author, since, until, sort, passages_per_hit))
+
+    def execute(self, request: SearchRequest) -> Results:
+        """The results of a search asked as a :class:`SearchRequest` (see :meth:`search`)."""
+        return search(self._engine, request, self.settings)
 
     def plan(self, query: str) -> QueryPlan:
         """The plan a search for ``query`` evaluates (printable; see searcher.plan)."""

@@ -67,6 +67,7 @@ from . import __version__, ipc
 from .errors import QueryError, ResidentUnavailable, RevsearchError
 from .meta import META_FILE, has_index
 from .options import child_environment, python_command
+from .request import SearchRequest
 
 try:
     import fcntl
@@ -120,13 +121,8 @@ def enabled() -> bool:
 
 def search(
     index_dir: str | os.PathLike,
-    query: str,
-    limit: int = 10,
+    request: SearchRequest,
     *,
-    author: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    sort: str = "relevance",
     resident: bool = True,
     loading: Loading = nullcontext,
     started: Callable[[dict[str, Any]], None] | None = None,
@@ -137,8 +133,7 @@ def search(
     RevsearchError, with its message, that a search in this process raises.
     ``loading`` is entered while Kiwi loads (here, or in a server being started),
     ``started`` told the status of a server this search started."""
-    request = search_request(query, limit, author=author, since=since, until=until, sort=sort)
-    answer = ask(index_dir, request, loading=loading, started=started) if resident else None
+    answer = ask(index_dir, search_request(request), loading=loading, started=started) if resident else None
     if answer is not None:
         return answer
     from .index import ReviewIndex
@@ -146,15 +141,12 @@ def search(
     with ReviewIndex.open(index_dir) as ix:
         with loading():
             ix.analyzer.model()
-        return ix.search(query, limit, author=author, since=since, until=until, sort=sort).to_dict()
+        return ix.execute(request).to_dict()
 
 
-def search_request(
-    query: str, limit: int = 10, *, author: str | None = None, since: str | None = None, until: str | None = None,
-    sort: str = "relevance",
-) -> dict[str, Any]:
-    """The request, for :func:`ask`, of a search with ``ReviewIndex.search``'s arguments."""
-    return ipc.request("search", query=query, limit=limit, author=author, since=since, until=until, sort=sort)
+def search_request(request: SearchRequest) -> dict[str, Any]:
+    """The protocol request, for :func:`ask`, of a search."""
+    return ipc.request("search", request=request.to_dict())
 
 
 def ask(
@@ -573,13 +565,11 @@ class _Server:
         except OSError:
             pass  # the client left
 
-    def cmd_search(
-        self, query: str, limit: int, author: str | None, since: str | None, until: str | None, sort: str,
-    ) -> dict[str, Any]:
-        """``{"results": Results.to_dict()}`` of a search, or the error it met."""
+    def cmd_search(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``{"results": Results.to_dict()}`` of a search (a SearchRequest's dict), or the error it met."""
         try:
             with self._index() as ix:
-                results = ix.search(query, limit, author=author, since=since, until=until, sort=sort)
+                results = ix.execute(SearchRequest.from_dict(request))
                 return {"results": results.to_dict()}
         except RevsearchError as e:
             return {"error": {"kind": type(e).__name__, "message": str(e)}}

@@ -11,53 +11,36 @@ are Kiwi's work and run after it, so other searches use the view meanwhile.
 
 from __future__ import annotations
 
-import datetime as _dt
-
 from .analysis import Analyzer
 from .engine import Candidate, Engine, EngineView
-from .errors import QueryError
 from .highlight import Wanted, passages
-from .options import SORTS
 from .plan import Node
 from .query import QueryPlan, filters, parse
 from .ranking import rerank
+from .request import SearchRequest
 from .results import Hit, Passage, Results
 from .review import Review
 from .settings import SearchSettings
 
 
-def search(
-    engine: Engine,
-    query: str,
-    limit: int = 10,
-    *,
-    author: str | None = None,
-    since: str | _dt.date | None = None,
-    until: str | _dt.date | None = None,
-    sort: str = "relevance",
-    passages_per_hit: int = 3,
-    settings: SearchSettings | None = None,
-) -> Results:
-    """The results of ``query`` on ``engine`` (see ReviewIndex.search)."""
-    if limit < 1:
-        raise QueryError("limit must be at least 1")
-    if sort not in SORTS:
-        raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+def search(engine: Engine, request: SearchRequest, settings: SearchSettings | None = None) -> Results:
+    """The results of ``request`` on ``engine`` (see ReviewIndex.search)."""
     settings = settings or SearchSettings()
-    planned = parse(query, engine.analyzer, settings)
-    within = filters(author, since, until)
+    planned = parse(request.query, engine.analyzer, settings)
+    within = filters(request.author, request.since, request.until)
+    limit = request.limit
 
     def find(view: EngineView) -> tuple[list[Candidate], list[Review], int]:
-        if sort == "date":
+        if request.sort == "date":
             ranked, total = view.highest(planned.loose, "date", limit, within)
         else:
             ranked, total = tiered(view, planned, limit, within, settings)
         return ranked, [Review.from_dict(r) for r in view.stored([doc for doc, _ in ranked])], total
 
     ranked, reviews, total = engine.read(find, settings)
-    shown = best_passages(reviews, planned.terms, passages_per_hit, engine.analyzer)
+    shown = best_passages(reviews, planned.terms, request.passages_per_hit, engine.analyzer)
     hits = [Hit(review.id, score, review, p) for review, (_, score), p in zip(reviews, ranked, shown)]
-    return Results(query, hits, total)
+    return Results(request.query, hits, total)
 
 
 def tiered(

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from searcher import ReviewIndex, ipc, resident
+from searcher.request import SearchRequest
 
 
 class Counter:
@@ -220,8 +221,8 @@ def test_a_server_answering_garbage_is_no_server(runtime: Path, unusable_index: 
     server = threading.Thread(target=serve)
     server.start()
     try:
-        assert resident.ask(unusable_index, resident.search_request("사만다")) is None
+        assert resident.ask(unusable_index, resident.search_request(SearchRequest("사만다"))) is None
         server.join(10)
-        assert asked == [(resident.search_request("사만다"), b"")]
+        assert asked == [(resident.search_request(SearchRequest("사만다")), b"")]
     finally:
         listener.close()

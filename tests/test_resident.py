@@ -29,6 +29,7 @@ from click.testing import CliRunner
 from searcher import QueryError, Review, ReviewIndex, ipc, resident
 from searcher.cli import main
 from searcher.options import python_command
+from searcher.request import SearchRequest
 
 from .conftest import CORPUS
 
@@ -72,7 +73,7 @@ def query(index: Path, *args: str):
 
 def served_search(index: Path, text: str, **options) -> dict:
     """The server's answer to a search (never one made in this process)."""
-    answer = resident.ask(index, resident.search_request(text, **options))
+    answer = resident.ask(index, resident.search_request(SearchRequest(text, **options)))
     assert answer is not None, "the server did not answer"
     return answer
 
@@ -286,7 +287,7 @@ def test_the_server_searches_a_rebuilt_index(served: Path) -> None:
 
 def test_a_client_slow_to_send_its_request_holds_up_no_other(served: Path) -> None:
     served_search(served, "사만다")  # the server runs
-    request = request_frame(resident.search_request("사만다"))
+    request = request_frame(resident.search_request(SearchRequest("사만다")))
     with connect(served) as slow:
         slow.sendall(request[:10])  # and then nothing, for now
         assert served_search(served, "사만다")["total"] == 4
@@ -306,7 +307,7 @@ def test_searches_are_answered_while_a_slow_one_runs(served: Path) -> None:
     try:
         assert ids(served_search(served, "송강호")) == ["short"]
         with connect(served) as slow:
-            slow.sendall(request_frame(resident.search_request("영상미 하다")))
+            slow.sendall(request_frame(resident.search_request(SearchRequest("영상미 하다"))))
             answered = 0
             while not select.select([slow], [], [], 0)[0]:
                 assert ids(served_search(served, "송강호")) == ["short"]
@@ -372,7 +373,7 @@ def test_concurrent_first_queries_start_one_server_which_exits_when_idle(fresh: 
     monkeypatch.setenv("REVSEARCH_RESIDENT_IDLE", "0.5")
     answers: list[dict | None] = []
     clients = [
-        threading.Thread(target=lambda: answers.append(resident.ask(fresh, resident.search_request("연기"))))
+        threading.Thread(target=lambda: answers.append(resident.ask(fresh, resident.search_request(SearchRequest("연기")))))
         for _ in range(3)
     ]
     for client in clients:
@@ -388,7 +389,7 @@ def test_concurrent_first_queries_start_one_server_which_exits_when_idle(fresh: 
 def test_stop_is_answered_at_once_and_the_clients_being_served_still_are(fresh: Path) -> None:
     served_search(fresh, "연기")
     [pid] = server_processes(fresh)
-    request = request_frame(resident.search_request("연기"))
+    request = request_frame(resident.search_request(SearchRequest("연기")))
     with connect(fresh) as slow:
         slow.sendall(request[:10])
         with connect(fresh) as stopping:
@@ -409,7 +410,7 @@ def test_many_clients_at_once_are_all_answered_by_a_bounded_number_of_threads(fr
     try:
         assert wait_until(lambda: threads() == before + resident.MAX_CLIENTS - 1)
         for client in clients:
-            client.sendall(request_frame(resident.search_request("연기")))
+            client.sendall(request_frame(resident.search_request(SearchRequest("연기"))))
         assert [ids(answer_of(client)["results"]) for client in clients] == [["r1"]] * len(clients)
         assert threads() == before + resident.MAX_CLIENTS - 1
     finally:
