@@ -342,7 +342,8 @@ class QueryPlan:
     ``words`` are the query's distinct positive words that carry meaning (not
     the optional asking words), each as its fields and its alternative terms:
     what a review's coverage of the query is measured by. ``text`` is the
-    positive free text as typed, without operators or field names.
+    positive free text as typed, without operators or field names; ``said``
+    each text of the query with its analysed terms (what spelling checks, see typos).
     """
 
     strict: p.Node
@@ -350,6 +351,7 @@ class QueryPlan:
     terms: dict[str | None, set[str]] = field(default_factory=dict)
     words: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
     text: str = ""
+    said: list[tuple[str, list[Term]]] = field(default_factory=list)
 
     def __str__(self) -> str:
         return f"strict: {self.strict}\nloose:  {self.loose}"
@@ -367,16 +369,17 @@ def parse(qs: str, analyzer: Analyzer = DEFAULT, settings: SearchSettings | None
     # each text analysed once, all in one call: the strict and loose queries (and a NOT's) share its terms
     texts = list(_texts(tree))
     terms = analyzer.analyze_many(t.text for t in texts) if texts else []
-    analysed, weak = {}, set()
+    analysed, weak, said = {}, set(), []
     for node, found in zip(texts, terms):
         analysed[id(node)] = _positions(found, weak)
+        said.append((node.text, found))
     asked = _Asked(OPTIONAL_TERMS | weak)
     planner = _Planner(analysed, settings or SearchSettings(), weak)
     strict = planner.plan(tree, True, asked)
     loose = planner.plan(tree, False)
     if strict is None or loose is None:
         raise QueryError(f"nothing to search for in {qs!r}: {_why_nothing(tokens, texts)}")
-    return QueryPlan(strict, loose, asked.terms, list(asked.words), " ".join(asked.texts))
+    return QueryPlan(strict, loose, asked.terms, list(asked.words), " ".join(asked.texts), said)
 
 
 #: Hangul letters standing alone (ㅋㅋ, ㅠㅠ, ㅎㅎ): Kiwi tags them as symbols, which are not indexed.

@@ -144,6 +144,27 @@ def search(
         return ix.execute(request).to_dict()
 
 
+def suggest(
+    index_dir: str | os.PathLike, prefix: str, limit: int = 10, *, resident: bool = True,
+    loading: Loading = nullcontext, started: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """``{"prefix", "completions": [Completion.to_dict()]}`` of ReviewIndex.suggest on
+    the index at ``index_dir``, answered as :func:`search` answers a search."""
+    request = ipc.request("suggest", prefix=prefix, limit=limit)
+    answer = ask(index_dir, request, loading=loading, started=started) if resident else None
+    if answer is not None:
+        return answer
+    from .index import ReviewIndex
+
+    with ReviewIndex.open(index_dir) as ix:
+        return completions(ix, prefix, limit)
+
+
+def completions(ix: ReviewIndex, prefix: str, limit: int) -> dict[str, Any]:
+    """The answer of :func:`suggest`, from an open index."""
+    return {"prefix": prefix, "completions": [c.to_dict() for c in ix.suggest(prefix, limit)]}
+
+
 def search_request(request: SearchRequest) -> dict[str, Any]:
     """The protocol request, for :func:`ask`, of a search."""
     return ipc.request("search", request=request.to_dict())
@@ -567,10 +588,17 @@ class _Server:
 
     def cmd_search(self, request: dict[str, Any]) -> dict[str, Any]:
         """``{"results": Results.to_dict()}`` of a search (a SearchRequest's dict), or the error it met."""
+        return self._answer(lambda ix: ix.execute(SearchRequest.from_dict(request)).to_dict())
+
+    def cmd_suggest(self, prefix: str, limit: int) -> dict[str, Any]:
+        """``{"results": …}`` of :func:`suggest` (completions of ``prefix``), or the error it met."""
+        return self._answer(lambda ix: completions(ix, prefix, limit))
+
+    def _answer(self, work: Callable[[ReviewIndex], dict[str, Any]]) -> dict[str, Any]:
+        """``{"results": work(index)}``, or the error it met (``{"error": …}``, or ``{"failed": traceback}``)."""
         try:
             with self._index() as ix:
-                results = ix.execute(SearchRequest.from_dict(request))
-                return {"results": results.to_dict()}
+                return {"results": work(ix)}
         except RevsearchError as e:
             return {"error": {"kind": type(e).__name__, "message": str(e)}}
         except Exception:

@@ -61,11 +61,16 @@ class Hit:
 
 @dataclass
 class Results:
-    """The hits returned (``len(results)``) out of ``total`` reviews that matched."""
+    """The hits returned (``len(results)``) out of ``total`` reviews that matched.
+    ``suggestion``: the query corrected, if a word of it seems mistyped
+    (did-you-mean); ``corrections``: the mistyped words (as typed) and the
+    index's words also searched for them (see searcher.typos)."""
 
     query: str
     hits: list[Hit]
     total: int
+    suggestion: str | None = None
+    corrections: dict[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -77,9 +82,13 @@ class Results:
         return self.hits[n]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "total": self.total, "hits": [h.to_dict() for h in self.hits]}
+        return {
+            "query": self.query, "total": self.total, "suggestion": self.suggestion,
+            "corrections": dict(self.corrections), "hits": [h.to_dict() for h in self.hits],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Results:
         """Inverse of :meth:`to_dict`."""
-        return cls(data["query"], [Hit.from_dict(h) for h in data["hits"]], data["total"])
+        hits = [Hit.from_dict(h) for h in data["hits"]]
+        return cls(data["query"], hits, data["total"], data.get("suggestion"), dict(data.get("corrections", {})))

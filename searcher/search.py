@@ -11,10 +11,14 @@ are Kiwi's work and run after it, so other searches use the view meanwhile.
 
 from __future__ import annotations
 
+from typing import Callable
+
+from . import typos
 from .analysis import Analyzer
 from .engine import Candidate, Engine, EngineView
 from .highlight import Wanted, passages
-from .plan import Node
+from .lexicon import Lexicon
+from .plan import Node, Or
 from .query import QueryPlan, filters, parse
 from .ranking import rerank
 from .request import SearchRequest
@@ -23,24 +27,52 @@ from .review import Review
 from .settings import SearchSettings
 
 
-def search(engine: Engine, request: SearchRequest, settings: SearchSettings | None = None) -> Results:
-    """The results of ``request`` on ``engine`` (see ReviewIndex.search)."""
+def search(
+    engine: Engine, request: SearchRequest, settings: SearchSettings | None = None,
+    lexicon: Callable[[], Lexicon] | None = None,
+) -> Results:
+    """The results of ``request`` on ``engine`` (see ReviewIndex.search); with
+    ``lexicon`` (the index's), with did-you-mean and typo recall (see typos):
+    the reviews a corrected query finds follow the query's own."""
     settings = settings or SearchSettings()
     planned = parse(request.query, engine.analyzer, settings)
     within = filters(request.author, request.since, request.until)
     limit = request.limit
 
-    def find(view: EngineView) -> tuple[list[Candidate], list[Review], int]:
+    def best(view: EngineView, plan: QueryPlan, depth: int) -> tuple[list[Candidate], int]:
         if request.sort == "date":
-            ranked, total = view.highest(planned.loose, "date", limit, within)
-        else:
-            ranked, total = tiered(view, planned, limit, within, settings)
-        return ranked, [Review.from_dict(r) for r in view.stored([doc for doc, _ in ranked])], total
+            return view.highest(plan.loose, "date", depth, within)
+        return tiered(view, plan, depth, within, settings)
 
-    ranked, reviews, total = engine.read(find, settings)
-    shown = best_passages(reviews, planned.terms, request.passages_per_hit, engine.analyzer)
+    def find(view: EngineView) -> tuple[list[Candidate], list[Review], int, list[typos.Suspect]]:
+        ranked, total = best(view, planned, limit)
+        found = typos.suspects(view, planned, total) if lexicon is not None else []
+        return ranked, stored(view, ranked), total, found
+
+    def find_also(view: EngineView) -> tuple[list[Candidate], list[Review], int, list[typos.Suspect]]:
+        ranked, _ = best(view, planned, limit)
+        seen = {doc for doc, _ in ranked}
+        more, _ = best(view, recall, limit + len(ranked))
+        ranked += [(doc, score * spelling.weight) for doc, score in more if doc not in seen][: limit - len(ranked)]
+        return ranked, stored(view, ranked), view.count(Or((planned.loose, recall.loose)), within), []
+
+    ranked, reviews, total, found = engine.read(find, settings)
+    spelling = typos.spell(request.query, found, lexicon(), engine.analyzer, settings.typo_weight) if found else None
+    terms = planned.terms
+    if spelling and spelling.recall:
+        recall = parse(spelling.recall, engine.analyzer, settings)
+        ranked, reviews, total, _ = engine.read(find_also, settings)
+        terms = {f: planned.terms.get(f, set()) | recall.terms.get(f, set()) for f in {*planned.terms, *recall.terms}}
+    shown = best_passages(reviews, terms, request.passages_per_hit, engine.analyzer)
     hits = [Hit(review.id, score, review, p) for review, (_, score), p in zip(reviews, ranked, shown)]
-    return Results(request.query, hits, total)
+    if spelling is None:
+        return Results(request.query, hits, total)
+    return Results(request.query, hits, total, spelling.suggestion, spelling.corrections)
+
+
+def stored(view: EngineView, ranked: list[Candidate]) -> list[Review]:
+    """The stored reviews of candidates."""
+    return [Review.from_dict(r) for r in view.stored([doc for doc, _ in ranked])]
 
 
 def tiered(

@@ -28,7 +28,8 @@ class SearchSettings:
     ``syllable_part_weight`` for a single syllable) and surface likeness
     (weighing ``surface_weight``) and closeness, the surface found within
     ``closeness_chars`` letters (weighing ``closeness_weight``), looking at
-    ``text_chars`` of each review."""
+    ``text_chars`` of each review. A query word the index lacks also finds
+    the index's word one keystroke from it, its reviews' scores times ``typo_weight``."""
 
     k1: float = 0.5
     b: float = 0.75
@@ -45,6 +46,7 @@ class SearchSettings:
     closeness_weight: float = 0.5
     closeness_chars: int = 60
     text_chars: int = 50_000
+    typo_weight: float = 0.5
 
 
 @dataclass(frozen=True)

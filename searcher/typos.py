@@ -1,0 +1,128 @@
+"""Did-you-mean and typo-tolerant recall, measured in keystrokes (jamo).
+
+A query word of two syllables or more that the index does not hold (none of
+its analysed terms of two characters or more is in its vocabulary) is a
+suspect: the index's word one keystroke from it, the most frequent of them,
+is suggested (사마다 → 사만다, 외로음 → 외로움) and also searched for, its
+reviews ranked below the query's own (see SearchSettings.typo_weight). A
+Latin word the index does not hold that is Korean typed with the keyboard in
+English mode is read as that Korean (``tkaksek`` → 사만다). When a query finds
+fewer than HANDFUL reviews, its rare words are suggested a more frequent
+neighbour too, without widening the search.
+
+Checking a query costs a few vocabulary look-ups on the search's own view
+(:func:`suspects`); the lexicon (see searcher.lexicon) is consulted only
+for a suspect."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .analysis import Analyzer, Term
+from .engine import EngineView
+from .jamo import from_latin, is_syllable
+from .lexicon import FIELDS, Lexicon
+from .query import QueryPlan
+
+#: Fewer reviews than this found: the query's rare words are suggested a more frequent neighbour.
+HANDFUL = 3
+#: Particles a typo may carry (사마다는): the word without them is corrected, and they are kept.
+PARTICLES = sorted(
+    "은 는 이 가 을 를 의 도 에 와 과 로 으로 에서 에게 한테 랑 이랑 만 까지 부터 처럼 이나 나 이랑은 에는".split(),
+    key=len, reverse=True,
+)
+_LATIN = re.compile(r"[A-Za-z]{2,}")
+
+
+@dataclass(frozen=True)
+class Suspect:
+    """A query word as typed, and whether the index lacks it (else it is only rare)."""
+
+    word: str
+    unknown: bool
+
+
+@dataclass
+class Spelling:
+    """What a query's suspects came to: ``corrections`` (each word as typed, or
+    without its particle, and the index's word also searched for it), the
+    query ``recall`` searches besides the one typed (None: none) and how much
+    its reviews weigh, and the ``suggestion`` (the query corrected; None if nothing is)."""
+
+    corrections: dict[str, str] = field(default_factory=dict)
+    recall: str | None = None
+    weight: float = 1.0
+    suggestion: str | None = None
+
+
+def _words(planned: QueryPlan) -> Iterator[tuple[str, list[Term]]]:
+    """Each positive word of the query as typed (whitespace-separated) with the terms analysed from it."""
+    positive = set(planned.text.split())
+    for text, terms in planned.said:
+        for m in re.finditer(r"\S+", text):
+            if m.group() in positive:
+                yield m.group(), [t for t in terms if m.start() <= t.start < m.end()]
+
+
+def suspects(view: EngineView, planned: QueryPlan, total: int) -> list[Suspect]:
+    """The words of ``planned`` to correct: those of two syllables or more,
+    or Latin, that the index lacks; and, if the query found fewer than
+    HANDFUL reviews (``total``), its rare ones."""
+    found: dict[str, Suspect] = {}
+    for word, terms in _words(planned):
+        hangul = sum(map(is_syllable, word)) >= 2
+        if word in found or not (hangul or _LATIN.fullmatch(word)):
+            continue
+        reviews = [sum(view.frequency(f, t.text) for f in FIELDS) for t in terms if len(t.text) > 1]
+        if not any(reviews):
+            found[word] = Suspect(word, True)
+        elif hangul and total < HANDFUL and max(reviews) < HANDFUL:
+            found[word] = Suspect(word, False)
+    return list(found.values())
+
+
+def spell(query: str, found: list[Suspect], lexicon: Lexicon, analyzer: Analyzer, typo_weight: float) -> Spelling:
+    """The corrections of the ``found`` suspects of ``query`` from ``lexicon``."""
+    spelling = Spelling()
+    suggested, recalled = query, query
+    for suspect in found:
+        fix = _fix(suspect.word, lexicon, analyzer)
+        if fix is None:
+            continue
+        typed, fixed, typo = fix
+        if not suspect.unknown and lexicon.reviews(fixed) < max(HANDFUL, lexicon.reviews(typed) + 1):
+            continue
+        word = suspect.word.replace(typed, fixed, 1)
+        suggested = _replace(suggested, suspect.word, word)
+        if suspect.unknown:
+            spelling.corrections[typed] = fixed
+            recalled = _replace(recalled, suspect.word, word)
+            if typo:
+                spelling.weight = typo_weight
+    if suggested != query:
+        spelling.suggestion = suggested
+    if recalled != query:
+        spelling.recall = recalled
+    return spelling
+
+
+def _fix(word: str, lexicon: Lexicon, analyzer: Analyzer) -> tuple[str, str, bool] | None:
+    """What of ``word`` to replace, with what, and whether it is a typo (else a
+    Latin word read as Korean); None if the lexicon offers nothing."""
+    if _LATIN.fullmatch(word):
+        korean = from_latin(word)
+        known = korean and any(lexicon.reviews(t.text) for t in analyzer.analyze(korean) if len(t.text) > 1)
+        return (word, korean, False) if known else None
+    for particle in ["", *(p for p in PARTICLES if word.endswith(p) and len(word) - len(p) >= 2)]:
+        core = word[: len(word) - len(particle)]
+        nearest = lexicon.nearest(core)
+        if nearest:
+            return core, nearest, True
+    return None
+
+
+def _replace(query: str, word: str, replacement: str) -> str:
+    """``query`` with ``word``, where it stands as a word (not inside another), replaced."""
+    return re.sub(rf"(?<![^\s(+\-:\"]){re.escape(word)}(?![^\s)\"])", lambda _: replacement, query)
