@@ -5,6 +5,9 @@ passages (see highlight):
 
     parse → plan → engine candidates (strict tier, then loose) → re-rank → passages → Results
 
+A query word the index lacks is corrected (see typos): the reviews of the
+corrected query follow the query's own, found in a second pass.
+
 Only the candidates' stage runs on the engine's view of the index; passages
 are Kiwi's work and run after it, so other searches use the view meanwhile.
 """
@@ -49,19 +52,20 @@ def search(
         found = typos.suspects(view, planned, total) if lexicon is not None else []
         return ranked, stored(view, ranked), total, found
 
-    def find_also(view: EngineView) -> tuple[list[Candidate], list[Review], int, list[typos.Suspect]]:
+    def find_also(view: EngineView) -> tuple[list[Candidate], list[Review], int]:
+        """The query's own reviews, then those its correction (``recall``) finds, scaled by its weight."""
         ranked, _ = best(view, planned, limit)
         seen = {doc for doc, _ in ranked}
         more, _ = best(view, recall, limit + len(ranked))
         ranked += [(doc, score * spelling.weight) for doc, score in more if doc not in seen][: limit - len(ranked)]
-        return ranked, stored(view, ranked), view.count(Or((planned.loose, recall.loose)), within), []
+        return ranked, stored(view, ranked), view.count(Or((planned.loose, recall.loose)), within)
 
     ranked, reviews, total, found = engine.read(find, settings)
     spelling = typos.spell(request.query, found, lexicon(), engine.analyzer, settings.typo_weight) if found else None
     terms = planned.terms
     if spelling and spelling.recall:
         recall = parse(spelling.recall, engine.analyzer, settings)
-        ranked, reviews, total, _ = engine.read(find_also, settings)
+        ranked, reviews, total = engine.read(find_also, settings)
         terms = {f: planned.terms.get(f, set()) | recall.terms.get(f, set()) for f in {*planned.terms, *recall.terms}}
     shown = best_passages(reviews, terms, request.passages_per_hit, engine.analyzer)
     hits = [Hit(review.id, score, review, p) for review, (_, score), p in zip(reviews, ranked, shown)]
