@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .analysis import DEFAULT, Analyzer
-from .engine import Engine, EngineInfo, EngineWriter
+from .engine import Engine, EngineInfo, EngineView, EngineWriter
 from .engines import engine_for
 from .errors import IndexAccessError, QueryError, ReadError, RevsearchError
 from .lexicon import Completion, Lexicon
@@ -254,13 +254,14 @@ class ReviewIndex:
         """The results of a search asked as a :class:`SearchRequest` (see :meth:`search`)."""
         return search(self._engine, request, self.settings, self.lexicon)
 
-    def lexicon(self) -> Lexicon:
+    def lexicon(self, view: EngineView | None = None) -> Lexicon:
         """The index's words arranged for completion and correction (see
-        searcher.lexicon): built on first use (seconds on 350,000 reviews) and
-        kept until this instance writes to the index."""
+        searcher.lexicon): built on first use (seconds on 350,000 reviews),
+        from ``view`` if given (a search's), and kept until this instance
+        writes to the index."""
         with self._lexicon_lock:
             if self._lexicon is None:
-                self._lexicon = self._engine.read(Lexicon.of)
+                self._lexicon = Lexicon.of(view) if view is not None else self._engine.read(Lexicon.of)
             return self._lexicon
 
     def suggest(self, prefix: str, limit: int = 10) -> list[Completion]:

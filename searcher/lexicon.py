@@ -130,8 +130,11 @@ class Lexicon:
     # ---------------------------------------------------------------- typos
 
     def nearest(self, word: str) -> str | None:
-        """The word of the lexicon one keystroke (jamo) from ``word``, the most
-        frequent of them; None if there is none."""
+        """The word of the lexicon one keystroke (jamo) from ``word``: of those
+        differing from it in the fewest syllables (a key missed inside one
+        syllable, as 사마다 for 사만다, rather than keys moving to the syllable
+        before, as in 삼다 or 삼가다), the one in the most reviews; None if
+        there is none."""
         typed = keys(word)
         # one key changed, added or dropped: either the first half of the keys is intact, or the rest is
         half = len(typed) // 2
@@ -147,8 +150,16 @@ class Lexicon:
         )
         if not scored:
             return None
-        best = min((candidates[s[2]] for s in scored), key=lambda i: (-self._counts[i], self._terms[i]))
+        best = min(
+            (candidates[s[2]] for s in scored),
+            key=lambda i: (_syllables_apart(word, self._terms[i]), -self._counts[i], self._terms[i]),
+        )
         return self._terms[best]
+
+
+def _syllables_apart(a: str, b: str) -> int:
+    """How many characters of ``a`` and ``b``, aligned from the start, differ."""
+    return sum(x != y for x, y in zip(a, b)) + abs(len(a) - len(b))
 
 
 def _fits(prefix: str, term: str) -> bool:

@@ -6,7 +6,7 @@ passages (see highlight):
     parse → plan → engine candidates (strict tier, then loose) → re-rank → passages → Results
 
 A query word the index lacks is corrected (see typos): the reviews of the
-corrected query follow the query's own, found in a second pass.
+corrected query follow the query's own, found on the same view.
 
 Only the candidates' stage runs on the engine's view of the index; passages
 are Kiwi's work and run after it, so other searches use the view meanwhile.
@@ -32,51 +32,43 @@ from .settings import SearchSettings
 
 def search(
     engine: Engine, request: SearchRequest, settings: SearchSettings | None = None,
-    lexicon: Callable[[], Lexicon] | None = None,
+    lexicon: Callable[[EngineView], Lexicon] | None = None,
 ) -> Results:
     """The results of ``request`` on ``engine`` (see ReviewIndex.search); with
-    ``lexicon`` (the index's), with did-you-mean and typo recall (see typos):
-    the reviews a corrected query finds follow the query's own."""
+    ``lexicon`` (the index's, from a view), with did-you-mean and typo recall
+    (see typos): the reviews a corrected query finds follow the query's own."""
     settings = settings or SearchSettings()
     planned = parse(request.query, engine.analyzer, settings)
     within = filters(request.author, request.since, request.until)
     limit = request.limit
+    spelling: typos.Spelling | None = None
 
     def best(view: EngineView, plan: QueryPlan, depth: int) -> tuple[list[Candidate], int]:
         if request.sort == "date":
             return view.highest(plan.loose, "date", depth, within)
         return tiered(view, plan, depth, within, settings)
 
-    def find(view: EngineView) -> tuple[list[Candidate], list[Review], int, list[typos.Suspect]]:
+    def find(view: EngineView) -> tuple[list[Candidate], list[Review], int]:
+        nonlocal spelling, planned
         ranked, total = best(view, planned, limit)
         found = typos.suspects(view, planned, total) if lexicon is not None else []
-        return ranked, stored(view, ranked), total, found
+        if found:  # the words are corrected and searched on this view: its handles stay valid
+            spelling = typos.spell(request.query, found, lexicon(view), engine.analyzer, settings.typo_weight)
+            if spelling.recall:
+                recall = parse(spelling.recall, engine.analyzer, settings)
+                seen = {doc for doc, _ in ranked}
+                more, _ = best(view, recall, limit + len(ranked))
+                ranked += [(doc, score * spelling.weight) for doc, score in more if doc not in seen][: limit - len(ranked)]
+                total = view.count(Or((planned.loose, recall.loose)), within)
+                planned = typos.also(planned, recall)
+        return ranked, [Review.from_dict(r) for r in view.stored([doc for doc, _ in ranked])], total
 
-    def find_also(view: EngineView) -> tuple[list[Candidate], list[Review], int]:
-        """The query's own reviews, then those its correction (``recall``) finds, scaled by its weight."""
-        ranked, _ = best(view, planned, limit)
-        seen = {doc for doc, _ in ranked}
-        more, _ = best(view, recall, limit + len(ranked))
-        ranked += [(doc, score * spelling.weight) for doc, score in more if doc not in seen][: limit - len(ranked)]
-        return ranked, stored(view, ranked), view.count(Or((planned.loose, recall.loose)), within)
-
-    ranked, reviews, total, found = engine.read(find, settings)
-    spelling = typos.spell(request.query, found, lexicon(), engine.analyzer, settings.typo_weight) if found else None
-    terms = planned.terms
-    if spelling and spelling.recall:
-        recall = parse(spelling.recall, engine.analyzer, settings)
-        ranked, reviews, total = engine.read(find_also, settings)
-        terms = {f: planned.terms.get(f, set()) | recall.terms.get(f, set()) for f in {*planned.terms, *recall.terms}}
-    shown = best_passages(reviews, terms, request.passages_per_hit, engine.analyzer)
+    ranked, reviews, total = engine.read(find, settings)
+    shown = best_passages(reviews, planned.terms, request.passages_per_hit, engine.analyzer)
     hits = [Hit(review.id, score, review, p) for review, (_, score), p in zip(reviews, ranked, shown)]
     if spelling is None:
         return Results(request.query, hits, total)
     return Results(request.query, hits, total, spelling.suggestion, spelling.corrections)
-
-
-def stored(view: EngineView, ranked: list[Candidate]) -> list[Review]:
-    """The stored reviews of candidates."""
-    return [Review.from_dict(r) for r in view.stored([doc for doc, _ in ranked])]
 
 
 def tiered(

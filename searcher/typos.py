@@ -17,7 +17,7 @@ for a suspect."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from .analysis import Analyzer, Term
@@ -126,3 +126,10 @@ def _fix(word: str, lexicon: Lexicon, analyzer: Analyzer) -> tuple[str, str, boo
 def _replace(query: str, word: str, replacement: str) -> str:
     """``query`` with ``word``, where it stands as a word (not inside another), replaced."""
     return re.sub(rf"(?<![^\s(+\-:\"]){re.escape(word)}(?![^\s)\"])", lambda _: replacement, query)
+
+
+def also(planned: QueryPlan, recall: QueryPlan) -> QueryPlan:
+    """``planned`` highlighting the words of ``recall`` too (its plans and coverage unchanged)."""
+    fields = {*planned.terms, *recall.terms}
+    terms = {f: planned.terms.get(f, set()) | recall.terms.get(f, set()) for f in fields}
+    return replace(planned, terms=terms)

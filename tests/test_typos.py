@@ -17,8 +17,9 @@ from searcher.results import Results
 
 @pytest.fixture(scope="module")
 def typo_index(tmp_path_factory) -> ReviewIndex:
-    """A review with the typo 사마다 itself (Kiwi reads 사 of it), two with 사만다,
-    and 극장 in three reviews but 극쟝 in one."""
+    """A review with the typo 사마다 itself (Kiwi reads 사 of it), two with 사만다
+    and three with 삼가다 (also one keystroke from 사마다), and 극장 in three
+    reviews but 극쟝 in one."""
     ix = ReviewIndex.create(tmp_path_factory.mktemp("typos"))
     ix.add([
         Review("exact", body="사마다 좋아요"),
@@ -26,6 +27,7 @@ def typo_index(tmp_path_factory) -> ReviewIndex:
         Review("fixed-2", body="사만다 사만다 사만다 최고"),
         Review("rare", body="극쟝 간판이 멋지다"),
         *(Review(f"cinema-{n}", body=f"동네 극장에서 {n}번 봤다") for n in range(3)),
+        *(Review(f"refrain-{n}", body="스포일러는 삼가다") for n in range(3)),
     ])
     return ix
 
@@ -85,7 +87,7 @@ def test_known_and_one_syllable_words_are_left_alone(seed_index: ReviewIndex) ->
 
 def test_reviews_found_through_a_correction_rank_below_the_typed_word(typo_index: ReviewIndex) -> None:
     results = typo_index.search("사마다")
-    assert results.corrections == {"사마다": "사만다"}
+    assert results.corrections == {"사마다": "사만다"}  # not the more frequent 삼가다: it moves ㅁ to 사
     assert [hit.id for hit in results] == ["exact", "fixed-2", "fixed-1"]
     assert results.total == 3
 
