@@ -28,9 +28,14 @@ from .query import QueryPlan
 
 #: Fewer reviews than this found: the query's rare words are suggested a more frequent neighbour.
 HANDFUL = 3
-#: Particles a typo may carry (사마다는): the word without them is corrected, and they are kept.
+#: Particles (and the endings of 하다) a word may carry (사마다는, 꿈에, 듯한): the word without
+#: them (and without a plural 들) is what is corrected, and only if it has two syllables or
+#: more: 꿈에, 눈이, 끝까지, 듯한 are one-syllable words (Kiwi reads 꿈, 눈, 끝, 듯), not
+#: typos of 꿈게, 눈치, 끝가지, 드한.
 PARTICLES = sorted(
-    "은 는 이 가 을 를 의 도 에 와 과 로 으로 에서 에게 한테 랑 이랑 만 까지 부터 처럼 이나 나 이랑은 에는".split(),
+    "은 는 이 가 을 를 의 도 에 엔 와 과 로 으로 에서 에선 에게 께 께서 한테 랑 이랑 만 까지 부터 처럼 이나 나 "
+    "보다 밖에 조차 마저 에는 에도 으로는 로는 이라 라고 이라고 이란 란 이다 였다 이었다 이야 야 이에요 예요 입니다 "
+    "한 할 함 해 했다 하다 하고 하게 하는 합니다 히".split(),
     key=len, reverse=True,
 )
 _LATIN = re.compile(r"[A-Za-z]{2,}")
@@ -72,9 +77,9 @@ def suspects(view: EngineView, planned: QueryPlan, total: int) -> list[Suspect]:
     HANDFUL reviews (``total``), its rare ones."""
     found: dict[str, Suspect] = {}
     for word, terms in _words(planned):
-        hangul = sum(map(is_syllable, word)) >= 2
-        if word in found or not (hangul or _LATIN.fullmatch(word)):
-            continue
+        hangul = sum(map(is_syllable, _stem(word))) >= 2
+        if word in found or not terms or not (hangul or _LATIN.fullmatch(word)):
+            continue  # no terms: a word the index leaves out (그녀, 이걸), not a typo
         reviews = [sum(view.frequency(f, t.text) for f in FIELDS) for t in terms if len(t.text) > 1]
         if not any(reviews):
             found[word] = Suspect(word, True)
@@ -92,8 +97,8 @@ def spell(query: str, found: list[Suspect], lexicon: Lexicon, analyzer: Analyzer
         if fix is None:
             continue
         typed, fixed, typo = fix
-        if not suspect.unknown and lexicon.reviews(fixed) < max(HANDFUL, lexicon.reviews(typed) + 1):
-            continue
+        if typo and lexicon.reviews(fixed) < max(HANDFUL, lexicon.reviews(typed) + 1):
+            continue  # a word of a few reviews is as likely a typo itself
         word = suspect.word.replace(typed, fixed, 1)
         suggested = _replace(suggested, suspect.word, word)
         if suspect.unknown:
@@ -115,12 +120,20 @@ def _fix(word: str, lexicon: Lexicon, analyzer: Analyzer) -> tuple[str, str, boo
         korean = from_latin(word)
         known = korean and any(lexicon.reviews(t.text) for t in analyzer.analyze(korean) if len(t.text) > 1)
         return (word, korean, False) if known else None
-    for particle in ["", *(p for p in PARTICLES if word.endswith(p) and len(word) - len(p) >= 2)]:
-        core = word[: len(word) - len(particle)]
-        nearest = lexicon.nearest(core)
+    for core in dict.fromkeys([word, _stem(word)]):
+        nearest = lexicon.nearest(core) if len(core) > 1 else None
         if nearest:
             return core, nearest, True
     return None
+
+
+def _stem(word: str) -> str:
+    """``word`` without the particle it ends with, if any, and then a plural 들 (팬들에게 → 팬)."""
+    for particle in PARTICLES:
+        if word.endswith(particle) and len(word) > len(particle):
+            word = word[: -len(particle)]
+            break
+    return word[:-1] if word.endswith("들") and len(word) > 1 else word
 
 
 def _replace(query: str, word: str, replacement: str) -> str:

@@ -17,17 +17,19 @@ from searcher.results import Results
 
 @pytest.fixture(scope="module")
 def typo_index(tmp_path_factory) -> ReviewIndex:
-    """A review with the typo 사마다 itself (Kiwi reads 사 of it), two with 사만다
-    and three with 삼가다 (also one keystroke from 사마다), and 극장 in three
-    reviews but 극쟝 in one."""
+    """A review with the typo 사마다 itself (Kiwi reads 사 of it), three with 사만다
+    and four with 삼가다 (also one keystroke from 사마다), 극장 in three
+    reviews but 극쟝 in one, and 눈치 in three."""
     ix = ReviewIndex.create(tmp_path_factory.mktemp("typos"))
     ix.add([
         Review("exact", body="사마다 좋아요"),
         Review("fixed-1", body="사만다 목소리가 좋아요"),
         Review("fixed-2", body="사만다 사만다 사만다 최고"),
+        Review("fixed-3", body="사만다와 테오도르"),
         Review("rare", body="극쟝 간판이 멋지다"),
         *(Review(f"cinema-{n}", body=f"동네 극장에서 {n}번 봤다") for n in range(3)),
-        *(Review(f"refrain-{n}", body="스포일러는 삼가다") for n in range(3)),
+        *(Review(f"refrain-{n}", body="스포일러는 삼가다") for n in range(4)),
+        *(Review(f"tact-{n}", body="눈치가 빠르다") for n in range(3)),
     ])
     return ix
 
@@ -83,13 +85,19 @@ def test_known_and_one_syllable_words_are_left_alone(seed_index: ReviewIndex) ->
         results = seed_index.search(query)
         assert (results.suggestion, results.corrections) == (None, {}), query
     assert seed_index.search("뷁").corrections == {}
+    assert seed_index.search("그녀 사만다").corrections == {}  # 그녀 is not indexed: nothing to correct
+
+
+def test_one_syllable_words_with_particles_are_not_typos(typo_index: ReviewIndex) -> None:
+    assert typo_index.search("눈이").corrections == {}  # 눈 + 이, not 눈치 mistyped
+    assert typo_index.search("눈치").total == 3
 
 
 def test_reviews_found_through_a_correction_rank_below_the_typed_word(typo_index: ReviewIndex) -> None:
     results = typo_index.search("사마다")
     assert results.corrections == {"사마다": "사만다"}  # not the more frequent 삼가다: it moves ㅁ to 사
-    assert [hit.id for hit in results] == ["exact", "fixed-2", "fixed-1"]
-    assert results.total == 3
+    assert [hit.id for hit in results][0] == "exact"
+    assert {hit.id for hit in results[1:]} == {"fixed-1", "fixed-2", "fixed-3"} and results.total == 4
 
 
 def test_a_rare_word_in_a_query_finding_little_is_offered_a_frequent_one(typo_index: ReviewIndex) -> None:
