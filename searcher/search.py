@@ -43,23 +43,21 @@ def search(
     limit = request.limit
     spelling: typos.Spelling | None = None
 
-    def best(view: EngineView, plan: QueryPlan, depth: int) -> tuple[list[Candidate], int]:
-        if request.sort == "date":
-            return view.highest(plan.loose, "date", depth, within)
-        return tiered(view, plan, depth, within, settings)
-
     def find(view: EngineView) -> tuple[list[Candidate], list[Review], int]:
         nonlocal spelling, planned
-        ranked, total = best(view, planned, limit)
+        if request.sort == "date":
+            ranked, total = view.highest(planned.loose, "date", limit, within)
+        else:
+            ranked, total = tiered(view, planned, limit, within, settings)
         found = typos.suspects(view, planned, total) if lexicon is not None else []
         if found:  # the words are corrected and searched on this view: its handles stay valid
             spelling = typos.spell(request.query, found, lexicon(view), engine.analyzer, settings.typo_weight)
             if spelling.recall:
                 recall = parse(spelling.recall, engine.analyzer, settings)
-                seen = {doc for doc, _ in ranked}
-                more, _ = best(view, recall, limit + len(ranked))
-                ranked += [(doc, score * spelling.weight) for doc, score in more if doc not in seen][: limit - len(ranked)]
-                total = view.count(Or((planned.loose, recall.loose)), within)
+                if request.sort == "date":
+                    ranked, total = view.highest(Or((planned.loose, recall.loose)), "date", limit, within)
+                else:
+                    ranked, total = typos.tiered(view, planned, recall, spelling.weight, limit, within, settings)
                 planned = typos.also(planned, recall)
         return ranked, [Review.from_dict(r) for r in view.stored([doc for doc, _ in ranked])], total
 

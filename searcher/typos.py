@@ -21,10 +21,13 @@ from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from .analysis import Analyzer, Term
-from .engine import EngineView
+from .engine import Candidate, EngineView
 from .jamo import from_latin, is_syllable
 from .lexicon import FIELDS, Lexicon
+from .plan import Node, Or
 from .query import QueryPlan
+from .ranking import rerank
+from .settings import SearchSettings
 
 #: Fewer reviews than this found: the query's rare words are suggested a more frequent neighbour.
 HANDFUL = 3
@@ -146,3 +149,28 @@ def also(planned: QueryPlan, recall: QueryPlan) -> QueryPlan:
     fields = {*planned.terms, *recall.terms}
     terms = {f: planned.terms.get(f, set()) | recall.terms.get(f, set()) for f in fields}
     return replace(planned, terms=terms)
+
+
+def tiered(
+    view: EngineView, planned: QueryPlan, recall: QueryPlan, weight: float, limit: int, within: Node | None,
+    settings: SearchSettings,
+) -> tuple[list[Candidate], int]:
+    """As search.tiered, with the corrected query ``recall`` after the query
+    as typed in each tier: reviews with every word typed, then with every
+    word corrected, then with some typed, then some corrected; each tier's
+    best re-ranked by its own query, the corrected query's scores times
+    ``weight``; and how many reviews either query's loose plan matches."""
+    depth = max(limit, settings.rerank_depth)
+    ranked: list[Candidate] = []
+    seen: set[int] = set()
+    for node, plan, factor in (
+        (planned.strict, planned, 1.0), (recall.strict, recall, weight),
+        (planned.loose, planned, 1.0), (recall.loose, recall, weight),
+    ):
+        if len(ranked) == limit:
+            break
+        found, _ = view.top(node, depth + len(ranked), within)
+        best = rerank(view, [hit for hit in found if hit[0] not in seen], plan, settings)[: limit - len(ranked)]
+        ranked += [(doc, score * factor) for doc, score in best]
+        seen.update(doc for doc, _ in best)
+    return ranked, view.count(Or((planned.loose, recall.loose)), within)
