@@ -101,9 +101,9 @@ def _rule(line: str, number: int, name: str) -> Rule:
     if len(sides) > 2:
         raise SynonymError(f"{where}: more than one '=>' in {line!r}; {hint}")
     parts = [[entry.strip() for entry in side.split(",")] for side in sides]
-    for side, entries in zip(("left of '=>'" if len(sides) == 2 else "", "right of '=>'"), parts):
+    for side, entries in zip((" left of '=>'" if len(sides) == 2 else "", " right of '=>'"), parts):
         if not any(entries):
-            raise SynonymError(f"{where}: no word {side or 'in the line'} in {line!r}; {hint}".replace("  ", " "))
+            raise SynonymError(f"{where}: no word{side} in {line!r}; {hint}")
         if not all(entries):
             raise SynonymError(f"{where}: an empty entry between commas in {line!r}; {hint}")
     if len(sides) == 1:
@@ -132,8 +132,8 @@ class Expansions:
             for entry in (*rule.sources, *rule.targets):
                 if not words[entry]:
                     raise SynonymError(
-                        f"{synonyms.name}, line {rule.line}: {entry!r} holds no word to search for (only particles, "
-                        "endings or symbols); remove it or write the word itself"
+                        f"{synonyms.name}, line {rule.line}: {entry!r} holds no word the index searches for (particles, endings, "
+                        "pronouns and symbols are not indexed); remove it or write the word itself"
                     )
         targets: dict[Words, dict[Words, str]] = {}
         for rule in synonyms.rules:
