@@ -130,6 +130,9 @@ def test_a_new_index_with_a_malformed_synonym_file_is_not_created(tmp_path) -> N
     result = CliRunner().invoke(main, ["index", str(tmp_path), "--synonyms", str(bad), "--index", str(tmp_path / "ix")])
     assert result.exit_code == 2 and f"{bad}, line 1" in result.output
     assert not (tmp_path / "ix").exists()
+    missing = CliRunner().invoke(main, ["index", str(tmp_path), "--synonyms", str(tmp_path / "nope.txt"), "--index", str(tmp_path / "ix")])
+    assert missing.exit_code == 2 and f"cannot read the synonym file {tmp_path / 'nope.txt'}" in missing.output
+    assert not (tmp_path / "ix").exists()
 
 
 @pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix domain sockets")
