@@ -16,6 +16,10 @@ machine:
   that server answers (the figure held to the target); ``--no-resident`` ones,
   which search in their own process; against ``python -c "import whoosh"``. The
   server is stopped at the end;
+- synonyms: the same warm queries with no synonyms, with synonyms none of
+  their words has (what a query without synonyms costs on an index that has
+  some) and with synonyms of their words, interleaved; set in memory, so a
+  read-only index can be measured;
 - the index's size on disk, and its segments.
 
 ``--scale 50000,357000,1000000`` measures a curve instead: for each size, a
@@ -84,6 +88,9 @@ FILTERED: tuple[tuple[str, dict[str, str]], ...] = (
 )
 #: Queries of the cold runs, taken in turn.
 COLD_QUERIES: tuple[str, ...] = ("배우 연기", "스토리 지루", "송강호")
+#: Synonyms none of QUERIES' words has, and synonyms of some of them (see synonym_cost).
+UNMATCHED_SYNONYMS = "넷플릭스, Netflix, 넷플\n디즈니 플러스, 디플\n허 => Her\n"
+MATCHED_SYNONYMS = UNMATCHED_SYNONYMS + "연기, 연기력\n지루, 노잼, 졸리다\n감동 => 눈물\n배우, 캐스팅\n"
 #: The Kiwi floor, run in a fresh process over the raw files in the folder argv[1];
 #: it writes {"reviews", "load_s", "tokenize_s"} as JSON to the file argv[2].
 FLOOR_PROGRAM = """
@@ -332,6 +339,47 @@ def warm(index: Path, repeat: int) -> Warm:
         Latency(label, statistics.median(t), totals[label]) for label, t in times.items() if label not in errors
     ]
     return Warm(opened - start, first, reviews, latencies, errors)
+
+
+def synonym_cost(index: Path, repeat: int, report: dict) -> list[Row]:
+    """Each of QUERIES searched ``repeat`` times with no synonyms, unmatched
+    ones and matched ones, the three interleaved (in turns, so none always
+    goes first); each variant's median of the queries' medians, and the median
+    of the per-query differences to none (for matched, over the queries it expands)."""
+    from searcher import ReviewIndex
+    from searcher.synonyms import Synonyms
+
+    variants = {
+        "none": None, "unmatched": Synonyms.parse(UNMATCHED_SYNONYMS), "matched": Synonyms.parse(MATCHED_SYNONYMS),
+    }
+    times: dict[str, dict[str, list[float]]] = {name: {q: [] for q in QUERIES} for name in variants}
+    with ReviewIndex.open(index) as ix:
+        for synonyms in variants.values():
+            ix.synonyms = synonyms  # in memory only: the index is not written
+            ix.search(QUERIES[0], limit=LIMIT)  # Kiwi loaded, the synonyms analysed
+        for r in range(repeat):
+            log(f"synonyms: pass {r + 1}/{repeat}")
+            for i, q in enumerate(QUERIES):
+                names = list(variants)
+                for name in names[(r + i) % 3 :] + names[: (r + i) % 3]:
+                    ix.synonyms = variants[name]
+                    start = time.perf_counter()
+                    ix.search(q, limit=LIMIT)
+                    times[name][q].append(time.perf_counter() - start)
+        ix.synonyms = variants["matched"]
+        expanded = [q for q in QUERIES if ix.plan(q).synonyms]
+    medians = {name: {q: statistics.median(t) for q, t in by_query.items()} for name, by_query in times.items()}
+    print(f"\nsynonyms: {len(QUERIES)} warm queries x {repeat} repeats, interleaved (median of each query's median)")
+    figures = {}
+    for name in variants:
+        overall = statistics.median(medians[name].values())
+        compared = expanded if name == "matched" else QUERIES
+        added = statistics.median(medians[name][q] - medians["none"][q] for q in compared)
+        figures[name] = {"p50_s": overall, "added_s": added}
+        over = f" (the {len(expanded)} queries expanded)" if name == "matched" else ""
+        print(f"  {name:<10} p50 {overall * 1000:6.1f} ms   added to none {added * 1000:+6.2f} ms{over}")
+    report["synonyms"] = figures
+    return [("synonyms unmatched, +", f"{figures['unmatched']['added_s'] * 1000:+.2f} ms", "", None)]
 
 
 def cold(index: Path, repeat: int) -> Cold:
@@ -697,6 +745,7 @@ def measure(args: argparse.Namespace, work: Path, ingesting: bool, flooring: boo
     log(f"warm queries on {index}")
     warmed = warm(index, args.query_repeat)
     rows += print_warm(warmed, args.query_repeat, report)
+    rows += synonym_cost(index, args.query_repeat, report)
     if args.cold_repeat:
         rows += print_cold(cold(index, args.cold_repeat), report)
     with ReviewIndex.open(index) as ix:

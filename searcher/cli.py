@@ -177,6 +177,11 @@ def _leaves_nothing_if_it_fails(command):
     "--user-dict", type=click.Path(dir_okay=False),
     help="Kiwi user dictionary (TSV: word, tag, score) of names and terms; recorded in a new index.",
 )
+@click.option(
+    "--synonyms", type=click.Path(dir_okay=False),
+    help="Synonym file (넷플릭스, Netflix / 허 => Her) recorded with the index, replacing the one recorded; "
+    "with no PATHS, only that (no rebuild needed).",
+)
 @click.option("--rebuild", is_flag=True, help="Start from an empty index instead of updating it.")
 @click.option(
     "--batch-size", default=BATCH_SIZE, show_default=True, type=click.IntRange(min=1),
@@ -194,7 +199,8 @@ def _leaves_nothing_if_it_fails(command):
 @_leaves_nothing_if_it_fails
 def index_cmd(
     paths: tuple[str, ...], index_dir: str, fields: tuple[str, ...], encoding: str | None, strict: bool,
-    user_dict: str | None, rebuild: bool, batch_size: int, wait: float, quiet: bool, verbose: bool,
+    user_dict: str | None, synonyms: str | None, rebuild: bool, batch_size: int, wait: float, quiet: bool,
+    verbose: bool,
 ) -> None:
     """Index review files and folders (default: corpus/). Re-running reads only
     files that changed, and drops the reviews of files that are gone; files
@@ -203,7 +209,11 @@ def index_cmd(
 
     from .index import ReviewIndex
     from .ingest.report import IndexingInterrupted
+    from .meta import has_index
 
+    if synonyms and not paths and not rebuild and has_index(Path(index_dir)):
+        _set_synonyms(index_dir, synonyms, wait, quiet)
+        return
     if not paths and not Path(DEFAULT_CORPUS).exists():
         raise Failure(
             f"no {DEFAULT_CORPUS}/ folder in {Path.cwd()} (read when no path is given): name the review files or "
@@ -232,7 +242,7 @@ def index_cmd(
                 bar.update(task, description="loading the Korean analyzer…" if started else "indexing", refresh=True)
 
             opener = ReviewIndex.create if rebuild else ReviewIndex.open_or_create
-            with opener(index_dir, user_dict, wait=wait, on_wait=on_wait, on_load=on_load) as ix:
+            with opener(index_dir, user_dict, wait=wait, on_wait=on_wait, on_load=on_load, synonyms=synonyms) as ix:
                 report = ix.add_paths(
                     paths or [DEFAULT_CORPUS], progress=progress, options=options, batch_size=batch_size, on_load=on_load,
                 )
@@ -254,6 +264,22 @@ def index_cmd(
     if strict and (report.skipped or report.still_skipped):
         still = f", {len(report.still_skipped):,} of them unchanged since the last run" if report.still_skipped else ""
         raise Failure(f"{len(report.skipped) + len(report.still_skipped):,} skipped{still} (--strict)")
+
+
+def _set_synonyms(index_dir: str, path: str, wait: float, quiet: bool) -> None:
+    """`revsearch index --synonyms FILE` without paths: record FILE's synonyms with the index, and say so."""
+    from .index import ReviewIndex
+
+    err = Console(stderr=True, highlight=False)
+    try:
+        with ReviewIndex.open(index_dir, wait=wait, on_wait=lambda m: err.print(_safe(m), soft_wrap=True)) as ix:
+            with _loading():
+                ix.set_synonyms(path)
+            rules = len(ix.synonyms or ())
+    except RevsearchError as e:
+        raise Failure(e) from e
+    if not quiet:
+        err.print(f"{counted(rules, 'synonym rule')} of {_safe(path)} recorded in {_safe(index_dir)}/; no rebuild needed", soft_wrap=True)
 
 
 def _read_options(fields: tuple[str, ...], encoding: str | None) -> ReadOptions:

@@ -21,12 +21,15 @@ from .request import SearchRequest
 from .results import Hit, Passage, Results
 from .review import Review
 from .settings import SearchSettings
+from .synonyms import Synonyms
 
 
-def search(engine: Engine, request: SearchRequest, settings: SearchSettings | None = None) -> Results:
-    """The results of ``request`` on ``engine`` (see ReviewIndex.search)."""
+def search(
+    engine: Engine, request: SearchRequest, settings: SearchSettings | None = None, synonyms: Synonyms | None = None
+) -> Results:
+    """The results of ``request`` on ``engine``, its words also finding ``synonyms`` (see ReviewIndex.search)."""
     settings = settings or SearchSettings()
-    planned = parse(request.query, engine.analyzer, settings)
+    planned = parse(request.query, engine.analyzer, settings, synonyms)
     within = filters(request.author, request.since, request.until)
     limit = request.limit
 
