@@ -38,6 +38,7 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from .columnar import fixed_width, raw_values
+from .facets import ValueTables
 
 #: Whoosh stores field lengths as one byte each; this decodes them.
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -107,6 +108,8 @@ class _SegmentCache:
         self.lengths: dict[str, np.ndarray] = {}
         self.columns: dict[str, np.ndarray] = {}
         self.numeric: dict[str, np.ndarray] = {}
+        #: Each field's values by document, for facets.
+        self.tables = ValueTables(reader, self.numbers, self.column)
 
     def length(self, fieldname: str) -> np.ndarray:
         if fieldname not in self.lengths:
@@ -644,6 +647,14 @@ class Evaluation:
     def matching(self, q: wq.Query) -> list[int]:
         """The document numbers ``q`` matches, ascending."""
         return [doc for _, offset, m in self._matches(q) for doc in (m.ids + offset).tolist()]
+
+    def values(self, q: wq.Query, fieldname: str) -> dict[object, int]:
+        """How many documents matching ``q`` hold each value of ``fieldname`` (see facets)."""
+        counts: dict[object, int] = {}
+        for segment, _, m in self._matches(q):
+            for value, n in segment.cache.tables.table(fieldname).count(m.ids).items():
+                counts[value] = counts.get(value, 0) + n
+        return counts
 
     def highest(self, q: wq.Query, limit: int, fieldname: str) -> tuple[list[tuple[int, float]], int]:
         """The ``limit`` documents matching ``q`` with the highest values of the

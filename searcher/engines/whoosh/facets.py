@@ -1,0 +1,112 @@
+"""Facet counts: how many of a search's matches hold each value of a field,
+counted with numpy over a table of each segment's values by document.
+
+The table of a field is made once per segment and kept as long as its
+reader (Lucene's "uninverted" field cache): ``rating`` and ``date`` from
+their sortable columns; ``author``, ``item``, ``source`` and ``keywords``
+(derived keywords are stored, not indexed) from the stored review column,
+decoded once for all four (msgspec reads only those keys: 0.9 s for NSMC's
+357,000 reviews, where json.loads took 5 s). A search's counts are then a
+``bincount`` of its matches' value codes.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import numpy as np
+from whoosh.reading import IndexReader
+
+from .columnar import var_bytes
+
+#: Fields counted from the stored review column, decoded together.
+STORED = ("author", "item", "source", "keywords")
+
+
+class _Stored(msgspec.Struct):
+    """The keys of a stored review that facets count (the rest is skipped unread)."""
+
+    author: str | None = None
+    item: str | None = None
+    source: str | None = None
+    keywords: list[str] = []
+
+
+_DECODER = msgspec.json.Decoder(_Stored)
+
+
+@dataclass
+class ValueTable:
+    """A field's values in one segment: ``labels`` are its distinct values;
+    document ``d`` holds ``labels[codes[d]]`` (-1: none) or, when ``offsets``
+    is given (many values a document), ``codes[offsets[d]:offsets[d + 1]]``."""
+
+    labels: list[Any]
+    codes: np.ndarray
+    offsets: np.ndarray | None = None
+
+    def count(self, ids: np.ndarray) -> dict[Any, int]:
+        """How many of the documents ``ids`` hold each value (those held by none left out)."""
+        if self.offsets is None:
+            codes = self.codes[ids]
+            codes = codes[codes >= 0]
+        else:
+            starts, ends = self.offsets[ids], self.offsets[ids + 1]
+            lengths = ends - starts
+            at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+            codes = self.codes[at]
+        counts = np.bincount(codes, minlength=len(self.labels))
+        held = np.flatnonzero(counts)
+        return dict(zip([self.labels[i] for i in held.tolist()], counts[held].tolist()))
+
+
+class ValueTables:
+    """The value tables of one segment's reader, made when first asked for."""
+
+    def __init__(self, reader: IndexReader, numbers, column):
+        self.reader = reader
+        self._numbers, self._column = numbers, column
+        self._tables: dict[str, ValueTable] = {}
+        self._lock = threading.Lock()
+
+    def table(self, fieldname: str) -> ValueTable:
+        with self._lock:
+            if fieldname not in self._tables:
+                if fieldname in STORED:
+                    self._tables.update(self._stored())
+                elif fieldname == "rating":
+                    self._tables[fieldname] = _single(self._numbers(fieldname), lambda v: not np.isnan(v), float)
+                else:
+                    self._tables[fieldname] = _single(self._column(fieldname), bool, lambda v: v.decode("utf-8"))
+            return self._tables[fieldname]
+
+    def _stored(self) -> dict[str, ValueTable]:
+        """The tables of the STORED fields, from one pass over the review column."""
+        doccount = self.reader.doc_count_all()
+        rows = [_DECODER.decode(raw) if raw else _Stored() for raw in var_bytes(self.reader.column_reader("review", translate=False), doccount)]
+        tables = {}
+        for name in ("author", "item", "source"):
+            index: dict[str, int] = {}
+            codes = np.fromiter(
+                (-1 if v is None or v == "" else index.setdefault(v, len(index)) for v in (getattr(r, name) for r in rows)),
+                dtype=np.int32, count=doccount,
+            )
+            tables[name] = ValueTable(list(index), codes)
+        index = {}
+        flat = [index.setdefault(k, len(index)) for r in rows for k in r.keywords]
+        lengths = np.fromiter((len(r.keywords) for r in rows), dtype=np.int64, count=doccount)
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        tables["keywords"] = ValueTable(list(index), np.array(flat, dtype=np.int32), offsets)
+        return tables
+
+
+def _single(values: np.ndarray, held, label) -> ValueTable:
+    """The table of a column of one value a document (``held``: whether it is one), each label made by ``label``."""
+    distinct, codes = np.unique(values, return_inverse=True)
+    keep = [bool(held(v)) for v in distinct]
+    renumber = np.cumsum(keep) - 1
+    codes = np.where(np.array(keep)[codes.reshape(-1)], renumber[codes.reshape(-1)], -1).astype(np.int32)
+    return ValueTable([label(v) for v, k in zip(distinct, keep) if k], codes)

@@ -1,0 +1,139 @@
+"""Facets: what the reviews a search matched hold, counted over all of them
+(not only the hits shown), and their significant terms.
+
+The engine counts each field's values over a plan's matches
+(:meth:`EngineView.values`); here those counts become facets: ratings and
+dates (by year or month) in their natural order, authors, items and keywords
+most frequent first. ``terms`` are the significant terms of the matches, as
+Elasticsearch's ``significant_text`` finds them: the content words (lemmas)
+of a sample of the best matches, analysed again, scored by JLH against how
+many reviews of the whole index hold them (see :func:`significant`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .analysis import Analyzer
+from .engine import Engine, EngineView
+from .plan import Node
+from .query import QueryPlan
+from .review import Review
+from .settings import SearchSettings
+
+#: The engine field each counted facet is made of, and how a value becomes the facet's (None: as it is).
+_FIELDS: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
+    "rating": ("rating", None),
+    "date:year": ("date", lambda day: day[:4]),
+    "date:month": ("date", lambda day: day[:7]),
+    "author": ("author", None),
+    "item": ("item", None),
+    "keywords": ("keywords", None),
+}
+#: Facets listed in the order of their values; the others most frequent first.
+ORDERED = frozenset({"rating", "date:year", "date:month"})
+#: The tags of the terms that ``terms`` may show: nouns, roots, foreign words and verbs' and adjectives' lemmas.
+CONTENT = frozenset({"NNG", "NNP", "XR", "SL", "SH", "VV", "VA"})
+#: The field whose document frequencies are the background of ``terms``.
+BACKGROUND_FIELD = "body"
+
+Facet = list[dict[str, Any]]
+
+
+def counted(view: EngineView, names: tuple[str, ...], plan: Node, within: Node | None, size: int) -> dict[str, Facet]:
+    """The facets ``names`` (but ``terms``) of the reviews ``plan`` matches
+    among those ``within`` matches: ``{"value", "count"}`` each, ordered
+    facets whole, the others their ``size`` most frequent."""
+    by_field: dict[str, dict[Any, int]] = {}
+    facets = {}
+    for name in names:
+        if name not in _FIELDS:
+            continue
+        field, bucket = _FIELDS[name]
+        if field not in by_field:
+            by_field[field] = view.values(field, plan, within)
+        counts = by_field[field]
+        if bucket is not None:
+            buckets: dict[Any, int] = {}
+            for value, n in counts.items():
+                buckets[bucket(value)] = buckets.get(bucket(value), 0) + n
+            counts = buckets
+        if name in ORDERED:
+            ranked = sorted(counts.items())
+        else:
+            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:size]
+        facets[name] = [{"value": value, "count": n} for value, n in ranked]
+    return facets
+
+
+@dataclass
+class Gathered:
+    """What a search's facets need of its view: the counted facets and, for
+    ``terms``, the sample of best matches."""
+
+    facets: dict[str, Facet]
+    sample: list[Review]
+
+
+def gather(view: EngineView, names: tuple[str, ...], plan: Node, within: Node | None, settings: SearchSettings) -> Gathered:
+    """The facets ``names`` of ``plan``'s matches counted (see :func:`counted`),
+    and the ``settings.terms_sample`` best of them if ``terms`` is asked for."""
+    facets = counted(view, names, plan, within, settings.facet_size)
+    reviews = []
+    if "terms" in names:
+        ranked, _ = view.top(plan, settings.terms_sample, within)
+        reviews = [Review.from_dict(r) for r in view.stored([doc for doc, _ in ranked])]
+    return Gathered(facets, reviews)
+
+
+def finished(
+    engine: Engine, gathered: Gathered, names: tuple[str, ...], planned: QueryPlan, settings: SearchSettings
+) -> dict[str, Facet]:
+    """The facets ``names`` in that order: those counted, and ``terms`` of the
+    gathered sample (analysed here, off the engine's view)."""
+    facets = dict(gathered.facets)
+    if "terms" in names:
+        held = sample_terms(gathered.sample, planned, engine.analyzer, settings.terms_chars)
+        words = sorted(held)
+        frequencies = engine.read(lambda view: view.frequencies(BACKGROUND_FIELD, words), settings)
+        facets["terms"] = significant(
+            held, len(gathered.sample), dict(zip(words, frequencies)), len(engine), settings.facet_size,
+            settings.terms_min_count,
+        )
+    return {name: facets[name] for name in names}
+
+
+def sample_terms(reviews: list[Review], planned: QueryPlan, analyzer: Analyzer, chars: int) -> dict[str, int]:
+    """How many of ``reviews`` hold each content term in their title or the
+    first ``chars`` of their body; the query's own terms left out (they are
+    significant by construction)."""
+    asked = {t for terms in planned.terms.values() for t in terms}
+    held: dict[str, int] = {}
+    texts = [f"{r.title}\n{r.body[:chars]}" for r in reviews]
+    for terms in analyzer.analyze_many(texts):
+        for text in {t.text for t in terms if t.tag in CONTENT and t.text not in asked}:
+            held[text] = held.get(text, 0) + 1
+    return held
+
+
+def significant(
+    held: dict[str, int], subset: int, background: dict[str, int], superset: int, size: int, min_count: int
+) -> Facet:
+    """The ``size`` terms scoring highest by JLH (Elasticsearch's default
+    significance score): with ``fg`` the share of the ``subset`` reviews
+    holding a term and ``bg`` the share of the ``superset`` (the index),
+    ``(fg - bg) * fg / bg``, 0 unless ``fg > bg``. Terms held by fewer than
+    ``min_count`` of the subset are left out, as Elasticsearch's
+    ``min_doc_count`` (3) does. ``{"term", "count", "score"}`` each, ``count``
+    the subset reviews holding it."""
+    scored = []
+    for term, n in held.items():
+        if n < min_count or subset == 0:
+            continue
+        fg = n / subset
+        bg = max(background.get(term, 0), n) / max(superset, 1)
+        if fg > bg:
+            scored.append((round((fg - bg) * fg / bg, 4), n, term))
+    scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
+    return [{"term": term, "count": n, "score": score} for score, n, term in scored[:size]]
