@@ -139,11 +139,13 @@ class EngineView(Protocol):
     def holding(self, field: str, term: str, docs: list[int]) -> set[int]:
         """Which of the handles ``docs`` hold the term in ``field``."""
 
-    def values(self, field: str, plan: Node, within: Node | None = None) -> dict[Any, int]:
+    def values(self, field: str, plan: Node, within: Node | None = None, top: int | None = None) -> dict[Any, int]:
         """For each value of ``field`` (rating, date, author, item, source or
         keywords), how many reviews matching ``plan`` hold it, as the review
         holds it (a rating as a float, a date as ISO text, derived keywords
-        included): facets. Quick enough for a facet over every review."""
+        included): facets. ``top``: only the ``top`` most frequent values
+        (with those tied with the last), which an engine finds without
+        listing the others. Quick enough for a facet over every review."""
 
     def frequencies(self, field: str, terms: list[str]) -> list[int]:
         """How many reviews hold each of ``terms`` in ``field`` (as ``idf`` counts them)."""

@@ -13,6 +13,7 @@ many reviews of the whole index hold them (see :func:`significant`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any, Callable
 
 from .analysis import Analyzer
@@ -22,11 +23,11 @@ from .query import QueryPlan
 from .review import Review
 from .settings import SearchSettings
 
-#: The engine field each counted facet is made of, and how a value becomes the facet's (None: as it is).
-_FIELDS: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
+#: The engine field each counted facet is made of, and the length of the ISO date's prefix it counts by (None: all of the value).
+_FIELDS: dict[str, tuple[str, int | None]] = {
     "rating": ("rating", None),
-    "date:year": ("date", lambda day: day[:4]),
-    "date:month": ("date", lambda day: day[:7]),
+    "date:year": ("date", 4),
+    "date:month": ("date", 7),
     "author": ("author", None),
     "item": ("item", None),
     "keywords": ("keywords", None),
@@ -45,24 +46,20 @@ def counted(view: EngineView, names: tuple[str, ...], plan: Node, within: Node |
     """The facets ``names`` (but ``terms``) of the reviews ``plan`` matches
     among those ``within`` matches: ``{"value", "count"}`` each, ordered
     facets whole, the others their ``size`` most frequent."""
-    by_field: dict[str, dict[Any, int]] = {}
+    by_field: dict[tuple[str, int | None], list[tuple[Any, int]]] = {}
     facets = {}
     for name in names:
         if name not in _FIELDS:
             continue
-        field, bucket = _FIELDS[name]
-        if field not in by_field:
-            by_field[field] = view.values(field, plan, within)
-        counts = by_field[field]
-        if bucket is not None:
-            buckets: dict[Any, int] = {}
-            for value, n in counts.items():
-                buckets[bucket(value)] = buckets.get(bucket(value), 0) + n
-            counts = buckets
-        if name in ORDERED:
-            ranked = sorted(counts.items())
-        else:
-            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:size]
+        field, prefix = _FIELDS[name]
+        top = None if name in ORDERED else size
+        if (field, top) not in by_field:
+            by_field[field, top] = sorted(view.values(field, plan, within, top).items())
+        ranked = by_field[field, top]
+        if prefix is not None:  # the days, in order, summed by year or month
+            ranked = [(key, sum(n for _, n in days)) for key, days in groupby(ranked, lambda day: day[0][:prefix])]
+        if name not in ORDERED:
+            ranked = sorted(ranked, key=lambda item: -item[1])[:size]  # stable: ties stay in value order
         facets[name] = [{"value": value, "count": n} for value, n in ranked]
     return facets
 

@@ -197,8 +197,8 @@ class WhooshView:
     def holding(self, field: str, term: str, docs: list[int]) -> set[int]:
         return holding(self._s, self._caches, field, term, docs)
 
-    def values(self, field: str, plan: p.Node, within: p.Node | None = None) -> dict[Any, int]:
-        return self._evaluation(within).values(whoosh_query(plan), field)
+    def values(self, field: str, plan: p.Node, within: p.Node | None = None, top: int | None = None) -> dict[Any, int]:
+        return self._evaluation(within).values(whoosh_query(plan), field, top)
 
     def frequencies(self, field: str, terms: list[str]) -> list[int]:
         """Counted as IDF counts them: deleted reviews too, until their segment is merged."""

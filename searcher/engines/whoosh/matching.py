@@ -38,7 +38,7 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from .columnar import fixed_width, raw_values
-from .facets import ValueTables
+from .facets import ValueTables, merged
 
 #: Whoosh stores field lengths as one byte each; this decodes them.
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -603,6 +603,7 @@ class Evaluation:
 
     def __init__(self, s: Searcher, caches: Caches, allow: wq.Query | None = None):
         self.allow = allow
+        self._last: tuple[wq.Query, list] | None = None  # the query evaluated last and its matches
         self.segments = [(_Segment(leaf, s, caches), offset) for leaf, offset in s.leaf_searchers() if leaf.doc_count_all()]
 
     def top(self, q: wq.Query, limit: int) -> tuple[list[tuple[int, float]], int]:
@@ -648,13 +649,10 @@ class Evaluation:
         """The document numbers ``q`` matches, ascending."""
         return [doc for _, offset, m in self._matches(q) for doc in (m.ids + offset).tolist()]
 
-    def values(self, q: wq.Query, fieldname: str) -> dict[object, int]:
-        """How many documents matching ``q`` hold each value of ``fieldname`` (see facets)."""
-        counts: dict[object, int] = {}
-        for segment, _, m in self._matches(q):
-            for value, n in segment.cache.tables.table(fieldname).count(m.ids).items():
-                counts[value] = counts.get(value, 0) + n
-        return counts
+    def values(self, q: wq.Query, fieldname: str, top: int | None = None) -> dict[object, int]:
+        """How many documents matching ``q`` hold each value of ``fieldname``, or its ``top`` most frequent (see facets)."""
+        found = [(segment.cache.tables.table(fieldname), m.ids) for segment, _, m in self._matches(q)]
+        return merged([table for table, _ in found], [table.counts(ids) for table, ids in found], top)
 
     def highest(self, q: wq.Query, limit: int, fieldname: str) -> tuple[list[tuple[int, float]], int]:
         """The ``limit`` documents matching ``q`` with the highest values of the
@@ -676,7 +674,10 @@ class Evaluation:
         return [(int(ids[i]), float(scores[i])) for i in order], len(ids)
 
     def _matches(self, q: wq.Query) -> list[tuple[_Segment, int, _Matches]]:
-        """Per segment with matches: the segment, its first docnum, its matches."""
+        """Per segment with matches: the segment, its first docnum, its matches.
+        The last query's are kept: a search's ranking, count and facets ask for them again."""
+        if self._last is not None and self._last[0] == q:
+            return self._last[1]
         found = []
         for segment, offset in self.segments:
             m = segment.settled(segment.evaluate(q))
@@ -686,4 +687,5 @@ class Evaluation:
                 m = _Matches(ids, m.scores[keep], [b.within(ids) for b in m.maybe])
             if len(m.ids):
                 found.append((segment, offset, m))
+        self._last = (q, found)
         return found
