@@ -130,6 +130,12 @@ class EngineView(Protocol):
         the range field ``field`` (the newest dates, the best ratings), those
         without one last; on one value, the best first; and how many match."""
 
+    def sample(self, plan: Node, size: int, within: Node | None = None) -> list[int]:
+        """Up to ``size`` handles of reviews matching ``plan``: the best
+        scoring, those tied at the last score taken evenly spread over the
+        index, so that a query of only filters (every review scoring alike)
+        is sampled throughout, not by its first reviews."""
+
     def stored(self, docs: list[int]) -> list[dict[str, Any]]:
         """The stored reviews (as :meth:`Review.to_dict`) of these handles."""
 

@@ -75,12 +75,12 @@ class Gathered:
 
 def gather(view: EngineView, names: tuple[str, ...], plan: Node, within: Node | None, settings: SearchSettings) -> Gathered:
     """The facets ``names`` of ``plan``'s matches counted (see :func:`counted`),
-    and the ``settings.terms_sample`` best of them if ``terms`` is asked for."""
+    and a sample of ``settings.terms_sample`` of them, the best (see
+    EngineView.sample), if ``terms`` is asked for."""
     facets = counted(view, names, plan, within, settings.facet_size)
     reviews = []
     if "terms" in names:
-        ranked, _ = view.top(plan, settings.terms_sample, within)
-        reviews = [Review.from_dict(r) for r in view.stored([doc for doc, _ in ranked])]
+        reviews = [Review.from_dict(r) for r in view.stored(view.sample(plan, settings.terms_sample, within))]
     return Gathered(facets, reviews)
 
 
@@ -92,6 +92,7 @@ def finished(
     facets = dict(gathered.facets)
     if "terms" in names:
         held = sample_terms(gathered.sample, planned, engine.analyzer, settings.terms_chars)
+        held = {term: n for term, n in held.items() if n >= settings.terms_min_count}
         words = sorted(held)
         frequencies = engine.read(lambda view: view.frequencies(BACKGROUND_FIELD, words), settings)
         facets["terms"] = significant(

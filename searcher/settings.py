@@ -30,7 +30,7 @@ class SearchSettings:
     ``closeness_chars`` letters (weighing ``closeness_weight``), looking at
     ``text_chars`` of each review. Facets: the ``facet_size`` most frequent
     values of a facet (authors, items, keywords, terms); ``terms`` are found
-    in the ``terms_sample`` best matches (the first ``terms_chars`` of each
+    in a sample of ``terms_sample`` of the best matches (the first ``terms_chars`` of each
     body), held by at least ``terms_min_count`` of them (see searcher.facets)."""
 
     k1: float = 0.5
@@ -49,7 +49,7 @@ class SearchSettings:
     closeness_chars: int = 60
     text_chars: int = 50_000
     facet_size: int = 10
-    terms_sample: int = 100
+    terms_sample: int = 50
     terms_chars: int = 1000
     terms_min_count: int = 3
 

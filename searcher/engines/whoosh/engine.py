@@ -187,6 +187,9 @@ class WhooshView:
     def highest(self, plan: p.Node, field: str, limit: int, within: p.Node | None = None) -> tuple[list[Candidate], int]:
         return self._evaluation(within).highest(whoosh_query(plan), limit, field)
 
+    def sample(self, plan: p.Node, size: int, within: p.Node | None = None) -> list[int]:
+        return self._evaluation(within).sample(whoosh_query(plan), size)
+
     def stored(self, docs: list[int]) -> list[dict[str, Any]]:
         read = stored_reviews(self._s.reader(), self._caches.review_columns)
         return [read(doc) for doc in docs]

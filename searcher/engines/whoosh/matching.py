@@ -654,6 +654,21 @@ class Evaluation:
         found = [(segment.cache.tables.table(fieldname), m.ids) for segment, _, m in self._matches(q)]
         return merged([table for table, _ in found], [table.counts(ids) for table, ids in found], top)
 
+    def sample(self, q: wq.Query, size: int) -> list[int]:
+        """Up to ``size`` documents matching ``q``: the best scoring (span
+        bonuses left out), those tied at the last score evenly spread."""
+        found = self._matches(q)
+        if not found:
+            return []
+        ids = np.concatenate([m.ids + offset for _, offset, m in found])
+        scores = np.concatenate([m.scores for _, _, m in found])
+        if len(ids) <= size:
+            return ids.tolist()
+        floor = np.partition(scores, len(scores) - size)[len(scores) - size]
+        above, tied = ids[scores > floor], ids[scores == floor]
+        spread = tied[np.linspace(0, len(tied) - 1, size - len(above)).astype(np.int64)]
+        return np.concatenate([above, spread]).tolist()
+
     def highest(self, q: wq.Query, limit: int, fieldname: str) -> tuple[list[tuple[int, float]], int]:
         """The ``limit`` documents matching ``q`` with the highest values of the
         sortable column ``fieldname`` (the newest dates), those without one
