@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from rich.cells import cell_len
 
-from searcher import ReviewIndex
+from searcher import ReviewIndex, SearchSettings
 from searcher.cli import main
 from searcher.errors import QueryError
 from searcher.request import SearchRequest
@@ -150,3 +150,12 @@ def test_stats_tell_what_the_index_holds(ix, raw) -> None:
     assert result.exit_code == 0 and json.loads(result.output)["reviews"] == 300
     result = cli(ix, "stats")
     assert result.exit_code == 0 and "300 reviews from 3 files" in result.output and "2009-04-30 to 2015-08-05" in result.output
+
+
+def test_terms_of_a_query_of_only_filters_are_sampled_throughout_its_matches(ix) -> None:
+    """Every match of rating:[8 TO 10] scores alike: the 30 sampled are spread over the index, not its
+    first 30 (which hold no review of item 10494, the last file read, a film with Sophie Marceau)."""
+    sampled = ReviewIndex.open(ix.path, settings=SearchSettings(terms_sample=30, terms_min_count=2, facet_size=50))
+    results = sampled.search("rating:[8 TO 10]", limit=30, facets=["terms"])
+    assert "10494" not in {hit.review.item for hit in results}  # the first 30 in index order
+    assert "소피" in [row["term"] for row in results.facets["terms"]]
