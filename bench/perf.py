@@ -390,7 +390,7 @@ def print_faceted(first: float, rows: list[Faceted], repeat: int, report: dict) 
     added = max(r.facets_s - r.plain_s for r in big)
     terms = max(r.terms_s - r.plain_s for r in rows)
     return [
-        ("facets added (100,000+ matches)", f"{added * 1000:.1f} ms", f"<= {MAX_FACETS_ADDED_S * 1000:g} ms", added <= MAX_FACETS_ADDED_S),
+        ("facets added, 100K+", f"{added * 1000:.1f} ms", f"<= {MAX_FACETS_ADDED_S * 1000:g} ms", added <= MAX_FACETS_ADDED_S),
         ("terms added", f"{terms * 1000:.1f} ms", f"<= {MAX_TERMS_ADDED_S * 1000:g} ms", terms <= MAX_TERMS_ADDED_S),
     ]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import msgspec
 import numpy as np
@@ -54,14 +54,11 @@ class ValueTable:
     def counts(self, ids: np.ndarray) -> np.ndarray:
         """How many of the documents ``ids`` hold each value, by code."""
         if self.offsets is None:
-            codes = self.codes[ids]
-            codes = codes[codes >= 0]
-        else:
-            starts, ends = self.offsets[ids], self.offsets[ids + 1]
-            lengths = ends - starts
-            at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-            codes = self.codes[at]
-        return np.bincount(codes, minlength=len(self.labels))
+            return np.bincount(self.codes[ids] + 1, minlength=len(self.labels) + 1)[1:]  # -1 (none) counted apart
+        starts, ends = self.offsets[ids], self.offsets[ids + 1]
+        lengths = ends - starts
+        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        return np.bincount(self.codes[at], minlength=len(self.labels))
 
     def code(self, label: Any) -> int | None:
         """The code of a value (None: no document of the segment holds it)."""
@@ -97,9 +94,10 @@ def _highest(counts: np.ndarray, n: int | None) -> np.ndarray:
 
 
 class ValueTables:
-    """The value tables of one segment's reader, made when first asked for."""
+    """The value tables of one segment's reader, made when first asked for;
+    ``numbers`` and ``column`` read a numeric and a bytes sortable column."""
 
-    def __init__(self, reader: IndexReader, numbers, column):
+    def __init__(self, reader: IndexReader, numbers: Callable[[str], np.ndarray], column: Callable[[str], np.ndarray]):
         self.reader = reader
         self._numbers, self._column = numbers, column
         self._tables: dict[str, ValueTable] = {}
