@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any, Callable
+from typing import Any
 
 from .analysis import Analyzer
 from .engine import Engine, EngineView
@@ -92,13 +92,12 @@ def finished(
     facets = dict(gathered.facets)
     if "terms" in names:
         held = sample_terms(gathered.sample, planned, engine.analyzer, settings.terms_chars)
+        # as Elasticsearch's min_doc_count (3): a term of one or two reviews of the sample says little
         held = {term: n for term, n in held.items() if n >= settings.terms_min_count}
         words = sorted(held)
         frequencies = engine.read(lambda view: view.frequencies(BACKGROUND_FIELD, words), settings)
-        facets["terms"] = significant(
-            held, len(gathered.sample), dict(zip(words, frequencies)), len(engine), settings.facet_size,
-            settings.terms_min_count,
-        )
+        background = dict(zip(words, frequencies))
+        facets["terms"] = significant(held, len(gathered.sample), background, len(engine), settings.facet_size)
     return {name: facets[name] for name in names}
 
 
@@ -115,20 +114,15 @@ def sample_terms(reviews: list[Review], planned: QueryPlan, analyzer: Analyzer, 
     return held
 
 
-def significant(
-    held: dict[str, int], subset: int, background: dict[str, int], superset: int, size: int, min_count: int
-) -> Facet:
+def significant(held: dict[str, int], subset: int, background: dict[str, int], superset: int, size: int) -> Facet:
     """The ``size`` terms scoring highest by JLH (Elasticsearch's default
     significance score): with ``fg`` the share of the ``subset`` reviews
-    holding a term and ``bg`` the share of the ``superset`` (the index),
-    ``(fg - bg) * fg / bg``, 0 unless ``fg > bg``. Terms held by fewer than
-    ``min_count`` of the subset are left out, as Elasticsearch's
-    ``min_doc_count`` (3) does. ``{"term", "count", "score"}`` each, ``count``
+    holding a term (``held``) and ``bg`` the share of the ``superset`` (the
+    index) holding it (``background``), ``(fg - bg) * fg / bg``; terms with
+    ``fg <= bg`` are left out. ``{"term", "count", "score"}`` each, ``count``
     the subset reviews holding it."""
     scored = []
     for term, n in held.items():
-        if n < min_count or subset == 0:
-            continue
         fg = n / subset
         bg = max(background.get(term, 0), n) / max(superset, 1)
         if fg > bg:

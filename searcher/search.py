@@ -5,6 +5,8 @@ passages (see highlight):
 
     parse → plan → engine candidates (strict tier, then loose) → re-rank → passages → Results
 
+and, if asked, the facets of every match (see facets), counted on the same view.
+
 Only the candidates' stage runs on the engine's view of the index; passages
 are Kiwi's work and run after it, so other searches use the view meanwhile.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from .analysis import Analyzer
 from .engine import Candidate, Engine, EngineView
-from .facets import gather, finished
+from .facets import Gathered, finished, gather
 from .highlight import Wanted, passages
 from .plan import Node
 from .query import QueryPlan, filters, parse
@@ -31,7 +33,7 @@ def search(engine: Engine, request: SearchRequest, settings: SearchSettings | No
     within = filters(request.author, request.since, request.until)
     limit = request.limit
 
-    def find(view: EngineView):
+    def find(view: EngineView) -> tuple[list[Candidate], list[Review], int, Gathered | None]:
         if request.sort == "date":
             ranked, total = view.highest(planned.loose, "date", limit, within)
         else:
