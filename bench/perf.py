@@ -20,6 +20,10 @@ machine:
   their words has (what a query without synonyms costs on an index that has
   some) and with synonyms of their words, interleaved; set in memory, so a
   read-only index can be measured;
+- facets: for queries matching 100,000+ reviews, the plain search (limit 10,
+  passages on) side by side with the same search counting every facet but
+  ``terms``, and with ``terms`` alone, medians over the repeats (the first
+  facet search, which builds the segment's value tables, timed apart);
 - the index's size on disk, and its segments.
 
 ``--scale 50000,357000,1000000`` measures a curve instead: for each size, a
@@ -65,6 +69,12 @@ MAX_COLD_S = 1.0
 MAX_P95_S = 0.015
 MAX_WARM_S = 0.060
 MAX_QUERY_BYTES = 1e9
+#: Issue targets: what counting facets over 100,000+ matches adds to a search, and what ``terms`` adds.
+MAX_FACETS_ADDED_S = 0.020
+MAX_TERMS_ADDED_S = 0.050
+#: Queries matching 100,000+ NSMC reviews, and the facets counted on them.
+FACET_QUERIES: tuple[str, ...] = ("*", "rating:[9 TO 10]", "영화 OR 재밌다 OR 최고")
+COUNTED_FACETS = ("rating", "date:year", "date:month", "author", "item", "keywords")
 #: Seconds between two reads of the process tree's memory.
 POLL_S = 0.1
 LIMIT = 10
@@ -380,6 +390,55 @@ def synonym_cost(index: Path, repeat: int, report: dict) -> list[Row]:
         print(f"  {name:<10} p50 {overall * 1000:6.1f} ms   added to none {added * 1000:+6.2f} ms{over}")
     report["synonyms"] = figures
     return [("synonyms unmatched, +", f"{figures['unmatched']['added_s'] * 1000:+.2f} ms", "", None)]
+@dataclass(frozen=True)
+class Faceted:
+    """One facet query's medians: the plain search, with the counted facets, with ``terms``."""
+
+    query: str
+    total: int
+    plain_s: float
+    facets_s: float
+    terms_s: float
+
+
+def faceted(index: Path, repeat: int) -> tuple[float, list[Faceted]]:
+    """The first facet search (it builds the value tables), then each of
+    FACET_QUERIES plain, with COUNTED_FACETS and with ``terms``, ``repeat``
+    times in turn; medians."""
+    from searcher import ReviewIndex
+
+    def clock(ix, query: str, facets: tuple[str, ...]) -> float:
+        start = time.perf_counter()
+        ix.search(query, limit=LIMIT, facets=facets)
+        return time.perf_counter() - start
+
+    rows = []
+    with ReviewIndex.open(index) as ix:
+        ix.search(FACET_QUERIES[0], limit=LIMIT)  # Kiwi loads
+        first = clock(ix, FACET_QUERIES[0], COUNTED_FACETS)
+        for query in FACET_QUERIES:
+            times: dict[tuple[str, ...], list[float]] = {(): [], COUNTED_FACETS: [], ("terms",): []}
+            for _ in range(repeat):
+                for facets, kept in times.items():
+                    kept.append(clock(ix, query, facets))
+            medians = [statistics.median(kept) for kept in times.values()]
+            rows.append(Faceted(query, ix.search(query, limit=1).total, *medians))
+    return first, rows
+
+
+def print_faceted(first: float, rows: list[Faceted], repeat: int, report: dict) -> list[Row]:
+    print(f"\nfacets (median of {repeat}; {', '.join(COUNTED_FACETS)}), first facet search (builds the tables) {first:.2f} s")
+    print(f"  {'matches':>9}  {'plain':>8}  {'facets':>8}  {'terms':>8}  query")
+    for r in rows:
+        print(f"  {r.total:>9,}  {r.plain_s * 1000:6.1f}ms  {r.facets_s * 1000:6.1f}ms  {r.terms_s * 1000:6.1f}ms  {r.query}")
+    report["facets"] = {"first_s": first, "queries": [asdict(r) for r in rows]}
+    big = [r for r in rows if r.total >= 100_000] or rows
+    added = max(r.facets_s - r.plain_s for r in big)
+    terms = max(r.terms_s - r.plain_s for r in rows)
+    return [
+        ("facets added, 100K+", f"{added * 1000:.1f} ms", f"<= {MAX_FACETS_ADDED_S * 1000:g} ms", added <= MAX_FACETS_ADDED_S),
+        ("terms added", f"{terms * 1000:.1f} ms", f"<= {MAX_TERMS_ADDED_S * 1000:g} ms", terms <= MAX_TERMS_ADDED_S),
+    ]
 
 
 def cold(index: Path, repeat: int) -> Cold:
@@ -746,6 +805,8 @@ def measure(args: argparse.Namespace, work: Path, ingesting: bool, flooring: boo
     warmed = warm(index, args.query_repeat)
     rows += print_warm(warmed, args.query_repeat, report)
     rows += synonym_cost(index, args.query_repeat, report)
+    log(f"facet queries on {index}")
+    rows += print_faceted(*faceted(index, args.query_repeat), args.query_repeat, report)
     if args.cold_repeat:
         rows += print_cold(cold(index, args.cold_repeat), report)
     with ReviewIndex.open(index) as ix:

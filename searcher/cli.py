@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ContextManager, Iterator
 
 import click
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -29,7 +30,7 @@ from rich.text import Text
 
 from . import resident
 from .errors import RevsearchError
-from .options import BATCH_SIZE, SORTS
+from .options import BATCH_SIZE, FACETS, SORTS
 from .plural import counted
 from .request import SearchRequest
 from .results import Hit, Passage, Results
@@ -57,6 +58,8 @@ EXAMPLES = 3
 MARKS = ("[", "]")
 #: Characters of its text that stand for the title of a review without one.
 OPENING = 40
+#: Cells of a facet's longest bar, and the most rows a facet in order (dates) shows: its last ones.
+BAR_CELLS, FACET_ROWS = 30, 24
 
 index_option = click.option(
     "--index", "index_dir", default=DEFAULT_INDEX, show_default=True,
@@ -379,6 +382,41 @@ def check_cmd(index_dir: str) -> None:
     )
 
 
+@main.command("stats")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def stats_cmd(index_dir: str, as_json: bool) -> None:
+    """What the index holds: reviews, files, dates, ratings, the most reviewed
+    items and most prolific authors, its size on disk and its analyzer's settings."""
+    from .index import ReviewIndex
+
+    try:
+        with ReviewIndex.open(index_dir) as ix:
+            stats = ix.stats()
+    except RevsearchError as e:
+        raise Failure(e) from e
+    with _reader_may_leave():
+        if as_json:
+            click.echo(json_text(stats.to_dict()))
+            return
+        out = _results_console("auto")
+        dates = f"{stats.first_date} to {stats.last_date}" if stats.first_date else "no dates"
+        words = stats.user_dict["entries"]
+        user_dict = counted(words, 'entry', 'entries') + (f" from {stats.user_dict['file']}" if stats.user_dict["file"] else "")
+        for line in (
+            f"{counted(stats.reviews, 'review')} from {counted(stats.files, 'file')} in {index_dir}/, "
+            f"{stats.size / 1e6:,.1f} MB on disk ({stats.engine})",
+            f"dates: {dates}",
+            f"user dictionary: {user_dict if words else 'none'}",
+            f"built from: {', '.join(stats.sources) or 'reviews added by a program'}",
+        ):
+            out.print(Text(shown(line)))
+        out.print()
+        for name, rows in (("rating", stats.ratings), ("year", stats.years), ("top items", stats.top_items),
+                           ("top authors", stats.top_authors)):
+            _render_facet(out, name, rows)
+
+
 @main.command("shell", cls=_Interruptible)
 @index_option
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Most hits to show.")
@@ -471,6 +509,10 @@ def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) 
 @click.option("--since", callback=_date_option, help="Only reviews written on or after this day, month or year (YYYY-MM-DD, YYYY-MM, YYYY).")
 @click.option("--until", callback=_date_option, help="Only reviews written on or before this day, month or year.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option(
+    "--facets", default="", metavar="NAMES",
+    help=f"Count these over all the reviews matched, comma-separated: {','.join(FACETS)}.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (highlights as character offsets).")
 @click.option(
     "--no-resident", is_flag=True,
@@ -478,8 +520,8 @@ def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) 
 )
 @color_option
 def query_cmd(
-    query: str, index_dir: str, limit: int, author, since, until, sort: str, as_json: bool, no_resident: bool,
-    color: str,
+    query: str, index_dir: str, limit: int, author, since, until, sort: str, facets: str, as_json: bool,
+    no_resident: bool, color: str,
 ) -> None:
     """Search the index for QUERY (in quotes when it holds spaces). Queries:
 
@@ -495,6 +537,7 @@ def query_cmd(
       date:2025-04-02 date:2025-04      a day, a month
       date:[2025-03-01 TO *]            dates from 1 March 2025
       rating:[8 TO 10] rating:{* TO 5}  ratings ({} leaves out the ends)
+      item:10002 rating:[1 TO 2]        only filters; * alone is every review
 
     Exit status: 0 reviews found, 1 none matched, 2 an error, 130 Ctrl-C.
 
@@ -502,7 +545,8 @@ def query_cmd(
     loaded, so the next ones answer in a fraction of a second (see
     `revsearch resident --help`)."""
     try:
-        request = SearchRequest(query, limit, author=author, since=since, until=until, sort=sort)
+        names = tuple(name.strip() for name in facets.split(",") if name.strip())
+        request = SearchRequest(query, limit, author=author, since=since, until=until, sort=sort, facets=names)
         found = resident.search(
             index_dir, request, resident=not no_resident, loading=_loading,
             started=lambda server: _announce_server(server, index_dir),
@@ -645,6 +689,38 @@ def _render(console: Console, results: Results) -> None:
     console.print(f"[dim]{len(results)} of {results.total} matching reviews for[/] [bold]{_safe(results.query)}[/]\n")
     for rank, hit in enumerate(results, 1):
         _render_hit(console, rank, hit)
+    for name, rows in results.facets.items():
+        _render_facet(console, name, rows)
+
+
+def _render_facet(console: Console, name: str, rows: list[dict[str, Any]]) -> None:
+    """A facet as a horizontal bar chart: a row per value, labels padded to
+    one width in terminal cells (a Korean letter takes two), bars scaled to
+    the largest count. A facet in order shows its last FACET_ROWS rows."""
+    console.print(Text(name, style="bold"))
+    if not rows:
+        console.print(Text("  (none)", style="dim"))
+    hidden = len(rows) - FACET_ROWS if name.startswith("date") else 0
+    if hidden > 0:
+        console.print(Text(f"  … {hidden:,} earlier (--json lists them all)", style="dim"))
+        rows = rows[hidden:]
+    labels = [shown(_facet_label(name, row)) for row in rows]
+    width = max(map(cell_len, labels), default=0)
+    most = max((row["count"] for row in rows), default=1)
+    for label, row in zip(labels, rows):
+        line = Text(f"  {label}{' ' * (width - cell_len(label))}  ")
+        line.append("█" * max(1, round(BAR_CELLS * row["count"] / most)), style="cyan")
+        line.append(f" {row['count']:,}")
+        if "score" in row:
+            line.append(f"  {row['score']:.2f}", style="dim")
+        console.print(line, no_wrap=True, overflow="ellipsis")
+    console.print()
+
+
+def _facet_label(name: str, row: dict[str, Any]) -> str:
+    if name == "terms":
+        return row["term"]
+    return f"★ {row['value']:g}" if name == "rating" else str(row["value"])  # stats' "year" too
 
 
 def _render_hit(console: Console, rank: int, hit: Hit) -> None:

@@ -33,6 +33,7 @@ from .query import QueryPlan, parse
 from .search import search
 from .settings import IngestSettings, SearchSettings
 from .synonyms import Synonyms
+from .stats import IndexStats, index_stats
 
 
 class ReviewIndex:
@@ -262,18 +263,27 @@ class ReviewIndex:
         until: str | _dt.date | None = None,
         sort: str = "relevance",
         passages_per_hit: int = 3,
+        facets: Iterable[str] = (),
     ) -> Results:
         """Search with the query language (see :mod:`searcher.query`).
 
         Reviews holding every word of the query rank above those holding only
         some. ``author``, ``since`` and ``until`` filter; ``sort="date"``
         orders newest first instead of by relevance. ``passages_per_hit=0``
-        leaves passages out (no text analysis after the search)."""
-        return self.execute(SearchRequest(query, limit, author, since, until, sort, passages_per_hit))
+        leaves passages out (no text analysis after the search). ``facets``
+        (any of ``rating``, ``date:year``, ``date:month``, ``author``,
+        ``item``, ``keywords``, ``terms``) are counted over every review
+        matched, into ``results.facets`` (see searcher.facets)."""
+        return self.execute(SearchRequest(query, limit, author, since, until, sort, passages_per_hit, tuple(facets)))
 
     def execute(self, request: SearchRequest) -> Results:
         """The results of a search asked as a :class:`SearchRequest` (see :meth:`search`)."""
         return search(self._engine, request, self.settings, self.synonyms)
+
+    def stats(self) -> IndexStats:
+        """What the index holds: reviews, files, date range, ratings, top items
+        and authors, size on disk, analyzer settings (see searcher.stats)."""
+        return index_stats(self._engine, self.path, self.settings)
 
     def plan(self, query: str) -> QueryPlan:
         """The plan a search for ``query`` evaluates (printable, synonyms it was expanded with included; see searcher.plan)."""

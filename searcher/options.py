@@ -9,6 +9,8 @@ from pathlib import Path
 
 #: The orders ``ReviewIndex.search`` can sort by.
 SORTS = ("relevance", "date")
+#: The facets a search can count (see searcher.facets).
+FACETS = ("rating", "date:year", "date:month", "author", "item", "keywords", "terms")
 #: Reviews written between commits: a crash loses at most this many reviews' work.
 BATCH_SIZE = 50_000
 

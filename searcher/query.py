@@ -4,7 +4,8 @@ Syntax: plain words, ``"phrases"``, ``AND`` / ``OR`` / ``NOT``, ``-word``,
 ``+word``, parentheses, ``field:value`` / ``field:"phrase"`` for title, body,
 keywords, category, author, item, id and source, and ranges ``date:[2025-03-01
 TO 2025-04-30]``, ``rating:[8 TO 10]`` (either end may be empty or ``*``;
-``date:2025-04`` is a month).
+``date:2025-04`` is a month). A query may be only filters; ``*`` alone is
+every review.
 
 Adjacent plain words form one *text run* that is analysed as a whole, so Kiwi
 sees them in context. Words that are only put side by side are soft: a review
@@ -46,6 +47,8 @@ OPTIONAL_TERMS = frozenset(
 MAX_QUERY_CHARS = 2000
 MAX_QUERY_WORDS = 500  # words, phrases, field filters and operators
 MAX_QUERY_DEPTH = 32  # parentheses inside parentheses
+#: The query that matches every review (a query of only filters needs no word either: ``item:10002``).
+EVERY = "*"
 
 
 # ---------------------------------------------------------------- syntax tree
@@ -369,6 +372,8 @@ def parse(
     MAX_QUERY_DEPTH allow."""
     if not qs or not qs.strip():
         raise QueryError("the query is empty")
+    if qs.strip() == EVERY:
+        return QueryPlan(p.Every(), p.Every())
     tokens = _bounded_tokens(qs)
     tree = _Parser(tokens).parse()
     # each text analysed once, all in one call: the strict and loose queries (and a NOT's) share its terms

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import QueryError
-from .options import SORTS
+from .options import FACETS, SORTS
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,8 @@ class SearchRequest:
     and dates from ``since`` to ``until`` (a date, or a day, month or year as
     text), ordered by ``sort`` (see SORTS), each hit with up to
     ``passages_per_hit`` passages (0: none, and no text analysis after the
-    search). QueryError if an option is out of its range."""
+    search), and the ``facets`` (see FACETS) of all the reviews it matched.
+    QueryError if an option is out of its range."""
 
     query: str
     limit: int = 10
@@ -29,8 +30,13 @@ class SearchRequest:
     until: str | _dt.date | None = None
     sort: str = "relevance"
     passages_per_hit: int = 3
+    facets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "facets", tuple(self.facets))  # a list, from JSON or a caller
+        unknown = [name for name in self.facets if name not in FACETS]
+        if unknown:
+            raise QueryError(f"unknown facet {', '.join(map(repr, unknown))}; facets: {','.join(FACETS)}")
         if self.limit < 1:
             raise QueryError("limit must be at least 1")
         if self.sort not in SORTS:

@@ -61,11 +61,15 @@ class Hit:
 
 @dataclass
 class Results:
-    """The hits returned (``len(results)``) out of ``total`` reviews that matched."""
+    """The hits returned (``len(results)``) out of ``total`` reviews that
+    matched, and the ``facets`` asked for of all of them (see searcher.facets):
+    by name, a list of ``{"value", "count"}`` (``{"term", "count", "score"}``
+    for ``terms``)."""
 
     query: str
     hits: list[Hit]
     total: int
+    facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -77,9 +81,13 @@ class Results:
         return self.hits[n]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "total": self.total, "hits": [h.to_dict() for h in self.hits]}
+        """A JSON-ready dict; ``facets`` only when some were asked for."""
+        data = {"query": self.query, "total": self.total, "hits": [h.to_dict() for h in self.hits]}
+        if self.facets:
+            data["facets"] = self.facets
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Results:
         """Inverse of :meth:`to_dict`."""
-        return cls(data["query"], [Hit.from_dict(h) for h in data["hits"]], data["total"])
+        return cls(data["query"], [Hit.from_dict(h) for h in data["hits"]], data["total"], data.get("facets", {}))

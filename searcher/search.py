@@ -5,6 +5,8 @@ passages (see highlight):
 
     parse → plan → engine candidates (strict tier, then loose) → re-rank → passages → Results
 
+and, if asked, the facets of every match (see facets), counted on the same view.
+
 Only the candidates' stage runs on the engine's view of the index; passages
 are Kiwi's work and run after it, so other searches use the view meanwhile.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from .analysis import Analyzer
 from .engine import Candidate, Engine, EngineView
+from .facets import Gathered, finished, gather
 from .highlight import Wanted, passages
 from .plan import Node
 from .query import QueryPlan, filters, parse
@@ -33,17 +36,19 @@ def search(
     within = filters(request.author, request.since, request.until)
     limit = request.limit
 
-    def find(view: EngineView) -> tuple[list[Candidate], list[Review], int]:
+    def find(view: EngineView) -> tuple[list[Candidate], list[Review], int, Gathered | None]:
         if request.sort == "date":
             ranked, total = view.highest(planned.loose, "date", limit, within)
         else:
             ranked, total = tiered(view, planned, limit, within, settings)
-        return ranked, [Review.from_dict(r) for r in view.stored([doc for doc, _ in ranked])], total
+        gathered = gather(view, request.facets, planned.loose, within, settings) if request.facets else None
+        return ranked, [Review.from_dict(r) for r in view.stored([doc for doc, _ in ranked])], total, gathered
 
-    ranked, reviews, total = engine.read(find, settings)
+    ranked, reviews, total, gathered = engine.read(find, settings)
     shown = best_passages(reviews, planned.terms, request.passages_per_hit, engine.analyzer)
     hits = [Hit(review.id, score, review, p) for review, (_, score), p in zip(reviews, ranked, shown)]
-    return Results(request.query, hits, total)
+    facets = finished(engine, gathered, request.facets, planned, settings) if gathered else {}
+    return Results(request.query, hits, total, facets)
 
 
 def tiered(
