@@ -234,14 +234,25 @@ class ReviewIndex:
         until: str | _dt.date | None = None,
         sort: str = "relevance",
         passages_per_hit: int = 3,
+        reverse: bool = False,
+        offset: int = 0,
+        group: str | None = None,
+        explain: bool = False,
     ) -> Results:
         """Search with the query language (see :mod:`searcher.query`).
 
         Reviews holding every word of the query rank above those holding only
-        some. ``author``, ``since`` and ``until`` filter; ``sort="date"``
-        orders newest first instead of by relevance. ``passages_per_hit=0``
-        leaves passages out (no text analysis after the search)."""
-        return self.execute(SearchRequest(query, limit, author, since, until, sort, passages_per_hit))
+        some. ``author``, ``since`` and ``until`` filter; ``sort="date"`` or
+        ``"rating"`` orders newest or highest first instead of by relevance
+        (``reverse``: oldest or lowest first). ``offset`` skips that many hits
+        (pages: ``offset=(page - 1) * limit``; past the end, no hits).
+        ``group="item"`` or ``"author"``: the best review of each, with its
+        group's count (``hit.group``). ``explain``: each hit's ``explain``
+        says why it ranks there. ``passages_per_hit=0`` leaves passages out
+        (no text analysis after the search)."""
+        return self.execute(
+            SearchRequest(query, limit, author, since, until, sort, passages_per_hit, reverse, offset, group, explain)
+        )
 
     def execute(self, request: SearchRequest) -> Results:
         """The results of a search asked as a :class:`SearchRequest` (see :meth:`search`)."""

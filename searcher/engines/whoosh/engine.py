@@ -184,8 +184,10 @@ class WhooshView:
     def count(self, plan: p.Node, within: p.Node | None = None) -> int:
         return self._evaluation(within).count(whoosh_query(plan))
 
-    def highest(self, plan: p.Node, field: str, limit: int, within: p.Node | None = None) -> tuple[list[Candidate], int]:
-        return self._evaluation(within).highest(whoosh_query(plan), limit, field)
+    def highest(
+        self, plan: p.Node, field: str, limit: int, within: p.Node | None = None, lowest: bool = False
+    ) -> tuple[list[Candidate], int]:
+        return self._evaluation(within).highest(whoosh_query(plan), limit, field, lowest)
 
     def stored(self, docs: list[int]) -> list[dict[str, Any]]:
         read = stored_reviews(self._s.reader(), self._caches.review_columns)
