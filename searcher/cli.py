@@ -512,6 +512,28 @@ def _print_results(found: dict[str, Any], as_json: bool, color: str) -> None:
         raise SystemExit(exit_code)
 
 
+@main.command("similar", cls=_Interruptible)
+@click.argument("review_id", metavar="ID")
+@index_option
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Most hits to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (highlights as character offsets).")
+@no_resident_option
+@color_option
+def similar_cmd(review_id: str, index_dir: str, limit: int, as_json: bool, no_resident: bool, color: str) -> None:
+    """The reviews most like the review with id ID: its most telling words
+    (weighed as BM25 weighs them) searched for in the others.
+
+    Exit status: 0 reviews found, 1 none alike, 2 an error (an unknown ID)."""
+    try:
+        found = resident.similar(
+            index_dir, review_id, limit, resident=not no_resident, loading=_loading,
+            started=lambda server: _announce_server(server, index_dir),
+        )
+    except RevsearchError as e:
+        raise Failure(e) from e
+    _print_results(found, as_json, color)
+
+
 def _notes() -> Console | None:
     """Where to say what is slow or stays running: stderr when it is an
     interactive terminal; None when it is piped or redirected (scripts see

@@ -30,6 +30,7 @@ from .request import SearchRequest
 from .review import Review
 from .query import QueryPlan, parse
 from .search import search
+from .similar import similar
 from .settings import IngestSettings, SearchSettings
 
 
@@ -257,6 +258,13 @@ class ReviewIndex:
     def execute(self, request: SearchRequest) -> Results:
         """The results of a search asked as a :class:`SearchRequest` (see :meth:`search`)."""
         return search(self._engine, request, self.settings)
+
+    def similar(self, review_id: str, limit: int = 10, *, passages_per_hit: int = 3) -> Results:
+        """The ``limit`` reviews most like the one with id ``review_id``: its
+        most distinctive terms (weighed as BM25 weighs them) searched for in the
+        others, itself left out, each hit with its passages. ``results.query``
+        is the terms searched for. QueryError if no review has that id."""
+        return similar(self._engine, review_id, limit, self.settings, passages_per_hit)
 
     def plan(self, query: str) -> QueryPlan:
         """The plan a search for ``query`` evaluates (printable; see searcher.plan)."""
