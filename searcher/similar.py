@@ -1,8 +1,8 @@
 """Reviews like a given one ("more like this"): the review's most distinctive
 terms, each weighed as BM25 weighs it in that review (the engine's IDF, the
-term's frequency saturated by K1), searched for in the titles and bodies of
-the others; the best of those, with their passages, the review itself left
-out."""
+term's frequency saturated by K1), but for those most reviews hold,
+searched for in the titles and bodies of the others; the best of those, with
+their passages, the review itself left out."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ from .settings import SearchSettings
 
 #: The most terms of a review that a search for reviews like it asks for.
 MOST_TERMS = 12
+#: A term held by more than this share of the reviews (영화, 보다 in film
+#: reviews) tells nothing of a review, and costs the most to search for: it is
+#: left out, unless the review has no other.
+MAX_SHARE = 0.05
 #: The fields they are searched for in.
 FIELDS = ("title", "body")
 
@@ -39,6 +43,7 @@ def similar(
             f"no review has the id {review_id!r}: ids are the \"id\" of `revsearch query WORDS --json`'s hits"
         )
     source = Review.from_dict(found[0])
+    reviews = len(engine)
     counts = [Counter(t.text for t in terms) for terms in engine.analyzer.analyze_many([source.title, source.body])]
 
     def find(view: EngineView) -> tuple[list[str], list[tuple[int, float]], list[dict], int]:
@@ -48,9 +53,12 @@ def similar(
             for term, n in tf.items():
                 saturated = n * (settings.k1 + 1) / (n + settings.k1)
                 weights[term] = weights.get(term, 0.0) + weight * view.idf(name, term) * saturated
-        terms = sorted(weights, key=lambda t: (-weights[t], t))[:MOST_TERMS]
-        if not terms:
+        ranked_terms = sorted(weights, key=lambda t: (-weights[t], t))[: 2 * MOST_TERMS]
+        if not ranked_terms:
             return [], [], [], 0
+        common = reviews * MAX_SHARE
+        terms = [t for t in ranked_terms if view.count(p.Term("body", t)) <= common][:MOST_TERMS]
+        terms = terms or ranked_terms[:MOST_TERMS]
         top = weights[terms[0]]
         plan = p.Or(tuple(p.Term(f, t, weights[t] / top) for t in terms for f in FIELDS))
         itself = {doc for doc, _ in view.top(wanted, 1)[0]}
