@@ -375,8 +375,7 @@ def features(index: Path, repeat: int) -> dict[str, list[float]]:
 
 
 def print_features(medians: dict[str, list[float]], repeat: int, report: dict) -> list[Row]:
-    print(f"
-pages, groups, explain, similar: median of {repeat} runs each, limit {LIMIT}, passages on")
+    print(f"\npages, groups, explain, similar: median of {repeat} runs each, limit {LIMIT}, passages on")
     for kind, values in medians.items():
         what = f"{len(values)} {'reviews' if kind == 'similar' else 'queries'}"
         print(
