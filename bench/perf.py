@@ -24,6 +24,9 @@ machine:
   passages on) side by side with the same search counting every facet but
   ``terms``, and with ``terms`` alone, medians over the repeats (the first
   facet search, which builds the segment's value tables, timed apart);
+- pages, groups, explain and similar reviews (issue 22): the same queries
+  searched plain, from hit 91, grouped by item and explained, and the reviews
+  like their first hits, side by side in one process;
 - the index's size on disk, and its segments.
 
 ``--scale 50000,357000,1000000`` measures a curve instead: for each size, a
@@ -53,7 +56,7 @@ import tarfile
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -96,6 +99,12 @@ FILTERED: tuple[tuple[str, dict[str, str]], ...] = (
     ("연기", {"since": "2015-01-01"}),
     ("감동", {"sort": "date"}),
 )
+#: Target of ``ReviewIndex.similar`` (issue 22): p95 over reviews found by QUERIES.
+MAX_SIMILAR_P95_S = 0.050
+#: Reviews taken as similar's sources per query of QUERIES (its first hits).
+SIMILAR_SOURCES = 3
+#: The page measured against the first: hits 91-100.
+DEEP_OFFSET = 90
 #: Queries of the cold runs, taken in turn.
 COLD_QUERIES: tuple[str, ...] = ("배우 연기", "스토리 지루", "송강호")
 #: Synonyms none of QUERIES' words has, and synonyms of some of them (see synonym_cost).
@@ -390,6 +399,8 @@ def synonym_cost(index: Path, repeat: int, report: dict) -> list[Row]:
         print(f"  {name:<10} p50 {overall * 1000:6.1f} ms   added to none {added * 1000:+6.2f} ms{over}")
     report["synonyms"] = figures
     return [("synonyms unmatched, +", f"{figures['unmatched']['added_s'] * 1000:+.2f} ms", "", None)]
+
+
 @dataclass(frozen=True)
 class Faceted:
     """One facet query's medians: the plain search, with the counted facets, with ``terms``."""
@@ -439,6 +450,50 @@ def print_faceted(first: float, rows: list[Faceted], repeat: int, report: dict) 
         ("facets added, 100K+", f"{added * 1000:.1f} ms", f"<= {MAX_FACETS_ADDED_S * 1000:g} ms", added <= MAX_FACETS_ADDED_S),
         ("terms added", f"{terms * 1000:.1f} ms", f"<= {MAX_TERMS_ADDED_S * 1000:g} ms", terms <= MAX_TERMS_ADDED_S),
     ]
+
+
+def features(index: Path, repeat: int) -> dict[str, list[float]]:
+    """Per kind of search, each query's median over ``repeat`` passes, timed in
+    one process side by side: ``plain`` (each of QUERIES, limit 10), ``page``
+    (the same from DEEP_OFFSET), ``group`` (by item), ``explain``, and
+    ``similar`` (to each of the first SIMILAR_SOURCES hits of each query)."""
+    from searcher import ReviewIndex
+
+    kinds: dict[str, Callable] = {
+        "plain": lambda ix, q: ix.search(q, LIMIT),
+        "page": lambda ix, q: ix.search(q, LIMIT, offset=DEEP_OFFSET),
+        "group": lambda ix, q: ix.search(q, LIMIT, group="item"),
+        "explain": lambda ix, q: ix.search(q, LIMIT, explain=True),
+    }
+    times: dict[str, dict[str, list[float]]] = {kind: {} for kind in [*kinds, "similar"]}
+    with ReviewIndex.open(index) as ix:
+        sources = [hit.id for q in QUERIES for hit in ix.search(q, SIMILAR_SOURCES, passages_per_hit=0)]
+        ix.similar(sources[0])
+        for r in range(repeat):
+            log(f"pages, groups, explain, similar: pass {r + 1}/{repeat}")
+            for q in QUERIES:
+                for kind, run in kinds.items():
+                    start = time.perf_counter()
+                    run(ix, q)
+                    times[kind].setdefault(q, []).append(time.perf_counter() - start)
+            for source in sources:
+                start = time.perf_counter()
+                ix.similar(source, LIMIT)
+                times["similar"].setdefault(source, []).append(time.perf_counter() - start)
+    return {kind: [statistics.median(t) for t in by.values()] for kind, by in times.items()}
+
+
+def print_features(medians: dict[str, list[float]], repeat: int, report: dict) -> list[Row]:
+    print(f"\npages, groups, explain, similar: median of {repeat} runs each, limit {LIMIT}, passages on")
+    for kind, values in medians.items():
+        what = f"{len(values)} {'reviews' if kind == 'similar' else 'queries'}"
+        print(
+            f"  {kind:<8} p50 {statistics.median(values) * 1000:6.1f} ms   p95 {percentile(values, 95) * 1000:6.1f} ms"
+            f"   max {max(values) * 1000:6.1f} ms  ({what})"
+        )
+    report["features"] = medians
+    p95 = percentile(medians["similar"], 95)
+    return [("similar p95", f"{p95 * 1000:.1f} ms", f"<= {MAX_SIMILAR_P95_S * 1000:g} ms", p95 <= MAX_SIMILAR_P95_S)]
 
 
 def cold(index: Path, repeat: int) -> Cold:
@@ -807,6 +862,7 @@ def measure(args: argparse.Namespace, work: Path, ingesting: bool, flooring: boo
     rows += synonym_cost(index, args.query_repeat, report)
     log(f"facet queries on {index}")
     rows += print_faceted(*faceted(index, args.query_repeat), args.query_repeat, report)
+    rows += print_features(features(index, args.query_repeat), args.query_repeat, report)
     if args.cold_repeat:
         rows += print_cold(cold(index, args.cold_repeat), report)
     with ReviewIndex.open(index) as ix:

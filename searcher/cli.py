@@ -30,7 +30,7 @@ from rich.text import Text
 
 from . import resident
 from .errors import RevsearchError
-from .options import BATCH_SIZE, FACETS, SORTS
+from .options import BATCH_SIZE, FACETS, GROUPS, SORTS
 from .plural import counted
 from .request import SearchRequest
 from .results import Hit, Passage, Results
@@ -64,6 +64,10 @@ BAR_CELLS, FACET_ROWS = 30, 24
 index_option = click.option(
     "--index", "index_dir", default=DEFAULT_INDEX, show_default=True,
     type=click.Path(file_okay=False), help="Folder of the index.",
+)
+no_resident_option = click.option(
+    "--no-resident", is_flag=True,
+    help="Search in this process instead of through the resident query server (also: REVSEARCH_RESIDENT=0).",
 )
 color_option = click.option(
     "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
@@ -508,20 +512,22 @@ def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) 
 @click.option("--author", help="Only reviews by this author.")
 @click.option("--since", callback=_date_option, help="Only reviews written on or after this day, month or year (YYYY-MM-DD, YYYY-MM, YYYY).")
 @click.option("--until", callback=_date_option, help="Only reviews written on or before this day, month or year.")
-@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True, help="date: newest first; rating: highest first.")
+@click.option("--reverse", is_flag=True, help="Oldest or lowest first (with --sort date or rating).")
+@click.option("--page", type=click.IntRange(min=1), help="Show this page of results (1: the first), --limit hits a page.")
+@click.option("--offset", type=click.IntRange(min=0), help="Skip this many hits (instead of --page).")
+@click.option("--group", type=click.Choice(GROUPS), help="The best review of each item or author, with how many match.")
+@click.option("--explain", is_flag=True, help="Show why each hit ranks where it does.")
 @click.option(
     "--facets", default="", metavar="NAMES",
     help=f"Count these over all the reviews matched, comma-separated: {','.join(FACETS)}.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (highlights as character offsets).")
-@click.option(
-    "--no-resident", is_flag=True,
-    help="Search in this process instead of through the resident query server (also: REVSEARCH_RESIDENT=0).",
-)
+@no_resident_option
 @color_option
 def query_cmd(
-    query: str, index_dir: str, limit: int, author, since, until, sort: str, facets: str, as_json: bool,
-    no_resident: bool, color: str,
+    query: str, index_dir: str, limit: int, author, since, until, sort: str, reverse: bool, page: int | None,
+    offset: int | None, group: str | None, explain: bool, facets: str, as_json: bool, no_resident: bool, color: str,
 ) -> None:
     """Search the index for QUERY (in quotes when it holds spaces). Queries:
 
@@ -544,23 +550,58 @@ def query_cmd(
     The first query starts a resident server that keeps the index and Kiwi
     loaded, so the next ones answer in a fraction of a second (see
     `revsearch resident --help`)."""
+    if page is not None and offset is not None:
+        raise Failure(f"give --page or --offset, not both: --page {page} is --offset {(page - 1) * limit} with --limit {limit}")
     try:
         names = tuple(name.strip() for name in facets.split(",") if name.strip())
-        request = SearchRequest(query, limit, author=author, since=since, until=until, sort=sort, facets=names)
+        request = SearchRequest(
+            query, limit, author=author, since=since, until=until, sort=sort, reverse=reverse,
+            offset=(page - 1) * limit if page else offset or 0, group=group, explain=explain, facets=names,
+        )
         found = resident.search(
             index_dir, request, resident=not no_resident, loading=_loading,
             started=lambda server: _announce_server(server, index_dir),
         )
     except RevsearchError as e:
         raise Failure(e) from e
-    exit_code = 0 if found["hits"] else 1  # as grep: 1 when nothing matched
+    _print_results(found, as_json, color)
+
+
+def _print_results(found: dict[str, Any], as_json: bool, color: str) -> None:
+    """Print results (``Results.to_dict()``) as JSON or for a reader, and exit
+    1 if there are no hits (as grep: nothing matched, or a page past the end)."""
+    exit_code = 0 if found["hits"] else 1
     with _reader_may_leave(exit_code):
         if as_json:
             click.echo(json_text(found))
         else:
             _render(_results_console(color), Results.from_dict(found))
     if exit_code:
+        if found["total"] and as_json:  # a page past the end: the JSON says so by its total and offset
+            click.echo(past_the_end(Results.from_dict(found)), err=True)
         raise SystemExit(exit_code)
+
+
+@main.command("similar", cls=_Interruptible)
+@click.argument("review_id", metavar="ID")
+@index_option
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Most hits to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (highlights as character offsets).")
+@no_resident_option
+@color_option
+def similar_cmd(review_id: str, index_dir: str, limit: int, as_json: bool, no_resident: bool, color: str) -> None:
+    """The reviews most like the review with id ID: its most telling words
+    (weighed as BM25 weighs them) searched for in the others.
+
+    Exit status: 0 reviews found, 1 none alike, 2 an error (an unknown ID)."""
+    try:
+        found = resident.similar(
+            index_dir, review_id, limit, resident=not no_resident, loading=_loading,
+            started=lambda server: _announce_server(server, index_dir),
+        )
+    except RevsearchError as e:
+        raise Failure(e) from e
+    _print_results(found, as_json, color)
 
 
 def _notes() -> Console | None:
@@ -684,10 +725,14 @@ def _reader_may_leave(exit_code: int = 0) -> Iterator[None]:
 def _render(console: Console, results: Results) -> None:
     """Print ``results`` on ``console`` (see :func:`_results_console`)."""
     if not results.hits:
-        console.print(f"No reviews match [bold]{_safe(results.query)}[/].")
+        console.print(escape(past_the_end(results)) if results.total else f"No reviews match [bold]{_safe(results.query)}[/].")
         return
-    console.print(f"[dim]{len(results)} of {results.total} matching reviews for[/] [bold]{_safe(results.query)}[/]\n")
-    for rank, hit in enumerate(results, 1):
+    shown_ = f"{len(results)}" if not results.offset else f"{results.offset + 1}–{results.offset + len(results)}"
+    of = f"{results.total} matching reviews"
+    if results.groups is not None:
+        of = f"{results.groups} {results.hits[0].group['by']}s ({of})"
+    console.print(f"[dim]{shown_} of {of} for[/] [bold]{_safe(results.query)}[/]\n")
+    for rank, hit in enumerate(results, results.offset + 1):
         _render_hit(console, rank, hit)
     for name, rows in results.facets.items():
         _render_facet(console, name, rows)
@@ -723,6 +768,16 @@ def _facet_label(name: str, row: dict[str, Any]) -> str:
     return f"★ {row['value']:g}" if name == "rating" else str(row["value"])  # stats' "year" too
 
 
+def past_the_end(results: Results) -> str:
+    """What a page past the last says (one line, safe to print)."""
+    what = "groups" if results.groups is not None else "matching reviews"
+    count = results.groups if results.groups is not None else results.total
+    return shown(
+        f"no hits from {results.offset + 1} on: {results.query!r} has {count} {what}; "
+        f"ask for an earlier --page (or a smaller --offset)"
+    )
+
+
 def _render_hit(console: Console, rank: int, hit: Hit) -> None:
     """A hit as lines under its rank: title and score, facts, passages and source.
     In a terminal long lines wrap under the first character of the title (a
@@ -741,7 +796,12 @@ def _render_hit(console: Console, rank: int, hit: Hit) -> None:
     lines = [title + Text(f"  {hit.score:.2f}", style="dim")]
     if meta:
         lines.append(Text(shown(" · ".join(meta)), style="cyan"))
+    if hit.group:
+        group = hit.group
+        lines.append(Text(shown(f"{counted(group['count'], 'matching review')} of {group['by']} {group['value']}"), style="magenta"))
     lines += [_marked(p, bracket) for p in hit.passages if p.field == "body"]
+    if hit.explain:
+        lines += [Text(line, style="dim") for line in explained(hit.explain)]
     if review.source:
         lines.append(Text(shown(_short_path(review.source)), style="dim"))
     number = Text(f"{rank}. ", style="bold")
@@ -758,6 +818,23 @@ def _render_hit(console: Console, rank: int, hit: Hit) -> None:
             grid.add_row("", line)
         console.print(grid)
     console.print()
+
+
+def explained(why: dict[str, Any]) -> list[str]:
+    """An explanation (see searcher.explain) as a few lines: the clauses' and
+    proximity's BM25F, the re-ranking factors, the plan."""
+    parts = [f"{c['field'] + ':' if c['field'] else ''}{c['term']} {c['score']:.2f}" for c in why["clauses"]]
+    if why["proximity"]:
+        parts.append(f"proximity {why['proximity']:.2f}")
+    lines = [f"why: {why['tier'] + ' tier, ' if why['tier'] else ''}BM25F {why['bm25f']:.2f} = " + " + ".join(parts)]
+    rerank = why["rerank"]
+    if rerank:
+        lines.append(
+            f"     × {rerank['factor']:.2f} (coverage {rerank['coverage']:.2f}, surface {rerank['surface']:.2f}, "
+            f"closeness {rerank['closeness']:.2f}) = {why['score']:.2f}"
+        )
+    lines.append(f"     plan: {why['plan']}")
+    return [shown(line) for line in lines]
 
 
 def _opening(review: Review) -> str:

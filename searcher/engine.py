@@ -125,10 +125,13 @@ class EngineView(Protocol):
     def count(self, plan: Node, within: Node | None = None) -> int:
         """How many reviews match ``plan`` (among those ``within`` matches)."""
 
-    def highest(self, plan: Node, field: str, limit: int, within: Node | None = None) -> tuple[list[Candidate], int]:
+    def highest(
+        self, plan: Node, field: str, limit: int, within: Node | None = None, lowest: bool = False
+    ) -> tuple[list[Candidate], int]:
         """The ``limit`` reviews matching ``plan`` with the highest values of
-        the range field ``field`` (the newest dates, the best ratings), those
-        without one last; on one value, the best first; and how many match."""
+        the range field ``field`` (the newest dates, the best ratings; the
+        lowest if ``lowest``), those without one last; on one value, the best
+        first, then in index order; and how many match."""
 
     def sample(self, plan: Node, size: int, within: Node | None = None) -> list[int]:
         """Up to ``size`` handles of reviews matching ``plan``: the best

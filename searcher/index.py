@@ -31,6 +31,7 @@ from .request import SearchRequest
 from .review import Review
 from .query import QueryPlan, parse
 from .search import search
+from .similar import similar
 from .settings import IngestSettings, SearchSettings
 from .synonyms import Synonyms
 from .stats import IndexStats, index_stats
@@ -263,18 +264,29 @@ class ReviewIndex:
         until: str | _dt.date | None = None,
         sort: str = "relevance",
         passages_per_hit: int = 3,
+        reverse: bool = False,
+        offset: int = 0,
+        group: str | None = None,
+        explain: bool = False,
         facets: Iterable[str] = (),
     ) -> Results:
         """Search with the query language (see :mod:`searcher.query`).
 
         Reviews holding every word of the query rank above those holding only
-        some. ``author``, ``since`` and ``until`` filter; ``sort="date"``
-        orders newest first instead of by relevance. ``passages_per_hit=0``
-        leaves passages out (no text analysis after the search). ``facets``
-        (any of ``rating``, ``date:year``, ``date:month``, ``author``,
-        ``item``, ``keywords``, ``terms``) are counted over every review
-        matched, into ``results.facets`` (see searcher.facets)."""
-        return self.execute(SearchRequest(query, limit, author, since, until, sort, passages_per_hit, tuple(facets)))
+        some. ``author``, ``since`` and ``until`` filter; ``sort="date"`` or
+        ``"rating"`` orders newest or highest first instead of by relevance
+        (``reverse``: oldest or lowest first). ``offset`` skips that many hits
+        (pages: ``offset=(page - 1) * limit``; past the end, no hits).
+        ``group="item"`` or ``"author"``: the best review of each, with its
+        group's count (``hit.group``). ``explain``: each hit's ``explain``
+        says why it ranks there. ``facets`` (any of ``rating``, ``date:year``,
+        ``date:month``, ``author``, ``item``, ``keywords``, ``terms``) are
+        counted over every review matched, into ``results.facets`` (see
+        searcher.facets). ``passages_per_hit=0`` leaves passages out (no text
+        analysis after the search)."""
+        return self.execute(SearchRequest(
+            query, limit, author, since, until, sort, passages_per_hit, reverse, offset, group, explain, tuple(facets),
+        ))
 
     def execute(self, request: SearchRequest) -> Results:
         """The results of a search asked as a :class:`SearchRequest` (see :meth:`search`)."""
@@ -284,6 +296,13 @@ class ReviewIndex:
         """What the index holds: reviews, files, date range, ratings, top items
         and authors, size on disk, analyzer settings (see searcher.stats)."""
         return index_stats(self._engine, self.path, self.settings)
+
+    def similar(self, review_id: str, limit: int = 10, *, passages_per_hit: int = 3) -> Results:
+        """The ``limit`` reviews most like the one with id ``review_id``: its
+        most distinctive terms (weighed as BM25 weighs them) searched for in the
+        others, itself left out, each hit with its passages. ``results.query``
+        is the terms searched for. QueryError if no review has that id."""
+        return similar(self._engine, review_id, limit, self.settings, passages_per_hit)
 
     def plan(self, query: str) -> QueryPlan:
         """The plan a search for ``query`` evaluates (printable, synonyms it was expanded with included; see searcher.plan)."""

@@ -76,6 +76,7 @@ except ImportError:  # pragma: no cover - not POSIX: no server is started
 
 if TYPE_CHECKING:  # pragma: no cover
     from .index import ReviewIndex
+    from .results import Results
 
 #: What the caller shows while Kiwi loads (a spinner), as a context manager.
 Loading = Callable[[], ContextManager[Any]]
@@ -133,7 +134,36 @@ def search(
     RevsearchError, with its message, that a search in this process raises.
     ``loading`` is entered while Kiwi loads (here, or in a server being started),
     ``started`` told the status of a server this search started."""
-    answer = ask(index_dir, search_request(request), loading=loading, started=started) if resident else None
+    return _results(
+        index_dir, search_request(request), lambda ix: ix.execute(request), resident=resident, loading=loading,
+        started=started,
+    )
+
+
+def similar(
+    index_dir: str | os.PathLike,
+    review_id: str,
+    limit: int = 10,
+    *,
+    resident: bool = True,
+    loading: Loading = nullcontext,
+    started: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """``Results.to_dict()`` of ``ReviewIndex.similar(review_id, limit)`` on the
+    index at ``index_dir``, answered as :func:`search` answers a search."""
+    return _results(
+        index_dir, ipc.request("similar", review_id=review_id, limit=limit), lambda ix: ix.similar(review_id, limit),
+        resident=resident, loading=loading, started=started,
+    )
+
+
+def _results(
+    index_dir: str | os.PathLike, request: dict[str, Any], here: Callable[[ReviewIndex], Results], *,
+    resident: bool, loading: Loading, started: Callable[[dict[str, Any]], None] | None,
+) -> dict[str, Any]:
+    """The answer to ``request`` of the resident server (see :func:`ask`) if
+    ``resident``, else (or if none answered) ``here`` done in this process."""
+    answer = ask(index_dir, request, loading=loading, started=started) if resident else None
     if answer is not None:
         return answer
     from .index import ReviewIndex
@@ -141,7 +171,7 @@ def search(
     with ReviewIndex.open(index_dir) as ix:
         with loading():
             ix.analyzer.model()
-        return ix.execute(request).to_dict()
+        return here(ix).to_dict()
 
 
 def search_request(request: SearchRequest) -> dict[str, Any]:
@@ -567,10 +597,17 @@ class _Server:
 
     def cmd_search(self, request: dict[str, Any]) -> dict[str, Any]:
         """``{"results": Results.to_dict()}`` of a search (a SearchRequest's dict), or the error it met."""
+        return self._answer(lambda ix: ix.execute(SearchRequest.from_dict(request)))
+
+    def cmd_similar(self, review_id: str, limit: int) -> dict[str, Any]:
+        """``{"results": Results.to_dict()}`` of ``ReviewIndex.similar``, or the error it met."""
+        return self._answer(lambda ix: ix.similar(review_id, limit))
+
+    def _answer(self, work: Callable[[ReviewIndex], Results]) -> dict[str, Any]:
+        """``{"results": Results.to_dict()}`` of ``work`` on the index, or the error it met."""
         try:
             with self._index() as ix:
-                results = ix.execute(SearchRequest.from_dict(request))
-                return {"results": results.to_dict()}
+                return {"results": work(ix).to_dict()}
         except RevsearchError as e:
             return {"error": {"kind": type(e).__name__, "message": str(e)}}
         except Exception:

@@ -36,39 +36,50 @@ class Passage:
 
 @dataclass
 class Hit:
-    """One matching review: its id, score, the stored Review and its passages."""
+    """One matching review: its id, score, the stored Review and its passages;
+    in a grouped search its ``group`` (``{"by", "value", "count"}``), and when
+    asked, the ``explain`` of its score (see searcher.explain)."""
 
     id: str
     score: float
     review: Review
     passages: list[Passage] = field(default_factory=list)
+    group: dict[str, Any] | None = None
+    explain: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: the review's fields, score and passages (highlights as offsets)."""
-        return {
+        """A JSON-ready dict: the review's fields, score and passages (highlights
+        as offsets); ``group`` and ``explain`` when there are."""
+        data = {
             "id": self.id,
             "score": round(self.score, 4),
             "review": self.review.to_dict(),
             "passages": [p.to_dict() for p in self.passages],
         }
+        data.update({k: v for k, v in (("group", self.group), ("explain", self.explain)) if v is not None})
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Hit:
         """Inverse of :meth:`to_dict` (the score as rounded there)."""
         passages = [Passage.from_dict(p) for p in data["passages"]]
-        return cls(data["id"], data["score"], Review.from_dict(data["review"]), passages)
+        review = Review.from_dict(data["review"])
+        return cls(data["id"], data["score"], review, passages, data.get("group"), data.get("explain"))
 
 
 @dataclass
 class Results:
     """The hits returned (``len(results)``) out of ``total`` reviews that
-    matched, and the ``facets`` asked for of all of them (see searcher.facets):
-    by name, a list of ``{"value", "count"}`` (``{"term", "count", "score"}``
-    for ``terms``)."""
+    matched, from the ``offset``-th on; in a grouped search, ``groups`` is how
+    many groups matched (each hit the best of its group); the ``facets`` asked
+    for of all of them (see searcher.facets): by name, a list of ``{"value",
+    "count"}`` (``{"term", "count", "score"}`` for ``terms``)."""
 
     query: str
     hits: list[Hit]
     total: int
+    offset: int = 0
+    groups: int | None = None
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -81,13 +92,16 @@ class Results:
         return self.hits[n]
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; ``facets`` only when some were asked for."""
-        data = {"query": self.query, "total": self.total, "hits": [h.to_dict() for h in self.hits]}
+        """A JSON-ready dict; ``groups`` and ``facets`` only when asked for."""
+        data = {"query": self.query, "total": self.total, "offset": self.offset}
+        if self.groups is not None:
+            data["groups"] = self.groups
         if self.facets:
             data["facets"] = self.facets
-        return data
+        return {**data, "hits": [h.to_dict() for h in self.hits]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Results:
         """Inverse of :meth:`to_dict`."""
-        return cls(data["query"], [Hit.from_dict(h) for h in data["hits"]], data["total"], data.get("facets", {}))
+        hits = [Hit.from_dict(h) for h in data["hits"]]
+        return cls(data["query"], hits, data["total"], data.get("offset", 0), data.get("groups"), data.get("facets", {}))

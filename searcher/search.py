@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from .analysis import Analyzer
 from .engine import Candidate, Engine, EngineView
+from .explain import explain
+from .grouping import Groups, Ranked, grouped
 from .facets import Gathered, finished, gather
 from .highlight import Wanted, passages
 from .plan import Node
@@ -34,40 +36,72 @@ def search(
     settings = settings or SearchSettings()
     planned = parse(request.query, engine.analyzer, settings, synonyms)
     within = filters(request.author, request.since, request.until)
-    limit = request.limit
+    wanted = request.offset + request.limit
 
-    def find(view: EngineView) -> tuple[list[Candidate], list[Review], int, Gathered | None]:
-        if request.sort == "date":
-            ranked, total = view.highest(planned.loose, "date", limit, within)
+    def first(view: EngineView, n: int) -> tuple[list[Ranked], int]:
+        if request.sort == "relevance":
+            return tiered(view, planned, n, within, settings)
+        ranked, total = view.highest(planned.loose, request.sort, n, within, lowest=request.reverse)
+        return [Ranked(doc, score, None) for doc, score in ranked], total
+
+    def find(view: EngineView) -> tuple[list[Ranked], list[Review], int, Groups | None, list[dict] | None, Gathered | None]:
+        groups = None
+        if request.group:
+            groups = grouped(view, lambda n: first(view, n), request.group, wanted, planned.loose, within)
+            ranked, total = groups.best, groups.total
         else:
-            ranked, total = tiered(view, planned, limit, within, settings)
+            ranked, total = first(view, wanted)
+        ranked = ranked[request.offset :]
+        stored = view.stored([hit.doc for hit in ranked])
+        explained = explain(view, planned, ranked, stored, settings) if request.explain else None
         gathered = gather(view, request.facets, planned.loose, within, settings) if request.facets else None
-        return ranked, [Review.from_dict(r) for r in view.stored([doc for doc, _ in ranked])], total, gathered
+        return ranked, [Review.from_dict(r) for r in stored], total, groups, explained, gathered
 
-    ranked, reviews, total, gathered = engine.read(find, settings)
+    ranked, reviews, total, groups, explained, gathered = engine.read(find, settings)
     shown = best_passages(reviews, planned.terms, request.passages_per_hit, engine.analyzer)
-    hits = [Hit(review.id, score, review, p) for review, (_, score), p in zip(reviews, ranked, shown)]
+    hits = [Hit(review.id, hit.score, review, p) for review, hit, p in zip(reviews, ranked, shown)]
+    for n, hit in enumerate(hits):
+        if groups is not None:
+            hit.group = groups.of(request.offset + n)
+        if explained is not None:
+            hit.explain = explained[n]
     facets = finished(engine, gathered, request.facets, planned, settings) if gathered else {}
-    return Results(request.query, hits, total, facets)
+    return Results(request.query, hits, total, request.offset, groups.count if groups else None, facets)
 
 
 def tiered(
-    view: EngineView, planned: QueryPlan, limit: int, within: Node | None, settings: SearchSettings
-) -> tuple[list[Candidate], int]:
-    """Reviews matching ``planned.strict`` first, then the rest of
-    ``planned.loose``, each tier's best re-ranked by coverage; and how many
-    matched ``loose``."""
-    depth = max(limit, settings.rerank_depth)
-    first, total = view.top(planned.strict, depth, within)
-    first = rerank(view, first, planned, settings)[:limit]
+    view: EngineView, planned: QueryPlan, n: int, within: Node | None, settings: SearchSettings
+) -> tuple[list[Ranked], int]:
+    """The first ``n`` reviews matching ``planned.strict``, then the rest of
+    ``planned.loose``, each tier re-ranked (see ranking); and how many matched
+    ``loose``. Each tier's candidates, in the engine's order, are re-ranked a
+    window of ``rerank_depth`` at a time, so the first ``n`` are the start of
+    the first ``n + k``: pages neither overlap nor skip a review."""
+    depth = settings.rerank_depth
+    first, total = view.top(planned.strict, _whole_windows(n, depth), within)
+    ranked = [Ranked(doc, score, "strict") for doc, score in _windows(view, first, planned, settings)]
     if planned.strict == planned.loose:
-        return first, total
-    if len(first) == limit:  # the second tier is only counted
-        return first, view.count(planned.loose, within)
+        return ranked[:n], total
+    if len(ranked) >= n:  # the second tier is only counted
+        return ranked[:n], view.count(planned.loose, within)
+    # ``first`` holds every review of the first tier
     seen = {doc for doc, _ in first}
-    rest, total = view.top(planned.loose, depth + len(first), within)
-    first += rerank(view, [hit for hit in rest if hit[0] not in seen], planned, settings)[: limit - len(first)]
-    return first, total
+    more = _whole_windows(n - len(first), depth)
+    rest, total = view.top(planned.loose, len(first) + more, within)
+    rest = [hit for hit in rest if hit[0] not in seen][:more]
+    ranked += [Ranked(doc, score, "loose") for doc, score in _windows(view, rest, planned, settings)]
+    return ranked[:n], total
+
+
+def _whole_windows(n: int, depth: int) -> int:
+    """``n`` rounded up to whole windows of ``depth``."""
+    return -(-n // depth) * depth
+
+
+def _windows(view: EngineView, hits: list[Candidate], planned: QueryPlan, settings: SearchSettings) -> list[Candidate]:
+    """``hits`` re-ranked a window of ``rerank_depth`` at a time."""
+    depth = settings.rerank_depth
+    return [hit for at in range(0, len(hits), depth) for hit in rerank(view, hits[at : at + depth], planned, settings)]
 
 
 def best_passages(reviews: list[Review], terms: dict, top: int, analyzer: Analyzer) -> list[list[Passage]]:

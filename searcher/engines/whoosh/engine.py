@@ -184,8 +184,10 @@ class WhooshView:
     def count(self, plan: p.Node, within: p.Node | None = None) -> int:
         return self._evaluation(within).count(whoosh_query(plan))
 
-    def highest(self, plan: p.Node, field: str, limit: int, within: p.Node | None = None) -> tuple[list[Candidate], int]:
-        return self._evaluation(within).highest(whoosh_query(plan), limit, field)
+    def highest(
+        self, plan: p.Node, field: str, limit: int, within: p.Node | None = None, lowest: bool = False
+    ) -> tuple[list[Candidate], int]:
+        return self._evaluation(within).highest(whoosh_query(plan), limit, field, lowest)
 
     def sample(self, plan: p.Node, size: int, within: p.Node | None = None) -> list[int]:
         return self._evaluation(within).sample(whoosh_query(plan), size)

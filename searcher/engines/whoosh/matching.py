@@ -669,11 +669,14 @@ class Evaluation:
         spread = tied[np.linspace(0, len(tied) - 1, size - len(above)).astype(np.int64)]
         return np.concatenate([above, spread]).tolist()
 
-    def highest(self, q: wq.Query, limit: int, fieldname: str) -> tuple[list[tuple[int, float]], int]:
+    def highest(
+        self, q: wq.Query, limit: int, fieldname: str, lowest: bool = False
+    ) -> tuple[list[tuple[int, float]], int]:
         """The ``limit`` documents matching ``q`` with the highest values of the
-        sortable column ``fieldname`` (the newest dates), those without one
-        last; on one value, the best first; with their scores (span bonuses
-        left out), and how many match."""
+        sortable column ``fieldname`` (the newest dates; the lowest if
+        ``lowest``), those without one last; on one value, the best first, then
+        in document order; with their scores (span bonuses left out), and how
+        many match."""
         found = self._matches(q)
         if not found:
             return [], 0
@@ -681,10 +684,14 @@ class Evaluation:
         scores = np.concatenate([m.scores for _, _, m in found])
         if self.segments[0][0].numeric(fieldname):
             rank = np.concatenate([segment.cache.numbers(fieldname)[m.ids] for segment, _, m in found])
-            rank[np.isnan(rank)] = -np.inf
-        else:  # text, compared as bytes: none (b"") is the lowest
+            missing = np.isnan(rank)
+        else:  # text, compared as bytes: none is b""
             values = np.concatenate([segment.cache.column(fieldname)[m.ids] for segment, _, m in found])
-            rank = np.unique(values, return_inverse=True)[1]
+            rank = np.unique(values, return_inverse=True)[1].reshape(-1).astype(np.float64)
+            missing = values.reshape(-1) == b""
+        if lowest:
+            rank = -rank
+        rank[missing] = -np.inf
         order = np.lexsort((ids, -scores, -rank))[:limit]
         return [(int(ids[i]), float(scores[i])) for i in order], len(ids)
 
