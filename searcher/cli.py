@@ -407,11 +407,14 @@ def stats_cmd(index_dir: str, as_json: bool) -> None:
         dates = f"{stats.first_date} to {stats.last_date}" if stats.first_date else "no dates"
         words = stats.user_dict["entries"]
         user_dict = counted(words, 'entry', 'entries') + (f" from {stats.user_dict['file']}" if stats.user_dict["file"] else "")
+        rules = stats.synonyms["rules"]
+        synonyms = counted(rules, 'rule') + (f" from {stats.synonyms['file']}" if stats.synonyms["file"] else "")
         for line in (
             f"{counted(stats.reviews, 'review')} from {counted(stats.files, 'file')} in {index_dir}/, "
             f"{stats.size / 1e6:,.1f} MB on disk ({stats.engine})",
             f"dates: {dates}",
             f"user dictionary: {user_dict if words else 'none'}",
+            f"synonyms: {synonyms if rules else 'none'}",
             f"built from: {', '.join(stats.sources) or 'reviews added by a program'}",
         ):
             out.print(Text(shown(line)))

@@ -25,7 +25,8 @@ class IndexStats:
     order) and the ``top_items`` and ``top_authors`` (most reviews first);
     ``size`` in bytes of the index's files; the ``engine`` and its version;
     ``user_dict``: the user dictionary's entries (0: none) and the file it was
-    read from; ``sources``: the files and folders it was built from."""
+    read from; ``synonyms``: the synonym rules recorded (0: none) and their
+    file; ``sources``: the files and folders it was built from."""
 
     reviews: int
     files: int
@@ -38,6 +39,7 @@ class IndexStats:
     size: int
     engine: str
     user_dict: dict[str, Any] = field(default_factory=dict)
+    synonyms: dict[str, Any] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,7 +58,7 @@ def index_stats(engine: Engine, folder: Path, settings: SearchSettings) -> Index
     facets, days = engine.read(count, settings)
     meta = IndexMeta.read(folder)
     info = engine.describe()
-    entries = [line for line in engine.analyzer.user_dict.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    entries, rules = _lines(engine.analyzer.user_dict), _lines(meta.synonyms or "")
     return IndexStats(
         reviews=len(engine),
         files=len(Manifest(folder).files),
@@ -68,6 +70,12 @@ def index_stats(engine: Engine, folder: Path, settings: SearchSettings) -> Index
         top_authors=facets["author"],
         size=sum(os.path.getsize(path) for path in index_files(folder) if path.is_file()),
         engine=f"{info.engine} {info.version}",
-        user_dict={"entries": len(entries), "file": meta.user_dict_file or None},
+        user_dict={"entries": entries, "file": meta.user_dict_file or None},
+        synonyms={"rules": rules, "file": meta.synonyms_file or None},
         sources=list(meta.sources),
     )
+
+
+def _lines(text: str) -> int:
+    """The entries of a recorded file: its lines but blank ones and ``#`` comments."""
+    return sum(1 for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))

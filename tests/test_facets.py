@@ -146,10 +146,12 @@ def test_stats_tell_what_the_index_holds(ix, raw) -> None:
     assert sorted(row["value"] for row in stats.top_items) == ["104488", "104864", "10494"]
     assert stats.top_authors[0]["count"] == Counter(r["author"] for r in raw).most_common(1)[0][1]
     assert stats.size > 100_000 and stats.user_dict == {"entries": 0, "file": None}
+    assert stats.synonyms == {"rules": 0, "file": None}
     result = cli(ix, "stats", "--json")
     assert result.exit_code == 0 and json.loads(result.output)["reviews"] == 300
     result = cli(ix, "stats")
     assert result.exit_code == 0 and "300 reviews from 3 files" in result.output and "2009-04-30 to 2015-08-05" in result.output
+    assert "synonyms: none" in result.output
 
 
 def test_terms_of_a_query_of_only_filters_are_sampled_throughout_its_matches(ix) -> None:

@@ -93,6 +93,7 @@ def test_synonyms_are_replaced_without_a_rebuild_and_recorded_with_the_index(ix,
             assert reopened.synonyms is not None and reopened.synonyms.text == "허, 존즈\n"
         meta = json.loads((ix.path / "revsearch.json").read_text(encoding="utf-8"))
         assert meta["synonyms"] == "허, 존즈\n" and meta["synonyms_file"] == str(newer)
+        assert ix.stats().synonyms == {"rules": 1, "file": str(newer)}
         ix.set_synonyms(None)
         assert ids(ix.search("존즈")) == set()
     finally:
