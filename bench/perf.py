@@ -16,6 +16,17 @@ machine:
   that server answers (the figure held to the target); ``--no-resident`` ones,
   which search in their own process; against ``python -c "import whoosh"``. The
   server is stopped at the end;
+- synonyms: the same warm queries with no synonyms, with synonyms none of
+  their words has (what a query without synonyms costs on an index that has
+  some) and with synonyms of their words, interleaved; set in memory, so a
+  read-only index can be measured;
+- facets: for queries matching 100,000+ reviews, the plain search (limit 10,
+  passages on) side by side with the same search counting every facet but
+  ``terms``, and with ``terms`` alone, medians over the repeats (the first
+  facet search, which builds the segment's value tables, timed apart);
+- pages, groups, explain and similar reviews (issue 22): the same queries
+  searched plain, from hit 91, grouped by item and explained, and the reviews
+  like their first hits, side by side in one process;
 - did-you-mean (queries with typos searched with it and without) and
   as-you-type (``ReviewIndex.suggest`` of every keystroke of some words);
 - the index's size on disk, and its segments.
@@ -47,7 +58,7 @@ import tarfile
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -63,6 +74,12 @@ MAX_COLD_S = 1.0
 MAX_P95_S = 0.015
 MAX_WARM_S = 0.060
 MAX_QUERY_BYTES = 1e9
+#: Issue targets: what counting facets over 100,000+ matches adds to a search, and what ``terms`` adds.
+MAX_FACETS_ADDED_S = 0.020
+MAX_TERMS_ADDED_S = 0.050
+#: Queries matching 100,000+ NSMC reviews, and the facets counted on them.
+FACET_QUERIES: tuple[str, ...] = ("*", "rating:[9 TO 10]", "영화 OR 재밌다 OR 최고")
+COUNTED_FACETS = ("rating", "date:year", "date:month", "author", "item", "keywords")
 #: Seconds between two reads of the process tree's memory.
 POLL_S = 0.1
 LIMIT = 10
@@ -84,6 +101,12 @@ FILTERED: tuple[tuple[str, dict[str, str]], ...] = (
     ("연기", {"since": "2015-01-01"}),
     ("감동", {"sort": "date"}),
 )
+#: Target of ``ReviewIndex.similar`` (issue 22): p95 over reviews found by QUERIES.
+MAX_SIMILAR_P95_S = 0.050
+#: Reviews taken as similar's sources per query of QUERIES (its first hits).
+SIMILAR_SOURCES = 3
+#: The page measured against the first: hits 91-100.
+DEEP_OFFSET = 90
 #: Did-you-mean: queries with a typo (or typed in English mode), each beside the query it is corrected to.
 TYPOS: tuple[tuple[str, str], ...] = (
     ("사마다", "사만다"), ("외로음", "외로움"), ("테오도로", "테오도르"), ("재미업다", "재미없다"),
@@ -96,6 +119,9 @@ MAX_SUGGEST_P95_S = 0.005
 MAX_SPELLING_S = 0.005
 #: Queries of the cold runs, taken in turn.
 COLD_QUERIES: tuple[str, ...] = ("배우 연기", "스토리 지루", "송강호")
+#: Synonyms none of QUERIES' words has, and synonyms of some of them (see synonym_cost).
+UNMATCHED_SYNONYMS = "넷플릭스, Netflix, 넷플\n디즈니 플러스, 디플\n허 => Her\n"
+MATCHED_SYNONYMS = UNMATCHED_SYNONYMS + "연기, 연기력\n지루, 노잼, 졸리다\n감동 => 눈물\n배우, 캐스팅\n"
 #: The Kiwi floor, run in a fresh process over the raw files in the folder argv[1];
 #: it writes {"reviews", "load_s", "tokenize_s"} as JSON to the file argv[2].
 FLOOR_PROGRAM = """
@@ -344,6 +370,142 @@ def warm(index: Path, repeat: int) -> Warm:
         Latency(label, statistics.median(t), totals[label]) for label, t in times.items() if label not in errors
     ]
     return Warm(opened - start, first, reviews, latencies, errors)
+
+
+def synonym_cost(index: Path, repeat: int, report: dict) -> list[Row]:
+    """Each of QUERIES searched ``repeat`` times with no synonyms, unmatched
+    ones and matched ones, the three interleaved (in turns, so none always
+    goes first); each variant's median of the queries' medians, and the median
+    of the per-query differences to none (for matched, over the queries it expands)."""
+    from searcher import ReviewIndex
+    from searcher.synonyms import Synonyms
+
+    variants = {
+        "none": None, "unmatched": Synonyms.parse(UNMATCHED_SYNONYMS), "matched": Synonyms.parse(MATCHED_SYNONYMS),
+    }
+    times: dict[str, dict[str, list[float]]] = {name: {q: [] for q in QUERIES} for name in variants}
+    with ReviewIndex.open(index) as ix:
+        for synonyms in variants.values():
+            ix.synonyms = synonyms  # in memory only: the index is not written
+            ix.search(QUERIES[0], limit=LIMIT)  # Kiwi loaded, the synonyms analysed
+        for r in range(repeat):
+            log(f"synonyms: pass {r + 1}/{repeat}")
+            for i, q in enumerate(QUERIES):
+                names = list(variants)
+                for name in names[(r + i) % 3 :] + names[: (r + i) % 3]:
+                    ix.synonyms = variants[name]
+                    start = time.perf_counter()
+                    ix.search(q, limit=LIMIT)
+                    times[name][q].append(time.perf_counter() - start)
+        ix.synonyms = variants["matched"]
+        expanded = [q for q in QUERIES if ix.plan(q).synonyms]
+    medians = {name: {q: statistics.median(t) for q, t in by_query.items()} for name, by_query in times.items()}
+    print(f"\nsynonyms: {len(QUERIES)} warm queries x {repeat} repeats, interleaved (median of each query's median)")
+    figures = {}
+    for name in variants:
+        overall = statistics.median(medians[name].values())
+        compared = expanded if name == "matched" else QUERIES
+        added = statistics.median(medians[name][q] - medians["none"][q] for q in compared)
+        figures[name] = {"p50_s": overall, "added_s": added}
+        over = f" (the {len(expanded)} queries expanded)" if name == "matched" else ""
+        print(f"  {name:<10} p50 {overall * 1000:6.1f} ms   added to none {added * 1000:+6.2f} ms{over}")
+    report["synonyms"] = figures
+    return [("synonyms unmatched, +", f"{figures['unmatched']['added_s'] * 1000:+.2f} ms", "", None)]
+
+
+@dataclass(frozen=True)
+class Faceted:
+    """One facet query's medians: the plain search, with the counted facets, with ``terms``."""
+
+    query: str
+    total: int
+    plain_s: float
+    facets_s: float
+    terms_s: float
+
+
+def faceted(index: Path, repeat: int) -> tuple[float, list[Faceted]]:
+    """The first facet search (it builds the value tables), then each of
+    FACET_QUERIES plain, with COUNTED_FACETS and with ``terms``, ``repeat``
+    times in turn; medians."""
+    from searcher import ReviewIndex
+
+    def clock(ix, query: str, facets: tuple[str, ...]) -> float:
+        start = time.perf_counter()
+        ix.search(query, limit=LIMIT, facets=facets)
+        return time.perf_counter() - start
+
+    rows = []
+    with ReviewIndex.open(index) as ix:
+        ix.search(FACET_QUERIES[0], limit=LIMIT)  # Kiwi loads
+        first = clock(ix, FACET_QUERIES[0], COUNTED_FACETS)
+        for query in FACET_QUERIES:
+            times: dict[tuple[str, ...], list[float]] = {(): [], COUNTED_FACETS: [], ("terms",): []}
+            for _ in range(repeat):
+                for facets, kept in times.items():
+                    kept.append(clock(ix, query, facets))
+            medians = [statistics.median(kept) for kept in times.values()]
+            rows.append(Faceted(query, ix.search(query, limit=1).total, *medians))
+    return first, rows
+
+
+def print_faceted(first: float, rows: list[Faceted], repeat: int, report: dict) -> list[Row]:
+    print(f"\nfacets (median of {repeat}; {', '.join(COUNTED_FACETS)}), first facet search (builds the tables) {first:.2f} s")
+    print(f"  {'matches':>9}  {'plain':>8}  {'facets':>8}  {'terms':>8}  query")
+    for r in rows:
+        print(f"  {r.total:>9,}  {r.plain_s * 1000:6.1f}ms  {r.facets_s * 1000:6.1f}ms  {r.terms_s * 1000:6.1f}ms  {r.query}")
+    report["facets"] = {"first_s": first, "queries": [asdict(r) for r in rows]}
+    big = [r for r in rows if r.total >= 100_000] or rows
+    added = max(r.facets_s - r.plain_s for r in big)
+    terms = max(r.terms_s - r.plain_s for r in rows)
+    return [
+        ("facets added, 100K+", f"{added * 1000:.1f} ms", f"<= {MAX_FACETS_ADDED_S * 1000:g} ms", added <= MAX_FACETS_ADDED_S),
+        ("terms added", f"{terms * 1000:.1f} ms", f"<= {MAX_TERMS_ADDED_S * 1000:g} ms", terms <= MAX_TERMS_ADDED_S),
+    ]
+
+
+def features(index: Path, repeat: int) -> dict[str, list[float]]:
+    """Per kind of search, each query's median over ``repeat`` passes, timed in
+    one process side by side: ``plain`` (each of QUERIES, limit 10), ``page``
+    (the same from DEEP_OFFSET), ``group`` (by item), ``explain``, and
+    ``similar`` (to each of the first SIMILAR_SOURCES hits of each query)."""
+    from searcher import ReviewIndex
+
+    kinds: dict[str, Callable] = {
+        "plain": lambda ix, q: ix.search(q, LIMIT),
+        "page": lambda ix, q: ix.search(q, LIMIT, offset=DEEP_OFFSET),
+        "group": lambda ix, q: ix.search(q, LIMIT, group="item"),
+        "explain": lambda ix, q: ix.search(q, LIMIT, explain=True),
+    }
+    times: dict[str, dict[str, list[float]]] = {kind: {} for kind in [*kinds, "similar"]}
+    with ReviewIndex.open(index) as ix:
+        sources = [hit.id for q in QUERIES for hit in ix.search(q, SIMILAR_SOURCES, passages_per_hit=0)]
+        ix.similar(sources[0])
+        for r in range(repeat):
+            log(f"pages, groups, explain, similar: pass {r + 1}/{repeat}")
+            for q in QUERIES:
+                for kind, run in kinds.items():
+                    start = time.perf_counter()
+                    run(ix, q)
+                    times[kind].setdefault(q, []).append(time.perf_counter() - start)
+            for source in sources:
+                start = time.perf_counter()
+                ix.similar(source, LIMIT)
+                times["similar"].setdefault(source, []).append(time.perf_counter() - start)
+    return {kind: [statistics.median(t) for t in by.values()] for kind, by in times.items()}
+
+
+def print_features(medians: dict[str, list[float]], repeat: int, report: dict) -> list[Row]:
+    print(f"\npages, groups, explain, similar: median of {repeat} runs each, limit {LIMIT}, passages on")
+    for kind, values in medians.items():
+        what = f"{len(values)} {'reviews' if kind == 'similar' else 'queries'}"
+        print(
+            f"  {kind:<8} p50 {statistics.median(values) * 1000:6.1f} ms   p95 {percentile(values, 95) * 1000:6.1f} ms"
+            f"   max {max(values) * 1000:6.1f} ms  ({what})"
+        )
+    report["features"] = medians
+    p95 = percentile(medians["similar"], 95)
+    return [("similar p95", f"{p95 * 1000:.1f} ms", f"<= {MAX_SIMILAR_P95_S * 1000:g} ms", p95 <= MAX_SIMILAR_P95_S)]
 
 
 def cold(index: Path, repeat: int) -> Cold:
@@ -782,6 +944,10 @@ def measure(args: argparse.Namespace, work: Path, ingesting: bool, flooring: boo
     log(f"warm queries on {index}")
     warmed = warm(index, args.query_repeat)
     rows += print_warm(warmed, args.query_repeat, report)
+    rows += synonym_cost(index, args.query_repeat, report)
+    log(f"facet queries on {index}")
+    rows += print_faceted(*faceted(index, args.query_repeat), args.query_repeat, report)
+    rows += print_features(features(index, args.query_repeat), args.query_repeat, report)
     rows += typing(index, args.query_repeat, report)
     if args.cold_repeat:
         rows += print_cold(cold(index, args.cold_repeat), report)

@@ -40,6 +40,8 @@ _EXPORTS = {
     "RevsearchError": "errors",
     "SearchRequest": "request",
     "SearchSettings": "settings",
+    "SynonymError": "synonyms",
+    "Synonyms": "synonyms",
     "WhooshSettings": "engines.whoosh",
 }
 __all__ = sorted(_EXPORTS)

@@ -322,7 +322,7 @@ def _emit(analyzer: Analyzer, text: str, offset: int, tokens, out: list[Term], p
         if kind is _CONTENT or kind is _ADVERB:
             form = tok.form
             if " " in form:  # Kiwi reads some names across a space: 테드 번디
-                pos = _spaced(form, start, tag, run, out, pos)
+                pos = _spaced(form, text[start:end], start, tag, run, out, pos)
                 continue
             form = form.lower()
             if kind is _ADVERB and form in NEGATIONS and _negatable(tokens, i):
@@ -414,12 +414,20 @@ def _negatable(tokens, i: int) -> bool:
 _PREFIXED = frozenset({"NNG", "XR"})
 
 
-def _spaced(form: str, start: int, tag: str, run: list[Term], out: list[Term], pos: int) -> int:
-    """A morpheme with spaces in it, as its words and joined; returns the next free position."""
+def _spaced(form: str, surface: str, start: int, tag: str, run: list[Term], out: list[Term], pos: int) -> int:
+    """A morpheme with spaces in it, as its words and joined; returns the next
+    free position. Its words are placed where they are in the ``surface`` it
+    was read from (at ``start``), which may be written without the spaces
+    (소피마르소, read as 소피 마르소)."""
     if run:
         pos = _close(run, out, pos)
+    at = 0
     for m in re.finditer(r"\S+", form):
-        run.append(Term(m.group().lower(), pos, start + m.start(), start + m.end(), tag))
+        word = m.group()
+        found = surface.lower().find(word.lower(), at)
+        where = found if found >= 0 else min(m.start(), max(len(surface) - len(word), 0))
+        at = where + len(word)
+        run.append(Term(word.lower(), pos, start + where, start + at, tag))
         out.append(run[-1])
         pos += 1
     return _close(run, out, pos)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ContextManager, Iterator
 
 import click
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -29,7 +30,7 @@ from rich.text import Text
 
 from . import resident
 from .errors import RevsearchError
-from .options import BATCH_SIZE, SORTS
+from .options import BATCH_SIZE, FACETS, GROUPS, SORTS
 from .plural import counted
 from .request import SearchRequest
 from .results import Hit, Passage, Results
@@ -57,10 +58,16 @@ EXAMPLES = 3
 MARKS = ("[", "]")
 #: Characters of its text that stand for the title of a review without one.
 OPENING = 40
+#: Cells of a facet's longest bar, and the most rows a facet in order (dates) shows: its last ones.
+BAR_CELLS, FACET_ROWS = 30, 24
 
 index_option = click.option(
     "--index", "index_dir", default=DEFAULT_INDEX, show_default=True,
     type=click.Path(file_okay=False), help="Folder of the index.",
+)
+no_resident_option = click.option(
+    "--no-resident", is_flag=True,
+    help="Search in this process instead of through the resident query server (also: REVSEARCH_RESIDENT=0).",
 )
 color_option = click.option(
     "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
@@ -177,6 +184,11 @@ def _leaves_nothing_if_it_fails(command):
     "--user-dict", type=click.Path(dir_okay=False),
     help="Kiwi user dictionary (TSV: word, tag, score) of names and terms; recorded in a new index.",
 )
+@click.option(
+    "--synonyms", type=click.Path(dir_okay=False),
+    help="Synonym file (넷플릭스, Netflix / 허 => Her) recorded with the index, replacing the one recorded; "
+    "with no PATHS, only that (no rebuild needed).",
+)
 @click.option("--rebuild", is_flag=True, help="Start from an empty index instead of updating it.")
 @click.option(
     "--batch-size", default=BATCH_SIZE, show_default=True, type=click.IntRange(min=1),
@@ -194,7 +206,8 @@ def _leaves_nothing_if_it_fails(command):
 @_leaves_nothing_if_it_fails
 def index_cmd(
     paths: tuple[str, ...], index_dir: str, fields: tuple[str, ...], encoding: str | None, strict: bool,
-    user_dict: str | None, rebuild: bool, batch_size: int, wait: float, quiet: bool, verbose: bool,
+    user_dict: str | None, synonyms: str | None, rebuild: bool, batch_size: int, wait: float, quiet: bool,
+    verbose: bool,
 ) -> None:
     """Index review files and folders (default: corpus/). Re-running reads only
     files that changed, and drops the reviews of files that are gone; files
@@ -203,7 +216,11 @@ def index_cmd(
 
     from .index import ReviewIndex
     from .ingest.report import IndexingInterrupted
+    from .meta import has_index
 
+    if synonyms and not paths and not rebuild and has_index(Path(index_dir)):
+        _set_synonyms(index_dir, synonyms, wait, quiet)
+        return
     if not paths and not Path(DEFAULT_CORPUS).exists():
         raise Failure(
             f"no {DEFAULT_CORPUS}/ folder in {Path.cwd()} (read when no path is given): name the review files or "
@@ -232,7 +249,7 @@ def index_cmd(
                 bar.update(task, description="loading the Korean analyzer…" if started else "indexing", refresh=True)
 
             opener = ReviewIndex.create if rebuild else ReviewIndex.open_or_create
-            with opener(index_dir, user_dict, wait=wait, on_wait=on_wait, on_load=on_load) as ix:
+            with opener(index_dir, user_dict, wait=wait, on_wait=on_wait, on_load=on_load, synonyms=synonyms) as ix:
                 report = ix.add_paths(
                     paths or [DEFAULT_CORPUS], progress=progress, options=options, batch_size=batch_size, on_load=on_load,
                 )
@@ -254,6 +271,22 @@ def index_cmd(
     if strict and (report.skipped or report.still_skipped):
         still = f", {len(report.still_skipped):,} of them unchanged since the last run" if report.still_skipped else ""
         raise Failure(f"{len(report.skipped) + len(report.still_skipped):,} skipped{still} (--strict)")
+
+
+def _set_synonyms(index_dir: str, path: str, wait: float, quiet: bool) -> None:
+    """`revsearch index --synonyms FILE` without paths: record FILE's synonyms with the index, and say so."""
+    from .index import ReviewIndex
+
+    err = Console(stderr=True, highlight=False)
+    try:
+        with ReviewIndex.open(index_dir, wait=wait, on_wait=lambda m: err.print(_safe(m), soft_wrap=True)) as ix:
+            with _loading():
+                ix.set_synonyms(path)
+            rules = len(ix.synonyms or ())
+    except RevsearchError as e:
+        raise Failure(e) from e
+    if not quiet:
+        err.print(f"{counted(rules, 'synonym rule')} of {_safe(path)} recorded in {_safe(index_dir)}/; no rebuild needed", soft_wrap=True)
 
 
 def _read_options(fields: tuple[str, ...], encoding: str | None) -> ReadOptions:
@@ -353,6 +386,44 @@ def check_cmd(index_dir: str) -> None:
     )
 
 
+@main.command("stats")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def stats_cmd(index_dir: str, as_json: bool) -> None:
+    """What the index holds: reviews, files, dates, ratings, the most reviewed
+    items and most prolific authors, its size on disk and its analyzer's settings."""
+    from .index import ReviewIndex
+
+    try:
+        with ReviewIndex.open(index_dir) as ix:
+            stats = ix.stats()
+    except RevsearchError as e:
+        raise Failure(e) from e
+    with _reader_may_leave():
+        if as_json:
+            click.echo(json_text(stats.to_dict()))
+            return
+        out = _results_console("auto")
+        dates = f"{stats.first_date} to {stats.last_date}" if stats.first_date else "no dates"
+        words = stats.user_dict["entries"]
+        user_dict = counted(words, 'entry', 'entries') + (f" from {stats.user_dict['file']}" if stats.user_dict["file"] else "")
+        rules = stats.synonyms["rules"]
+        synonyms = counted(rules, 'rule') + (f" from {stats.synonyms['file']}" if stats.synonyms["file"] else "")
+        for line in (
+            f"{counted(stats.reviews, 'review')} from {counted(stats.files, 'file')} in {index_dir}/, "
+            f"{stats.size / 1e6:,.1f} MB on disk ({stats.engine})",
+            f"dates: {dates}",
+            f"user dictionary: {user_dict if words else 'none'}",
+            f"synonyms: {synonyms if rules else 'none'}",
+            f"built from: {', '.join(stats.sources) or 'reviews added by a program'}",
+        ):
+            out.print(Text(shown(line)))
+        out.print()
+        for name, rows in (("rating", stats.ratings), ("year", stats.years), ("top items", stats.top_items),
+                           ("top authors", stats.top_authors)):
+            _render_facet(out, name, rows)
+
+
 @main.command("shell", cls=_Interruptible)
 @index_option
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Most hits to show.")
@@ -444,16 +515,22 @@ def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) 
 @click.option("--author", help="Only reviews by this author.")
 @click.option("--since", callback=_date_option, help="Only reviews written on or after this day, month or year (YYYY-MM-DD, YYYY-MM, YYYY).")
 @click.option("--until", callback=_date_option, help="Only reviews written on or before this day, month or year.")
-@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (highlights as character offsets).")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True, help="date: newest first; rating: highest first.")
+@click.option("--reverse", is_flag=True, help="Oldest or lowest first (with --sort date or rating).")
+@click.option("--page", type=click.IntRange(min=1), help="Show this page of results (1: the first), --limit hits a page.")
+@click.option("--offset", type=click.IntRange(min=0), help="Skip this many hits (instead of --page).")
+@click.option("--group", type=click.Choice(GROUPS), help="The best review of each item or author, with how many match.")
+@click.option("--explain", is_flag=True, help="Show why each hit ranks where it does.")
 @click.option(
-    "--no-resident", is_flag=True,
-    help="Search in this process instead of through the resident query server (also: REVSEARCH_RESIDENT=0).",
+    "--facets", default="", metavar="NAMES",
+    help=f"Count these over all the reviews matched, comma-separated: {','.join(FACETS)}.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (highlights as character offsets).")
+@no_resident_option
 @color_option
 def query_cmd(
-    query: str, index_dir: str, limit: int, author, since, until, sort: str, as_json: bool, no_resident: bool,
-    color: str,
+    query: str, index_dir: str, limit: int, author, since, until, sort: str, reverse: bool, page: int | None,
+    offset: int | None, group: str | None, explain: bool, facets: str, as_json: bool, no_resident: bool, color: str,
 ) -> None:
     """Search the index for QUERY (in quotes when it holds spaces). Queries:
 
@@ -469,28 +546,65 @@ def query_cmd(
       date:2025-04-02 date:2025-04      a day, a month
       date:[2025-03-01 TO *]            dates from 1 March 2025
       rating:[8 TO 10] rating:{* TO 5}  ratings ({} leaves out the ends)
+      item:10002 rating:[1 TO 2]        only filters; * alone is every review
 
     Exit status: 0 reviews found, 1 none matched, 2 an error, 130 Ctrl-C.
 
     The first query starts a resident server that keeps the index and Kiwi
     loaded, so the next ones answer in a fraction of a second (see
     `revsearch resident --help`)."""
+    if page is not None and offset is not None:
+        raise Failure(f"give --page or --offset, not both: --page {page} is --offset {(page - 1) * limit} with --limit {limit}")
     try:
-        request = SearchRequest(query, limit, author=author, since=since, until=until, sort=sort)
+        names = tuple(name.strip() for name in facets.split(",") if name.strip())
+        request = SearchRequest(
+            query, limit, author=author, since=since, until=until, sort=sort, reverse=reverse,
+            offset=(page - 1) * limit if page else offset or 0, group=group, explain=explain, facets=names,
+        )
         found = resident.search(
             index_dir, request, resident=not no_resident, loading=_loading,
             started=lambda server: _announce_server(server, index_dir),
         )
     except RevsearchError as e:
         raise Failure(e) from e
-    exit_code = 0 if found["hits"] else 1  # as grep: 1 when nothing matched
+    _print_results(found, as_json, color)
+
+
+def _print_results(found: dict[str, Any], as_json: bool, color: str) -> None:
+    """Print results (``Results.to_dict()``) as JSON or for a reader, and exit
+    1 if there are no hits (as grep: nothing matched, or a page past the end)."""
+    exit_code = 0 if found["hits"] else 1
     with _reader_may_leave(exit_code):
         if as_json:
             click.echo(json_text(found))
         else:
             _render(_results_console(color), Results.from_dict(found))
     if exit_code:
+        if found["total"] and as_json:  # a page past the end: the JSON says so by its total and offset
+            click.echo(past_the_end(Results.from_dict(found)), err=True)
         raise SystemExit(exit_code)
+
+
+@main.command("similar", cls=_Interruptible)
+@click.argument("review_id", metavar="ID")
+@index_option
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Most hits to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (highlights as character offsets).")
+@no_resident_option
+@color_option
+def similar_cmd(review_id: str, index_dir: str, limit: int, as_json: bool, no_resident: bool, color: str) -> None:
+    """The reviews most like the review with id ID: its most telling words
+    (weighed as BM25 weighs them) searched for in the others.
+
+    Exit status: 0 reviews found, 1 none alike, 2 an error (an unknown ID)."""
+    try:
+        found = resident.similar(
+            index_dir, review_id, limit, resident=not no_resident, loading=_loading,
+            started=lambda server: _announce_server(server, index_dir),
+        )
+    except RevsearchError as e:
+        raise Failure(e) from e
+    _print_results(found, as_json, color)
 
 
 @main.command("suggest")
@@ -498,7 +612,7 @@ def query_cmd(
 @index_option
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Most words to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--no-resident", is_flag=True, help="Answer in this process instead of through the resident query server.")
+@no_resident_option
 def suggest_cmd(prefix: str, index_dir: str, limit: int, as_json: bool, no_resident: bool) -> None:
     """Words of the index starting with PREFIX, as typed key by key (사, 삼,
     사만 all reach 사만다) or as initial consonants (ㅅㅁㄷ), the most frequent
@@ -647,11 +761,57 @@ def _render(console: Console, results: Results) -> None:
         fixed = ", ".join(f"{_safe(typed)} → {_safe(word)}" for typed, word in results.corrections.items())
         console.print(f"[dim]also searched for: {fixed}[/]")
     if not results.hits:
-        console.print(f"No reviews match [bold]{_safe(results.query)}[/].")
+        console.print(escape(past_the_end(results)) if results.total else f"No reviews match [bold]{_safe(results.query)}[/].")
         return
-    console.print(f"[dim]{len(results)} of {results.total} matching reviews for[/] [bold]{_safe(results.query)}[/]\n")
-    for rank, hit in enumerate(results, 1):
+    shown_ = f"{len(results)}" if not results.offset else f"{results.offset + 1}–{results.offset + len(results)}"
+    of = f"{results.total} matching reviews"
+    if results.groups is not None:
+        of = f"{results.groups} {results.hits[0].group['by']}s ({of})"
+    console.print(f"[dim]{shown_} of {of} for[/] [bold]{_safe(results.query)}[/]\n")
+    for rank, hit in enumerate(results, results.offset + 1):
         _render_hit(console, rank, hit)
+    for name, rows in results.facets.items():
+        _render_facet(console, name, rows)
+
+
+def _render_facet(console: Console, name: str, rows: list[dict[str, Any]]) -> None:
+    """A facet as a horizontal bar chart: a row per value, labels padded to
+    one width in terminal cells (a Korean letter takes two), bars scaled to
+    the largest count. A facet in order shows its last FACET_ROWS rows."""
+    console.print(Text(name, style="bold"))
+    if not rows:
+        console.print(Text("  (none)", style="dim"))
+    hidden = len(rows) - FACET_ROWS if name.startswith("date") else 0
+    if hidden > 0:
+        console.print(Text(f"  … {hidden:,} earlier (--json lists them all)", style="dim"))
+        rows = rows[hidden:]
+    labels = [shown(_facet_label(name, row)) for row in rows]
+    width = max(map(cell_len, labels), default=0)
+    most = max((row["count"] for row in rows), default=1)
+    for label, row in zip(labels, rows):
+        line = Text(f"  {label}{' ' * (width - cell_len(label))}  ")
+        line.append("█" * max(1, round(BAR_CELLS * row["count"] / most)), style="cyan")
+        line.append(f" {row['count']:,}")
+        if "score" in row:
+            line.append(f"  {row['score']:.2f}", style="dim")
+        console.print(line, no_wrap=True, overflow="ellipsis")
+    console.print()
+
+
+def _facet_label(name: str, row: dict[str, Any]) -> str:
+    if name == "terms":
+        return row["term"]
+    return f"★ {row['value']:g}" if name == "rating" else str(row["value"])  # stats' "year" too
+
+
+def past_the_end(results: Results) -> str:
+    """What a page past the last says (one line, safe to print)."""
+    what = "groups" if results.groups is not None else "matching reviews"
+    count = results.groups if results.groups is not None else results.total
+    return shown(
+        f"no hits from {results.offset + 1} on: {results.query!r} has {count} {what}; "
+        f"ask for an earlier --page (or a smaller --offset)"
+    )
 
 
 def _render_hit(console: Console, rank: int, hit: Hit) -> None:
@@ -672,7 +832,12 @@ def _render_hit(console: Console, rank: int, hit: Hit) -> None:
     lines = [title + Text(f"  {hit.score:.2f}", style="dim")]
     if meta:
         lines.append(Text(shown(" · ".join(meta)), style="cyan"))
+    if hit.group:
+        group = hit.group
+        lines.append(Text(shown(f"{counted(group['count'], 'matching review')} of {group['by']} {group['value']}"), style="magenta"))
     lines += [_marked(p, bracket) for p in hit.passages if p.field == "body"]
+    if hit.explain:
+        lines += [Text(line, style="dim") for line in explained(hit.explain)]
     if review.source:
         lines.append(Text(shown(_short_path(review.source)), style="dim"))
     number = Text(f"{rank}. ", style="bold")
@@ -689,6 +854,23 @@ def _render_hit(console: Console, rank: int, hit: Hit) -> None:
             grid.add_row("", line)
         console.print(grid)
     console.print()
+
+
+def explained(why: dict[str, Any]) -> list[str]:
+    """An explanation (see searcher.explain) as a few lines: the clauses' and
+    proximity's BM25F, the re-ranking factors, the plan."""
+    parts = [f"{c['field'] + ':' if c['field'] else ''}{c['term']} {c['score']:.2f}" for c in why["clauses"]]
+    if why["proximity"]:
+        parts.append(f"proximity {why['proximity']:.2f}")
+    lines = [f"why: {why['tier'] + ' tier, ' if why['tier'] else ''}BM25F {why['bm25f']:.2f} = " + " + ".join(parts)]
+    rerank = why["rerank"]
+    if rerank:
+        lines.append(
+            f"     × {rerank['factor']:.2f} (coverage {rerank['coverage']:.2f}, surface {rerank['surface']:.2f}, "
+            f"closeness {rerank['closeness']:.2f}) = {why['score']:.2f}"
+        )
+    lines.append(f"     plan: {why['plan']}")
+    return [shown(line) for line in lines]
 
 
 def _opening(review: Review) -> str:

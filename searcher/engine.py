@@ -125,10 +125,19 @@ class EngineView(Protocol):
     def count(self, plan: Node, within: Node | None = None) -> int:
         """How many reviews match ``plan`` (among those ``within`` matches)."""
 
-    def highest(self, plan: Node, field: str, limit: int, within: Node | None = None) -> tuple[list[Candidate], int]:
+    def highest(
+        self, plan: Node, field: str, limit: int, within: Node | None = None, lowest: bool = False
+    ) -> tuple[list[Candidate], int]:
         """The ``limit`` reviews matching ``plan`` with the highest values of
-        the range field ``field`` (the newest dates, the best ratings), those
-        without one last; on one value, the best first; and how many match."""
+        the range field ``field`` (the newest dates, the best ratings; the
+        lowest if ``lowest``), those without one last; on one value, the best
+        first, then in index order; and how many match."""
+
+    def sample(self, plan: Node, size: int, within: Node | None = None) -> list[int]:
+        """Up to ``size`` handles of reviews matching ``plan``: the best
+        scoring, those tied at the last score taken evenly spread over the
+        index, so that a query of only filters (every review scoring alike)
+        is sampled throughout, not by its first reviews."""
 
     def stored(self, docs: list[int]) -> list[dict[str, Any]]:
         """The stored reviews (as :meth:`Review.to_dict`) of these handles."""
@@ -139,9 +148,16 @@ class EngineView(Protocol):
     def holding(self, field: str, term: str, docs: list[int]) -> set[int]:
         """Which of the handles ``docs`` hold the term in ``field``."""
 
-    def values(self, field: str, plan: Node, within: Node | None = None) -> dict[Any, int]:
-        """For each value of ``field`` (an exact or range field), how many
-        reviews matching ``plan`` hold it: facets."""
+    def values(self, field: str, plan: Node, within: Node | None = None, top: int | None = None) -> dict[Any, int]:
+        """For each value of ``field`` (rating, date, author, item, source or
+        keywords), how many reviews matching ``plan`` hold it, as the review
+        holds it (a rating as a float, a date as ISO text, derived keywords
+        included): facets. ``top``: only the ``top`` most frequent values
+        (with those tied with the last), which an engine finds without
+        listing the others. Quick enough for a facet over every review."""
+
+    def frequencies(self, field: str, terms: list[str]) -> list[int]:
+        """How many reviews hold each of ``terms`` in ``field`` (as ``idf`` counts them)."""
 
     def vocabulary(self, field: str) -> Iterator[tuple[str, int]]:
         """The terms of ``field``, in order, each with how many reviews hold it."""

@@ -9,6 +9,7 @@ import errno
 import os
 import shutil
 import threading
+from dataclasses import replace
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -32,7 +33,10 @@ from .request import SearchRequest
 from .review import Review
 from .query import QueryPlan, parse
 from .search import search
+from .similar import similar
 from .settings import IngestSettings, SearchSettings
+from .synonyms import Synonyms
+from .stats import IndexStats, index_stats
 
 
 class ReviewIndex:
@@ -45,7 +49,7 @@ class ReviewIndex:
 
     def __init__(
         self, engine: Engine, path: Path, wait: float = 0.0, on_wait: Callable[[str], None] | None = None, *,
-        settings: SearchSettings | None = None, ingest: IngestSettings | None = None,
+        settings: SearchSettings | None = None, ingest: IngestSettings | None = None, synonyms: Synonyms | None = None,
     ):
         self._engine = engine
         self.path = path
@@ -54,6 +58,8 @@ class ReviewIndex:
         self.ingest_settings = ingest or IngestSettings()
         #: The analyzer the index was built with (its user dictionary included).
         self.analyzer: Analyzer = engine.analyzer
+        #: The synonyms searches expand their words with (see searcher.synonyms); None if none are set.
+        self.synonyms: Synonyms | None = synonyms
         self._lexicon: Lexicon | None = None  # built on first use, dropped when this instance writes
         self._lexicon_lock = threading.Lock()
 
@@ -64,6 +70,7 @@ class ReviewIndex:
         cls, path: str | os.PathLike, user_dict: str | os.PathLike | None = None, *, wait: float = 0.0,
         on_wait: Callable[[str], None] | None = None, on_load: OnLoad | None = None,
         settings: SearchSettings | None = None, ingest: IngestSettings | None = None, engine_settings: object = None,
+        synonyms: str | os.PathLike | None = None,
     ) -> ReviewIndex:
         """A new, empty index at ``path``, replacing an index already there
         (``--rebuild``). The folder must be empty or hold an index: revsearch
@@ -72,8 +79,10 @@ class ReviewIndex:
         every text and query of the index is analysed with it (it is checked
         by loading Kiwi with it: ``on_load`` is told). ``engine_settings`` are
         the engine's own knobs (WhooshSettings for an index in a folder; None:
-        its defaults); ``settings``: see the class."""
+        its defaults); ``settings``: see the class. ``synonyms`` is a synonym
+        file, recorded as :meth:`set_synonyms` does."""
         analyzer = Analyzer.with_user_dict(user_dict, on_load) if user_dict else DEFAULT
+        chosen = _checked_synonyms(synonyms, analyzer, on_load)
         folder = Path(path)
         kind = engine_for(folder)
         try:
@@ -84,11 +93,11 @@ class ReviewIndex:
                     remove(old)
                 # what the index records of itself first: a crash before the engine's
                 # files are written leaves no index, and the next run creates one
-                IndexMeta.current(analyzer.user_dict, user_dict).write(folder)
+                _with_synonyms(IndexMeta.current(analyzer.user_dict, user_dict), chosen).write(folder)
                 engine = kind.create(folder, analyzer, engine_settings)
         except OSError as e:
             raise access_error(folder, e, "create an index in") from e
-        return cls(engine, folder, wait, on_wait, settings=settings, ingest=ingest)
+        return cls(engine, folder, wait, on_wait, settings=settings, ingest=ingest, synonyms=chosen)
 
     @classmethod
     def open(
@@ -101,22 +110,26 @@ class ReviewIndex:
         see :meth:`create`."""
         folder = Path(path)
         require_index(folder)
-        IndexMeta.read(folder).check_compatible(folder)
+        meta = IndexMeta.read(folder)
+        meta.check_compatible(folder)
+        synonyms = Synonyms.parse(meta.synonyms, meta.synonyms_file or "the synonyms recorded") if meta.synonyms else None
         engine = engine_for(folder).open(folder, engine_settings)
-        return cls(engine, folder, wait, on_wait, settings=settings, ingest=ingest)
+        return cls(engine, folder, wait, on_wait, settings=settings, ingest=ingest, synonyms=synonyms)
 
     @classmethod
     def open_or_create(
         cls, path: str | os.PathLike, user_dict: str | os.PathLike | None = None, *, wait: float = 0.0,
         on_wait: Callable[[str], None] | None = None, on_load: OnLoad | None = None,
         settings: SearchSettings | None = None, ingest: IngestSettings | None = None, engine_settings: object = None,
+        synonyms: str | os.PathLike | None = None,
     ) -> ReviewIndex:
         """The index at ``path``, created empty if there is none. A ``user_dict``
-        must be the one the existing index was built with (or None, to keep it).
+        must be the one the existing index was built with (or None, to keep it);
+        ``synonyms`` replace those of an existing index (None: kept).
         ``engine_settings`` and ``settings``: see :meth:`create`."""
         chosen = dict(settings=settings, ingest=ingest, engine_settings=engine_settings)
         if not has_index(Path(path)):
-            return cls.create(path, user_dict, wait=wait, on_wait=on_wait, on_load=on_load, **chosen)
+            return cls.create(path, user_dict, wait=wait, on_wait=on_wait, on_load=on_load, synonyms=synonyms, **chosen)
         index = cls.open(path, wait=wait, on_wait=on_wait, **chosen)
         if user_dict and Analyzer.with_user_dict(user_dict, on_load) != index.analyzer:
             index.close()
@@ -124,7 +137,24 @@ class ReviewIndex:
                 f"the index in {path} was built with another user dictionary than {user_dict}: rebuild it to use "
                 f"this one, {index_command(Path(path), rebuild=True, user_dict=user_dict)}"
             )
+        if synonyms:
+            try:
+                index.set_synonyms(synonyms, on_load)
+            except BaseException:
+                index.close()
+                raise
         return index
+
+    def set_synonyms(self, path: str | os.PathLike | None, on_load: OnLoad | None = None) -> None:
+        """Record the synonym file at ``path`` with the index (its text: later
+        edits to the file change nothing until it is set again), replacing the
+        synonyms recorded; None removes them. Searches expand their words with
+        them from now on, no rebuild needed; a resident server reopens the index.
+        SynonymError naming the file and line of a malformed one, nothing recorded."""
+        chosen = _checked_synonyms(path, self.analyzer, on_load)
+        with self._lock():
+            _with_synonyms(IndexMeta.read(self.path), chosen).write(self.path)
+        self.synonyms = chosen
 
     def __len__(self) -> int:
         """How many reviews the index holds (cheap: nothing is searched)."""
@@ -241,18 +271,45 @@ class ReviewIndex:
         until: str | _dt.date | None = None,
         sort: str = "relevance",
         passages_per_hit: int = 3,
+        reverse: bool = False,
+        offset: int = 0,
+        group: str | None = None,
+        explain: bool = False,
+        facets: Iterable[str] = (),
     ) -> Results:
         """Search with the query language (see :mod:`searcher.query`).
 
         Reviews holding every word of the query rank above those holding only
-        some. ``author``, ``since`` and ``until`` filter; ``sort="date"``
-        orders newest first instead of by relevance. ``passages_per_hit=0``
-        leaves passages out (no text analysis after the search)."""
-        return self.execute(SearchRequest(query, limit, author, since, until, sort, passages_per_hit))
+        some. ``author``, ``since`` and ``until`` filter; ``sort="date"`` or
+        ``"rating"`` orders newest or highest first instead of by relevance
+        (``reverse``: oldest or lowest first). ``offset`` skips that many hits
+        (pages: ``offset=(page - 1) * limit``; past the end, no hits).
+        ``group="item"`` or ``"author"``: the best review of each, with its
+        group's count (``hit.group``). ``explain``: each hit's ``explain``
+        says why it ranks there. ``facets`` (any of ``rating``, ``date:year``,
+        ``date:month``, ``author``, ``item``, ``keywords``, ``terms``) are
+        counted over every review matched, into ``results.facets`` (see
+        searcher.facets). ``passages_per_hit=0`` leaves passages out (no text
+        analysis after the search)."""
+        return self.execute(SearchRequest(
+            query, limit, author, since, until, sort, passages_per_hit, reverse, offset, group, explain, tuple(facets),
+        ))
 
     def execute(self, request: SearchRequest) -> Results:
         """The results of a search asked as a :class:`SearchRequest` (see :meth:`search`)."""
-        return search(self._engine, request, self.settings, self.lexicon)
+        return search(self._engine, request, self.settings, self.synonyms, self.lexicon)
+
+    def stats(self) -> IndexStats:
+        """What the index holds: reviews, files, date range, ratings, top items
+        and authors, size on disk, analyzer settings (see searcher.stats)."""
+        return index_stats(self._engine, self.path, self.settings)
+
+    def similar(self, review_id: str, limit: int = 10, *, passages_per_hit: int = 3) -> Results:
+        """The ``limit`` reviews most like the one with id ``review_id``: its
+        most distinctive terms (weighed as BM25 weighs them) searched for in the
+        others, itself left out, each hit with its passages. ``results.query``
+        is the terms searched for. QueryError if no review has that id."""
+        return similar(self._engine, review_id, limit, self.settings, passages_per_hit)
 
     def lexicon(self, view: EngineView | None = None) -> Lexicon:
         """The index's words arranged for completion and correction (see
@@ -275,8 +332,8 @@ class ReviewIndex:
         return self.lexicon().complete(prefix, limit)
 
     def plan(self, query: str) -> QueryPlan:
-        """The plan a search for ``query`` evaluates (printable; see searcher.plan)."""
-        return parse(query, self.analyzer, self.settings)
+        """The plan a search for ``query`` evaluates (printable, synonyms it was expanded with included; see searcher.plan)."""
+        return parse(query, self.analyzer, self.settings, self.synonyms)
 
 
 def discard_empty(path: str | os.PathLike) -> bool:
@@ -295,6 +352,25 @@ def discard_empty(path: str | os.PathLike) -> bool:
     except (OSError, RevsearchError):
         return False
     return True
+
+
+def _checked_synonyms(path: str | os.PathLike | None, analyzer: Analyzer, on_load: OnLoad | None) -> Synonyms | None:
+    """The synonyms in the file at ``path`` (None: none), every entry analysed
+    with ``analyzer`` (Kiwi loaded if need be: ``on_load`` is told); SynonymError
+    naming the file and line of the first that is malformed."""
+    if path is None:
+        return None
+    synonyms = Synonyms.read(path)
+    analyzer.model(on_load)
+    synonyms.compiled(analyzer)
+    return synonyms
+
+
+def _with_synonyms(meta: IndexMeta, synonyms: Synonyms | None) -> IndexMeta:
+    """``meta`` recording ``synonyms`` (their text and file)."""
+    if synonyms is None:
+        return replace(meta, synonyms="", synonyms_file="")
+    return replace(meta, synonyms=synonyms.text, synonyms_file=os.path.abspath(synonyms.name))
 
 
 def _refuse_foreign(folder: Path) -> None:

@@ -51,7 +51,8 @@ _LEFTOVERS = re.compile(r"MAIN\.tmp|_MAIN_\d+\.toc\.[\d.]+|(revsearch|files|chec
 class IndexMeta:
     """``sources`` are the files and folders the index was built from (absolute,
     none inside another), ``user_dict_file`` the user dictionary it was
-    created with: what a command to rebuild it names."""
+    created with: what a command to rebuild it names. ``synonyms`` is the text
+    of its synonym file (see searcher.synonyms), ``synonyms_file`` its path."""
 
     revsearch: str
     schema: int = SCHEMA_VERSION
@@ -59,6 +60,8 @@ class IndexMeta:
     user_dict_sha1: str = ""
     user_dict_file: str = ""
     sources: tuple[str, ...] = ()
+    synonyms: str = ""
+    synonyms_file: str = ""
 
     @classmethod
     def current(cls, user_dict: str, user_dict_file: str | os.PathLike | None = None) -> IndexMeta:
@@ -105,7 +108,10 @@ class IndexMeta:
         sources, user_dict_file = data.get("sources", []), data.get("user_dict_file", "")
         if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources) or not isinstance(user_dict_file, str):
             raise ValueError("its sources are not a list of paths")
-        return replace(meta, sources=tuple(sources), user_dict_file=user_dict_file)
+        synonyms = {k: data.get(k, "") for k in ("synonyms", "synonyms_file")}
+        if not all(isinstance(v, str) for v in synonyms.values()):
+            raise ValueError("its synonyms are not text")
+        return replace(meta, sources=tuple(sources), user_dict_file=user_dict_file, **synonyms)
 
     def check_compatible(self, folder: Path) -> None:
         """IncompatibleIndexError unless this revsearch can use the index as it is."""
@@ -127,7 +133,7 @@ def index_command(folder: Path, *, rebuild: bool = False, user_dict: str | os.Pa
     brings the index in ``folder`` up to date (or ``rebuild``s it) from what it
     was built from: the sources it records, else the common folder of the files
     it holds (an index from before sources were recorded), else ``PATH...``. A
-    rebuild keeps the recorded user dictionary, or takes ``user_dict``."""
+    rebuild keeps the recorded user dictionary, or takes ``user_dict``, and the recorded synonym file."""
     try:
         meta: IndexMeta | None = IndexMeta._from(json.loads((Path(folder) / META_FILE).read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
@@ -144,6 +150,8 @@ def index_command(folder: Path, *, rebuild: bool = False, user_dict: str | os.Pa
         user_dict = user_dict or (meta.user_dict_file if meta else "")
         if user_dict:
             words += ["--user-dict", _shell(os.path.abspath(user_dict))]
+        if meta and meta.synonyms_file:
+            words += ["--synonyms", _shell(meta.synonyms_file)]
     return "`" + " ".join(["revsearch", "index", *words, "--index", shlex.quote(str(folder))]) + "`"
 
 

@@ -8,7 +8,11 @@ import sys
 from pathlib import Path
 
 #: The orders ``ReviewIndex.search`` can sort by.
-SORTS = ("relevance", "date")
+SORTS = ("relevance", "date", "rating")
+#: The fields ``ReviewIndex.search`` can group hits by.
+GROUPS = ("item", "author")
+#: The facets a search can count (see searcher.facets).
+FACETS = ("rating", "date:year", "date:month", "author", "item", "keywords", "terms")
 #: Reviews written between commits: a crash loses at most this many reviews' work.
 BATCH_SIZE = 50_000
 

@@ -4,7 +4,8 @@ Syntax: plain words, ``"phrases"``, ``AND`` / ``OR`` / ``NOT``, ``-word``,
 ``+word``, parentheses, ``field:value`` / ``field:"phrase"`` for title, body,
 keywords, category, author, item, id and source, and ranges ``date:[2025-03-01
 TO 2025-04-30]``, ``rating:[8 TO 10]`` (either end may be empty or ``*``;
-``date:2025-04`` is a month).
+``date:2025-04`` is a month). A query may be only filters; ``*`` alone is
+every review.
 
 Adjacent plain words form one *text run* that is analysed as a whole, so Kiwi
 sees them in context. Words that are only put side by side are soft: a review
@@ -29,6 +30,7 @@ from .dates import PERIOD_FORMS, parse_period, period_end
 from .errors import QueryError
 from .schema import EXACT_FIELDS, RANGE_FIELDS, TEXT_FIELDS, exact_value
 from .settings import SearchSettings
+from .synonyms import Expansions, Synonyms, widened, widened_clauses
 
 #: The fields a query may name, in the order messages list them.
 FIELD_NAMES = (*TEXT_FIELDS, *EXACT_FIELDS, *RANGE_FIELDS)
@@ -45,6 +47,8 @@ OPTIONAL_TERMS = frozenset(
 MAX_QUERY_CHARS = 2000
 MAX_QUERY_WORDS = 500  # words, phrases, field filters and operators
 MAX_QUERY_DEPTH = 32  # parentheses inside parentheses
+#: The query that matches every review (a query of only filters needs no word either: ``item:10002``).
+EVERY = "*"
 
 
 # ---------------------------------------------------------------- syntax tree
@@ -351,19 +355,27 @@ class QueryPlan:
     terms: dict[str | None, set[str]] = field(default_factory=dict)
     words: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
     text: str = ""
+    #: The synonyms the query's words were expanded with, each as ``word → synonym | synonym``.
+    synonyms: list[str] = field(default_factory=list)
     said: list[tuple[str, list[Term]]] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return f"strict: {self.strict}\nloose:  {self.loose}"
+        expanded = "".join(f"\nsynonyms: {s}" for s in self.synonyms)
+        return f"strict: {self.strict}\nloose:  {self.loose}{expanded}"
 
 
-def parse(qs: str, analyzer: Analyzer = DEFAULT, settings: SearchSettings | None = None) -> QueryPlan:
+def parse(
+    qs: str, analyzer: Analyzer = DEFAULT, settings: SearchSettings | None = None, synonyms: Synonyms | None = None
+) -> QueryPlan:
     """Parse a query string, analysing its words with ``analyzer`` (the
-    index's), into the plans ``settings`` (field weights, proximity) make. Raises QueryError when there is nothing to search for, or when
+    index's), into the plans ``settings`` (field weights, proximity) make,
+    each word also finding its ``synonyms`` (see searcher.synonyms). Raises QueryError when there is nothing to search for, or when
     the query holds more than MAX_QUERY_CHARS, MAX_QUERY_WORDS or
     MAX_QUERY_DEPTH allow."""
     if not qs or not qs.strip():
         raise QueryError("the query is empty")
+    if qs.strip() == EVERY:
+        return QueryPlan(p.Every(), p.Every())
     tokens = _bounded_tokens(qs)
     tree = _Parser(tokens).parse()
     # each text analysed once, all in one call: the strict and loose queries (and a NOT's) share its terms
@@ -374,12 +386,14 @@ def parse(qs: str, analyzer: Analyzer = DEFAULT, settings: SearchSettings | None
         analysed[id(node)] = _positions(found, weak)
         said.append((node.text, found))
     asked = _Asked(OPTIONAL_TERMS | weak)
-    planner = _Planner(analysed, settings or SearchSettings(), weak)
+    planner = _Planner(analysed, settings or SearchSettings(), weak, synonyms.compiled(analyzer) if synonyms else None)
     strict = planner.plan(tree, True, asked)
     loose = planner.plan(tree, False)
     if strict is None or loose is None:
         raise QueryError(f"nothing to search for in {qs!r}: {_why_nothing(tokens, texts)}")
-    return QueryPlan(strict, loose, asked.terms, list(asked.words), " ".join(asked.texts), said)
+    return QueryPlan(
+        strict, loose, asked.terms, list(asked.words), " ".join(asked.texts), list(asked.synonyms), said
+    )
 
 
 #: Hangul letters standing alone (ㅋㅋ, ㅠㅠ, ㅎㅎ): Kiwi tags them as symbols, which are not indexed.
@@ -445,13 +459,15 @@ class _Asked:
     terms: dict[str | None, set[str]] = field(default_factory=dict)
     words: dict[tuple, None] = field(default_factory=dict)  # ordered set
     texts: list[str] = field(default_factory=list)
+    synonyms: dict[str, None] = field(default_factory=dict)  # ordered set
 
-    def add(self, node: Text, fields: dict[str, float], groups: list[list[str]]) -> None:
+    def add(self, node: Text, fields: dict[str, float], groups: list[list[str]], synonyms: tuple[str, ...] = ()) -> None:
         self.terms.setdefault(node.field, set()).update(t for g in groups for t in g)
         self.words.update(
             ((tuple(fields), tuple(sorted(alts))), None) for alts in groups if not set(alts) <= self.optional
         )
         self.texts.append(node.text)
+        self.synonyms.update(dict.fromkeys(synonyms))
 
 
 def _positions(terms: list[Term], weak: set[str]) -> list[list[str]]:
@@ -473,6 +489,12 @@ def _positions(terms: list[Term], weak: set[str]) -> list[list[str]]:
     return [alts for _, alts in sorted(groups.values(), key=lambda group: group[0])]
 
 
+def analysed_words(analyzer: Analyzer, texts: list[str]) -> list[tuple[tuple[str, ...], ...]]:
+    """Each of ``texts`` analysed as a query's words are: its positions, each
+    its alternative terms (all analysed in one call)."""
+    return [tuple(map(tuple, _positions(found, set()))) for found in analyzer.analyze_many(texts)]
+
+
 def _distinct(groups: list[list[str]]) -> list[list[str]]:
     """Each word once: a word said twice in a query should not weigh twice."""
     seen: set[tuple[str, ...]] = set()
@@ -491,8 +513,10 @@ class _Planner:
     near each other. ``weak`` words (see _positions) count but are not
     required, and take no place in phrases and proximity."""
 
-    def __init__(self, analysed: dict[int, list[list[str]]], settings: SearchSettings, weak: set[str]):
-        self.analysed, self.settings, self.weak = analysed, settings, weak
+    def __init__(
+        self, analysed: dict[int, list[list[str]]], settings: SearchSettings, weak: set[str], synonyms: Expansions | None
+    ):
+        self.analysed, self.settings, self.weak, self.synonyms = analysed, settings, weak, synonyms
         self.optional = OPTIONAL_TERMS | weak
 
     def plan(self, node, strict: bool, asked: _Asked | None = None) -> p.Node | None:
@@ -520,14 +544,19 @@ class _Planner:
             return None
         settings = self.settings
         fields = settings.field_weights if node.field is None else {node.field: 1.0}
-        if asked is not None:
-            asked.add(node, fields, groups)
         words = [g for g in groups if not set(g) <= self.weak] or groups  # what phrases and proximity place
-        if node.phrase and len(words) > 1:
+        phrase = node.phrase and len(words) > 1
+        matches = self.synonyms.matches(_distinct(groups)) if self.synonyms and not phrase else []
+        if asked is not None:
+            asked.add(node, fields, widened(_distinct(groups), matches), tuple(m.shown for m in matches))
+        if phrase:
             return p.any_of([_phrase(f, words, boost) for f, boost in fields.items()])
         words = _distinct(words)
         groups = _distinct(groups)
         clauses = [p.any_of([p.Term(f, t, boost) for f, boost in fields.items() for t in alts]) for alts in groups]
+        if matches:  # a word and its synonyms: one clause, one word of the query
+            clauses = widened_clauses(clauses, matches, lambda words: _words(fields, words))
+            groups = widened(groups, matches)
         if node.phrase:
             return _and(clauses)
         near = [
@@ -543,6 +572,13 @@ class _Planner:
             return p.any_of(clauses + extras)
         optional = [c for c, alts in zip(clauses, groups) if set(alts) <= self.optional] + extras
         return p.AndMaybe(_and(required), p.any_of(optional)) if optional else _and(required)
+
+
+def _words(fields: dict[str, float], words: tuple[tuple[str, ...], ...]) -> p.Node | None:
+    """Analysed ``words`` (a synonym) in any of ``fields``: its terms, or its phrase if it has several positions."""
+    if len(words) == 1:
+        return p.any_of([p.Term(f, t, boost) for f, boost in fields.items() for t in words[0]])
+    return p.any_of([_phrase(f, [list(alts) for alts in words], boost) for f, boost in fields.items()])
 
 
 def _phrase(fieldname: str, groups: list[list[str]], boost: float) -> p.Node:

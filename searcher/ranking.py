@@ -31,6 +31,7 @@ engine's candidates are re-ranked alike.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from .engine import Candidate, EngineView
 from .parts import standalone_anywhere
@@ -80,26 +81,42 @@ def _densest(letters: str, asked: set[str], window: int) -> int:
     return best
 
 
+class Factors(NamedTuple):
+    """What re-ranking multiplies a review's score by (see the module)."""
+
+    coverage: float
+    surface: float
+    closeness: float
+
+    def product(self, settings: SearchSettings) -> float:
+        likeness = (1 + settings.surface_weight * self.surface) * (1 + settings.closeness_weight * self.closeness)
+        return self.coverage * likeness
+
+
 def rerank(view: EngineView, hits: list[Candidate], query: QueryPlan, settings: SearchSettings) -> list[Candidate]:
-    """``hits`` (handle, score), best first, re-ordered as the module says;
-    the scores returned are the products."""
-    if len(hits) < 2:
-        return hits
-    docs = [doc for doc, _ in hits]
+    """``hits`` (handle, score), best first, re-ordered as the module says
+    (ties in the order given); the scores returned are the products."""
+    found = factors(view, [doc for doc, _ in hits], query, settings)
+    rescored = [(doc, score * found[doc].product(settings)) for doc, score in hits]
+    return sorted(rescored, key=lambda hit: -hit[1])
+
+
+def factors(view: EngineView, docs: list[int], query: QueryPlan, settings: SearchSettings) -> dict[int, Factors]:
+    """Each document's re-ranking factors for ``query`` (each its own: they do
+    not depend on the other documents)."""
     texts = {doc: _text(review, settings.text_chars).lower() for doc, review in zip(docs, view.stored(docs))}
     letters = {doc: _letters(text) for doc, text in texts.items()}
     pairs = {doc: _pairs(text) for doc, text in letters.items()}
     coverage = _coverage(view, docs, query, texts, pairs, settings)
     asked = char_pairs(query.text)
-    rescored = []
-    for doc, score in hits:
+    found = {}
+    for doc in docs:
         surface = closeness = 0.0
         if asked:
             surface = len(asked & pairs[doc]) / len(asked)
             closeness = _densest(letters[doc], asked, settings.closeness_chars) / len(asked)
-        likeness = (1 + settings.surface_weight * surface) * (1 + settings.closeness_weight * closeness)
-        rescored.append((doc, score * coverage[doc] * likeness))
-    return sorted(rescored, key=lambda hit: -hit[1])
+        found[doc] = Factors(coverage[doc], surface, closeness)
+    return found
 
 
 def _text(review: dict, chars: int) -> str:

@@ -76,6 +76,7 @@ except ImportError:  # pragma: no cover - not POSIX: no server is started
 
 if TYPE_CHECKING:  # pragma: no cover
     from .index import ReviewIndex
+    from .results import Results
 
 #: What the caller shows while Kiwi loads (a spinner), as a context manager.
 Loading = Callable[[], ContextManager[Any]]
@@ -133,15 +134,46 @@ def search(
     RevsearchError, with its message, that a search in this process raises.
     ``loading`` is entered while Kiwi loads (here, or in a server being started),
     ``started`` told the status of a server this search started."""
-    answer = ask(index_dir, search_request(request), loading=loading, started=started) if resident else None
+    return _results(
+        index_dir, search_request(request), lambda ix: ix.execute(request).to_dict(), resident=resident,
+        loading=loading, started=started,
+    )
+
+
+def similar(
+    index_dir: str | os.PathLike,
+    review_id: str,
+    limit: int = 10,
+    *,
+    resident: bool = True,
+    loading: Loading = nullcontext,
+    started: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """``Results.to_dict()`` of ``ReviewIndex.similar(review_id, limit)`` on the
+    index at ``index_dir``, answered as :func:`search` answers a search."""
+    return _results(
+        index_dir, ipc.request("similar", review_id=review_id, limit=limit),
+        lambda ix: ix.similar(review_id, limit).to_dict(), resident=resident, loading=loading, started=started,
+    )
+
+
+def _results(
+    index_dir: str | os.PathLike, request: dict[str, Any], here: Callable[[ReviewIndex], dict[str, Any]], *,
+    resident: bool, loading: Loading, started: Callable[[dict[str, Any]], None] | None, kiwi: bool = True,
+) -> dict[str, Any]:
+    """The answer to ``request`` of the resident server (see :func:`ask`) if
+    ``resident``, else (or if none answered) ``here`` done in this process
+    (Kiwi loaded first, within ``loading``, if it needs ``kiwi``)."""
+    answer = ask(index_dir, request, loading=loading, started=started) if resident else None
     if answer is not None:
         return answer
     from .index import ReviewIndex
 
     with ReviewIndex.open(index_dir) as ix:
-        with loading():
-            ix.analyzer.model()
-        return ix.execute(request).to_dict()
+        if kiwi:
+            with loading():
+                ix.analyzer.model()
+        return here(ix)
 
 
 def suggest(
@@ -150,14 +182,10 @@ def suggest(
 ) -> dict[str, Any]:
     """``{"prefix", "completions": [Completion.to_dict()]}`` of ReviewIndex.suggest on
     the index at ``index_dir``, answered as :func:`search` answers a search."""
-    request = ipc.request("suggest", prefix=prefix, limit=limit)
-    answer = ask(index_dir, request, loading=loading, started=started) if resident else None
-    if answer is not None:
-        return answer
-    from .index import ReviewIndex
-
-    with ReviewIndex.open(index_dir) as ix:
-        return completions(ix, prefix, limit)
+    return _results(
+        index_dir, ipc.request("suggest", prefix=prefix, limit=limit), lambda ix: completions(ix, prefix, limit),
+        resident=resident, loading=loading, started=started, kiwi=False,
+    )
 
 
 def completions(ix: ReviewIndex, prefix: str, limit: int) -> dict[str, Any]:
@@ -589,6 +617,10 @@ class _Server:
     def cmd_search(self, request: dict[str, Any]) -> dict[str, Any]:
         """``{"results": Results.to_dict()}`` of a search (a SearchRequest's dict), or the error it met."""
         return self._answer(lambda ix: ix.execute(SearchRequest.from_dict(request)).to_dict())
+
+    def cmd_similar(self, review_id: str, limit: int) -> dict[str, Any]:
+        """``{"results": Results.to_dict()}`` of ``ReviewIndex.similar``, or the error it met."""
+        return self._answer(lambda ix: ix.similar(review_id, limit).to_dict())
 
     def cmd_suggest(self, prefix: str, limit: int) -> dict[str, Any]:
         """``{"results": …}`` of :func:`suggest` (completions of ``prefix``), or the error it met."""

@@ -36,39 +36,54 @@ class Passage:
 
 @dataclass
 class Hit:
-    """One matching review: its id, score, the stored Review and its passages."""
+    """One matching review: its id, score, the stored Review and its passages;
+    in a grouped search its ``group`` (``{"by", "value", "count"}``), and when
+    asked, the ``explain`` of its score (see searcher.explain)."""
 
     id: str
     score: float
     review: Review
     passages: list[Passage] = field(default_factory=list)
+    group: dict[str, Any] | None = None
+    explain: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: the review's fields, score and passages (highlights as offsets)."""
-        return {
+        """A JSON-ready dict: the review's fields, score and passages (highlights
+        as offsets); ``group`` and ``explain`` when there are."""
+        data = {
             "id": self.id,
             "score": round(self.score, 4),
             "review": self.review.to_dict(),
             "passages": [p.to_dict() for p in self.passages],
         }
+        data.update({k: v for k, v in (("group", self.group), ("explain", self.explain)) if v is not None})
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Hit:
         """Inverse of :meth:`to_dict` (the score as rounded there)."""
         passages = [Passage.from_dict(p) for p in data["passages"]]
-        return cls(data["id"], data["score"], Review.from_dict(data["review"]), passages)
+        review = Review.from_dict(data["review"])
+        return cls(data["id"], data["score"], review, passages, data.get("group"), data.get("explain"))
 
 
 @dataclass
 class Results:
-    """The hits returned (``len(results)``) out of ``total`` reviews that matched.
-    ``suggestion``: the query corrected, if a word of it seems mistyped
-    (did-you-mean); ``corrections``: the mistyped words (as typed) and the
-    index's words also searched for them (see searcher.typos)."""
+    """The hits returned (``len(results)``) out of ``total`` reviews that
+    matched, from the ``offset``-th on; in a grouped search, ``groups`` is how
+    many groups matched (each hit the best of its group); the ``facets`` asked
+    for of all of them (see searcher.facets): by name, a list of ``{"value",
+    "count"}`` (``{"term", "count", "score"}`` for ``terms``). ``suggestion``:
+    the query corrected, if a word of it seems mistyped (did-you-mean);
+    ``corrections``: the mistyped words (as typed) and the index's words also
+    searched for them (see searcher.typos)."""
 
     query: str
     hits: list[Hit]
     total: int
+    offset: int = 0
+    groups: int | None = None
+    facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     suggestion: str | None = None
     corrections: dict[str, str] = field(default_factory=dict)
 
@@ -82,13 +97,22 @@ class Results:
         return self.hits[n]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "query": self.query, "total": self.total, "suggestion": self.suggestion,
-            "corrections": dict(self.corrections), "hits": [h.to_dict() for h in self.hits],
+        """A JSON-ready dict; ``groups`` and ``facets`` only when asked for."""
+        data = {
+            "query": self.query, "total": self.total, "offset": self.offset,
+            "suggestion": self.suggestion, "corrections": dict(self.corrections),
         }
+        if self.groups is not None:
+            data["groups"] = self.groups
+        if self.facets:
+            data["facets"] = self.facets
+        return {**data, "hits": [h.to_dict() for h in self.hits]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Results:
         """Inverse of :meth:`to_dict`."""
         hits = [Hit.from_dict(h) for h in data["hits"]]
-        return cls(data["query"], hits, data["total"], data.get("suggestion"), dict(data.get("corrections", {})))
+        return cls(
+            data["query"], hits, data["total"], data.get("offset", 0), data.get("groups"), data.get("facets", {}),
+            data.get("suggestion"), dict(data.get("corrections", {})),
+        )

@@ -5,6 +5,8 @@ passages (see highlight):
 
     parse → plan → engine candidates (strict tier, then loose) → re-rank → passages → Results
 
+and, if asked, the facets of every match (see facets), counted on the same view.
+
 A query word the index lacks is corrected (see typos): the reviews of the
 corrected query follow the query's own, found on the same view.
 
@@ -19,6 +21,9 @@ from typing import Callable
 from . import typos
 from .analysis import Analyzer
 from .engine import Candidate, Engine, EngineView
+from .explain import explain
+from .grouping import Groups, Ranked, grouped
+from .facets import Gathered, finished, gather
 from .highlight import Wanted, passages
 from .lexicon import Lexicon
 from .plan import Node, Or
@@ -28,64 +33,107 @@ from .request import SearchRequest
 from .results import Hit, Passage, Results
 from .review import Review
 from .settings import SearchSettings
+from .synonyms import Synonyms
 
 
 def search(
-    engine: Engine, request: SearchRequest, settings: SearchSettings | None = None,
+    engine: Engine, request: SearchRequest, settings: SearchSettings | None = None, synonyms: Synonyms | None = None,
     lexicon: Callable[[EngineView], Lexicon] | None = None,
 ) -> Results:
-    """The results of ``request`` on ``engine`` (see ReviewIndex.search); with
-    ``lexicon`` (the index's, from a view), with did-you-mean and typo recall
-    (see typos): the reviews a corrected query finds follow the query's own."""
+    """The results of ``request`` on ``engine``, its words also finding
+    ``synonyms`` (see ReviewIndex.search); with ``lexicon`` (the index's, from
+    a view), with did-you-mean and typo recall (see typos): the reviews a
+    corrected query finds follow the query's own."""
     settings = settings or SearchSettings()
-    planned = parse(request.query, engine.analyzer, settings)
+    planned = parse(request.query, engine.analyzer, settings, synonyms)
     within = filters(request.author, request.since, request.until)
-    limit = request.limit
+    wanted = request.offset + request.limit
     spelling: typos.Spelling | None = None
+    recall: QueryPlan | None = None
 
-    def find(view: EngineView) -> tuple[list[Candidate], list[Review], int]:
-        nonlocal spelling, planned
-        if request.sort == "date":
-            ranked, total = view.highest(planned.loose, "date", limit, within)
-        else:
-            ranked, total = tiered(view, planned, limit, within, settings)
-        found = typos.suspects(view, planned, total) if lexicon is not None else []
-        if found:  # the words are corrected and searched on this view: its handles stay valid
+    def first(view: EngineView, n: int) -> tuple[list[Ranked], int]:
+        if request.sort == "relevance" and recall is not None:
+            rank = lambda plan, k: tiered(view, plan, k, within, settings)  # noqa: E731
+            return typos.tiered(view, rank, planned, recall, spelling.weight, n, within)
+        if request.sort == "relevance":
+            return tiered(view, planned, n, within, settings)
+        ranked, total = view.highest(matching(), request.sort, n, within, lowest=request.reverse)
+        return [Ranked(doc, score, None) for doc, score in ranked], total
+
+    def matching() -> Node:
+        """What the search matches: the query's loose plan, or the corrected one's too."""
+        return planned.loose if recall is None else Or((planned.loose, recall.loose))
+
+    def find(view: EngineView) -> tuple[list[Ranked], list[Review], int, Groups | None, list[dict] | None, Gathered | None]:
+        nonlocal spelling, recall
+        found = typos.suspects(view, planned) if lexicon is not None else []
+        if found:  # words the index lacks: corrected, and searched for on this view
             spelling = typos.spell(request.query, found, lexicon(view), engine.analyzer, settings.typo_weight)
-            if spelling.recall:
-                recall = parse(spelling.recall, engine.analyzer, settings)
-                if request.sort == "date":
-                    ranked, total = view.highest(Or((planned.loose, recall.loose)), "date", limit, within)
-                else:
-                    ranked, total = typos.tiered(view, planned, recall, spelling.weight, limit, within, settings)
-                planned = typos.also(planned, recall)
-        return ranked, [Review.from_dict(r) for r in view.stored([doc for doc, _ in ranked])], total
+            recall = parse(spelling.recall, engine.analyzer, settings, synonyms) if spelling.recall else None
+        groups = None
+        if request.group:
+            groups = grouped(view, lambda n: first(view, n), request.group, wanted, matching(), within)
+            ranked, total = groups.best, groups.total
+        else:
+            ranked, total = first(view, wanted)
+        if lexicon is not None and spelling is None and total < typos.HANDFUL:  # rare words: a suggestion only
+            rare = typos.suspects(view, planned, total)
+            spelling = typos.spell(request.query, rare, lexicon(view), engine.analyzer, settings.typo_weight) if rare else None
+        ranked = ranked[request.offset :]
+        stored = view.stored([hit.doc for hit in ranked])
+        explained = explain(view, planned, ranked, stored, settings) if request.explain else None
+        gathered = gather(view, request.facets, matching(), within, settings) if request.facets else None
+        return ranked, [Review.from_dict(r) for r in stored], total, groups, explained, gathered
 
-    ranked, reviews, total = engine.read(find, settings)
-    shown = best_passages(reviews, planned.terms, request.passages_per_hit, engine.analyzer)
-    hits = [Hit(review.id, score, review, p) for review, (_, score), p in zip(reviews, ranked, shown)]
-    if spelling is None:
-        return Results(request.query, hits, total)
-    return Results(request.query, hits, total, spelling.suggestion, spelling.corrections)
+    ranked, reviews, total, groups, explained, gathered = engine.read(find, settings)
+    terms = planned.terms if recall is None else typos.terms(planned, recall)
+    shown = best_passages(reviews, terms, request.passages_per_hit, engine.analyzer)
+    hits = [Hit(review.id, hit.score, review, p) for review, hit, p in zip(reviews, ranked, shown)]
+    for n, hit in enumerate(hits):
+        if groups is not None:
+            hit.group = groups.of(request.offset + n)
+        if explained is not None:
+            hit.explain = explained[n]
+    facets = finished(engine, gathered, request.facets, planned, settings) if gathered else {}
+    results = Results(request.query, hits, total, request.offset, groups.count if groups else None, facets)
+    if spelling is not None:
+        results.suggestion, results.corrections = spelling.suggestion, spelling.corrections
+    return results
 
 
 def tiered(
-    view: EngineView, planned: QueryPlan, limit: int, within: Node | None, settings: SearchSettings
-) -> tuple[list[Candidate], int]:
-    """Reviews matching ``planned.strict`` first, then the rest of
-    ``planned.loose``, each tier's best re-ranked by coverage; and how many
-    matched ``loose``."""
-    depth = max(limit, settings.rerank_depth)
-    first, total = view.top(planned.strict, depth, within)
-    first = rerank(view, first, planned, settings)[:limit]
+    view: EngineView, planned: QueryPlan, n: int, within: Node | None, settings: SearchSettings
+) -> tuple[list[Ranked], int]:
+    """The first ``n`` reviews matching ``planned.strict``, then the rest of
+    ``planned.loose``, each tier re-ranked (see ranking); and how many matched
+    ``loose``. Each tier's candidates, in the engine's order, are re-ranked a
+    window of ``rerank_depth`` at a time, so the first ``n`` are the start of
+    the first ``n + k``: pages neither overlap nor skip a review."""
+    depth = settings.rerank_depth
+    first, total = view.top(planned.strict, _whole_windows(n, depth), within)
+    ranked = [Ranked(doc, score, "strict") for doc, score in _windows(view, first, planned, settings)]
     if planned.strict == planned.loose:
-        return first, total
-    if len(first) == limit:  # the second tier is only counted
-        return first, view.count(planned.loose, within)
+        return ranked[:n], total
+    if len(ranked) >= n:  # the second tier is only counted
+        return ranked[:n], view.count(planned.loose, within)
+    # ``first`` holds every review of the first tier
     seen = {doc for doc, _ in first}
-    rest, total = view.top(planned.loose, depth + len(first), within)
-    first += rerank(view, [hit for hit in rest if hit[0] not in seen], planned, settings)[: limit - len(first)]
-    return first, total
+    more = _whole_windows(n - len(first), depth)
+    rest, total = view.top(planned.loose, len(first) + more, within)
+    rest = [hit for hit in rest if hit[0] not in seen][:more]
+    ranked += [Ranked(doc, score, "loose") for doc, score in _windows(view, rest, planned, settings)]
+    return ranked[:n], total
+
+
+def _whole_windows(n: int, depth: int) -> int:
+    """``n`` rounded up to whole windows of ``depth``."""
+    return -(-n // depth) * depth
+
+
+def _windows(view: EngineView, hits: list[Candidate], planned: QueryPlan, settings: SearchSettings) -> list[Candidate]:
+    """``hits`` re-ranked a window of ``rerank_depth`` at a time."""
+    depth = settings.rerank_depth
+    return [hit for at in range(0, len(hits), depth) for hit in rerank(view, hits[at : at + depth], planned, settings)]
 
 
 def best_passages(reviews: list[Review], terms: dict, top: int, analyzer: Analyzer) -> list[list[Passage]]:

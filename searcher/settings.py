@@ -28,8 +28,12 @@ class SearchSettings:
     ``syllable_part_weight`` for a single syllable) and surface likeness
     (weighing ``surface_weight``) and closeness, the surface found within
     ``closeness_chars`` letters (weighing ``closeness_weight``), looking at
-    ``text_chars`` of each review. A query word the index lacks also finds
-    the index's word one keystroke from it, its reviews' scores times ``typo_weight``."""
+    ``text_chars`` of each review. Facets: the ``facet_size`` most frequent
+    values of a facet (authors, items, keywords, terms); ``terms`` are found
+    in a sample of ``terms_sample`` of the best matches (the first ``terms_chars`` of each
+    body), held by at least ``terms_min_count`` of them (see searcher.facets).
+    A query word the index lacks also finds the index's word one keystroke
+    from it, its reviews' scores times ``typo_weight`` (see searcher.typos)."""
 
     k1: float = 0.5
     b: float = 0.75
@@ -46,6 +50,10 @@ class SearchSettings:
     closeness_weight: float = 0.5
     closeness_chars: int = 60
     text_chars: int = 50_000
+    facet_size: int = 10
+    terms_sample: int = 50
+    terms_chars: int = 1000
+    terms_min_count: int = 3
     typo_weight: float = 0.5
 
 

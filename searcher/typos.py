@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .analysis import Analyzer, Term
-from .engine import Candidate, EngineView
+from .engine import EngineView
+from .grouping import Ranked
 from .jamo import from_latin, is_syllable
 from .lexicon import FIELDS, Lexicon
 from .plan import Node, Or
 from .query import QueryPlan
-from .ranking import rerank
-from .settings import SearchSettings
 
 #: Fewer reviews than this found: the query's rare words are suggested a more frequent neighbour.
 HANDFUL = 3
@@ -74,10 +73,10 @@ def _words(planned: QueryPlan) -> Iterator[tuple[str, list[Term]]]:
                 yield m.group(), [t for t in terms if m.start() <= t.start < m.end()]
 
 
-def suspects(view: EngineView, planned: QueryPlan, total: int) -> list[Suspect]:
+def suspects(view: EngineView, planned: QueryPlan, total: int | None = None) -> list[Suspect]:
     """The words of ``planned`` to correct: those of two syllables or more,
-    or Latin, that the index lacks; and, if the query found fewer than
-    HANDFUL reviews (``total``), its rare ones."""
+    or Latin, that the index lacks; and, if the query found ``total`` (given)
+    fewer than HANDFUL reviews, its rare ones."""
     found: dict[str, Suspect] = {}
     for word, terms in _words(planned):
         hangul = sum(map(is_syllable, _stem(word))) >= 2
@@ -86,7 +85,7 @@ def suspects(view: EngineView, planned: QueryPlan, total: int) -> list[Suspect]:
         reviews = [sum(view.frequency(f, t.text) for f in FIELDS) for t in terms if len(t.text) > 1]
         if not any(reviews):
             found[word] = Suspect(word, True)
-        elif hangul and total < HANDFUL and max(reviews) < HANDFUL:
+        elif hangul and total is not None and total < HANDFUL and max(reviews) < HANDFUL:
             found[word] = Suspect(word, False)
     return list(found.values())
 
@@ -144,33 +143,29 @@ def _replace(query: str, word: str, replacement: str) -> str:
     return re.sub(rf"(?<![^\s(+\-:\"]){re.escape(word)}(?![^\s)\"])", lambda _: replacement, query)
 
 
-def also(planned: QueryPlan, recall: QueryPlan) -> QueryPlan:
-    """``planned`` highlighting the words of ``recall`` too (its plans and coverage unchanged)."""
-    fields = {*planned.terms, *recall.terms}
-    terms = {f: planned.terms.get(f, set()) | recall.terms.get(f, set()) for f in fields}
-    return replace(planned, terms=terms)
+def terms(planned: QueryPlan, recall: QueryPlan) -> dict[str | None, set[str]]:
+    """The terms of ``planned`` and of ``recall``, by field: what passages highlight."""
+    return {f: planned.terms.get(f, set()) | recall.terms.get(f, set()) for f in {*planned.terms, *recall.terms}}
 
 
 def tiered(
-    view: EngineView, planned: QueryPlan, recall: QueryPlan, weight: float, limit: int, within: Node | None,
-    settings: SearchSettings,
-) -> tuple[list[Candidate], int]:
-    """As search.tiered, with the corrected query ``recall`` after the query
-    as typed in each tier: reviews with every word typed, then with every
-    word corrected, then with some typed, then some corrected; each tier's
-    best re-ranked by its own query, the corrected query's scores times
-    ``weight``; and how many reviews either query's loose plan matches."""
-    depth = max(limit, settings.rerank_depth)
-    ranked: list[Candidate] = []
+    view: EngineView, rank: Callable[[QueryPlan, int], tuple[list[Ranked], int]], planned: QueryPlan,
+    recall: QueryPlan, weight: float, n: int, within: Node | None,
+) -> tuple[list[Ranked], int]:
+    """The first ``n`` reviews of ``planned`` with its correction ``recall``
+    after it in each tier: every word as typed, then every word corrected,
+    then some typed, then some corrected, each ranked by ``rank`` (see
+    search.tiered) by its own query, the corrected query's scores times
+    ``weight``; and how many reviews either query matches. Each part is the
+    start of the same part for more reviews, so pages neither overlap nor skip."""
+    ranked: list[Ranked] = []
     seen: set[int] = set()
-    for node, plan, factor in (
-        (planned.strict, planned, 1.0), (recall.strict, recall, weight),
-        (planned.loose, planned, 1.0), (recall.loose, recall, weight),
-    ):
-        if len(ranked) == limit:
+    strict = [replace(plan, loose=plan.strict) for plan in (planned, recall)]
+    for plan, factor in ((strict[0], 1.0), (strict[1], weight), (planned, 1.0), (recall, weight)):
+        if len(ranked) >= n:
             break
-        found, _ = view.top(node, depth + len(ranked), within)
-        best = rerank(view, [hit for hit in found if hit[0] not in seen], plan, settings)[: limit - len(ranked)]
-        ranked += [(doc, score * factor) for doc, score in best]
-        seen.update(doc for doc, _ in best)
+        for hit in rank(plan, n)[0]:
+            if hit.doc not in seen and len(ranked) < n:
+                seen.add(hit.doc)
+                ranked.append(hit._replace(score=hit.score * factor))
     return ranked, view.count(Or((planned.loose, recall.loose)), within)

@@ -270,6 +270,15 @@ def test_open_reads_what_create_wrote(tmp_path) -> None:
     assert (hit.id, hit.review.body, hit.review.keywords_derived) == ("a", "액션 최고", False)
 
 
+def test_a_name_kiwi_reads_with_a_space_it_was_written_without_is_shown_as_written(tmp_path) -> None:
+    # Kiwi reads 소피마르소 as its dictionary's "소피 마르소": keywords and highlights are the text's own letters.
+    ix = ReviewIndex.create(tmp_path / "ix")
+    ix.add([Review(id="a", body="소피마르소가 너무나 예뻤던 영화. 소피마르소 최고의 미모, 소피마르소 연기")])
+    [hit] = ix.search("마르소")
+    assert "소피마르소" in hit.review.keywords and all(k == k.strip() and "르소가" not in k for k in hit.review.keywords)
+    assert {p.text[a:b] for p in hit.passages for a, b in p.highlights} == {"마르소"}
+
+
 def test_derived_keywords_are_marked(seed_index: ReviewIndex) -> None:
     [hit] = seed_index.search("author:ssnarae25")
     assert hit.review.keywords_derived is True

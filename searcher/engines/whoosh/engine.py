@@ -184,8 +184,13 @@ class WhooshView:
     def count(self, plan: p.Node, within: p.Node | None = None) -> int:
         return self._evaluation(within).count(whoosh_query(plan))
 
-    def highest(self, plan: p.Node, field: str, limit: int, within: p.Node | None = None) -> tuple[list[Candidate], int]:
-        return self._evaluation(within).highest(whoosh_query(plan), limit, field)
+    def highest(
+        self, plan: p.Node, field: str, limit: int, within: p.Node | None = None, lowest: bool = False
+    ) -> tuple[list[Candidate], int]:
+        return self._evaluation(within).highest(whoosh_query(plan), limit, field, lowest)
+
+    def sample(self, plan: p.Node, size: int, within: p.Node | None = None) -> list[int]:
+        return self._evaluation(within).sample(whoosh_query(plan), size)
 
     def stored(self, docs: list[int]) -> list[dict[str, Any]]:
         read = stored_reviews(self._s.reader(), self._caches.review_columns)
@@ -197,17 +202,14 @@ class WhooshView:
     def holding(self, field: str, term: str, docs: list[int]) -> set[int]:
         return holding(self._s, self._caches, field, term, docs)
 
-    def values(self, field: str, plan: p.Node, within: p.Node | None = None) -> dict[Any, int]:
-        """Counted from the stored reviews of every match (facets over large
-        result sets will read columns instead: next issue)."""
-        counts: dict[Any, int] = {}
-        docs = self._evaluation(within).matching(whoosh_query(plan))
-        for review in self.stored(docs):
-            value = review.get(field)
-            for one in value if isinstance(value, list) else [value]:
-                if one is not None and one != "":
-                    counts[one] = counts.get(one, 0) + 1
-        return counts
+    def values(self, field: str, plan: p.Node, within: p.Node | None = None, top: int | None = None) -> dict[Any, int]:
+        return self._evaluation(within).values(whoosh_query(plan), field, top)
+
+    def frequencies(self, field: str, terms: list[str]) -> list[int]:
+        """Counted as IDF counts them: deleted reviews too, until their segment is merged."""
+        if field not in self._s.schema:
+            return [0] * len(terms)
+        return [self._s.doc_frequency(field, term) for term in terms]
 
     def vocabulary(self, field: str) -> Iterator[tuple[str, int]]:
         """Each term's document frequency counts deleted reviews until their segment is merged, as its IDF does."""

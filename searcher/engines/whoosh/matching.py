@@ -38,6 +38,7 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from .columnar import fixed_width, raw_values
+from .facets import ValueTables, merged
 
 #: Whoosh stores field lengths as one byte each; this decodes them.
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -107,6 +108,8 @@ class _SegmentCache:
         self.lengths: dict[str, np.ndarray] = {}
         self.columns: dict[str, np.ndarray] = {}
         self.numeric: dict[str, np.ndarray] = {}
+        #: Each field's values by document, for facets.
+        self.tables = ValueTables(reader, self.numbers, self.column)
 
     def length(self, fieldname: str) -> np.ndarray:
         if fieldname not in self.lengths:
@@ -600,6 +603,7 @@ class Evaluation:
 
     def __init__(self, s: Searcher, caches: Caches, allow: wq.Query | None = None):
         self.allow = allow
+        self._last: tuple[wq.Query, list] | None = None  # the query evaluated last and its matches
         self.segments = [(_Segment(leaf, s, caches), offset) for leaf, offset in s.leaf_searchers() if leaf.doc_count_all()]
 
     def top(self, q: wq.Query, limit: int) -> tuple[list[tuple[int, float]], int]:
@@ -645,11 +649,34 @@ class Evaluation:
         """The document numbers ``q`` matches, ascending."""
         return [doc for _, offset, m in self._matches(q) for doc in (m.ids + offset).tolist()]
 
-    def highest(self, q: wq.Query, limit: int, fieldname: str) -> tuple[list[tuple[int, float]], int]:
+    def values(self, q: wq.Query, fieldname: str, top: int | None = None) -> dict[object, int]:
+        """How many documents matching ``q`` hold each value of ``fieldname``, or its ``top`` most frequent (see facets)."""
+        found = [(segment.cache.tables.table(fieldname), m.ids) for segment, _, m in self._matches(q)]
+        return merged([table for table, _ in found], [table.counts(ids) for table, ids in found], top)
+
+    def sample(self, q: wq.Query, size: int) -> list[int]:
+        """Up to ``size`` documents matching ``q``: the best scoring (span
+        bonuses left out), those tied at the last score evenly spread."""
+        found = self._matches(q)
+        if not found:
+            return []
+        ids = np.concatenate([m.ids + offset for _, offset, m in found])
+        scores = np.concatenate([m.scores for _, _, m in found])
+        if len(ids) <= size:
+            return ids.tolist()
+        floor = np.partition(scores, len(scores) - size)[len(scores) - size]
+        above, tied = ids[scores > floor], ids[scores == floor]
+        spread = tied[np.linspace(0, len(tied) - 1, size - len(above)).astype(np.int64)]
+        return np.concatenate([above, spread]).tolist()
+
+    def highest(
+        self, q: wq.Query, limit: int, fieldname: str, lowest: bool = False
+    ) -> tuple[list[tuple[int, float]], int]:
         """The ``limit`` documents matching ``q`` with the highest values of the
-        sortable column ``fieldname`` (the newest dates), those without one
-        last; on one value, the best first; with their scores (span bonuses
-        left out), and how many match."""
+        sortable column ``fieldname`` (the newest dates; the lowest if
+        ``lowest``), those without one last; on one value, the best first, then
+        in document order; with their scores (span bonuses left out), and how
+        many match."""
         found = self._matches(q)
         if not found:
             return [], 0
@@ -657,15 +684,22 @@ class Evaluation:
         scores = np.concatenate([m.scores for _, _, m in found])
         if self.segments[0][0].numeric(fieldname):
             rank = np.concatenate([segment.cache.numbers(fieldname)[m.ids] for segment, _, m in found])
-            rank[np.isnan(rank)] = -np.inf
-        else:  # text, compared as bytes: none (b"") is the lowest
+            missing = np.isnan(rank)
+        else:  # text, compared as bytes: none is b""
             values = np.concatenate([segment.cache.column(fieldname)[m.ids] for segment, _, m in found])
-            rank = np.unique(values, return_inverse=True)[1]
+            rank = np.unique(values, return_inverse=True)[1].reshape(-1).astype(np.float64)
+            missing = values.reshape(-1) == b""
+        if lowest:
+            rank = -rank
+        rank[missing] = -np.inf
         order = np.lexsort((ids, -scores, -rank))[:limit]
         return [(int(ids[i]), float(scores[i])) for i in order], len(ids)
 
     def _matches(self, q: wq.Query) -> list[tuple[_Segment, int, _Matches]]:
-        """Per segment with matches: the segment, its first docnum, its matches."""
+        """Per segment with matches: the segment, its first docnum, its matches.
+        The last query's are kept: a search's ranking, count and facets ask for them again."""
+        if self._last is not None and self._last[0] == q:
+            return self._last[1]
         found = []
         for segment, offset in self.segments:
             m = segment.settled(segment.evaluate(q))
@@ -675,4 +709,5 @@ class Evaluation:
                 m = _Matches(ids, m.scores[keep], [b.within(ids) for b in m.maybe])
             if len(m.ids):
                 found.append((segment, offset, m))
+        self._last = (q, found)
         return found
