@@ -100,6 +100,14 @@ def test_reviews_found_through_a_correction_rank_below_the_typed_word(typo_index
     assert {hit.id for hit in results[1:]} == {"fixed-1", "fixed-2", "fixed-3"} and results.total == 4
 
 
+def test_reviews_with_every_word_corrected_come_before_those_with_some_typed(typo_index: ReviewIndex) -> None:
+    results = typo_index.search("사마다 목소리")
+    assert results.suggestion == "사만다 목소리"
+    ids = [hit.id for hit in results]
+    assert ids[:2] == ["fixed-1", "exact"]  # 사만다 and 목소리, then 사 (of the typo itself) alone
+    assert [hit.id for hit in typo_index.search("사마다 목소리", limit=2, offset=2)] == ids[2:4]  # pages go on
+
+
 def test_a_rare_word_in_a_query_finding_little_is_offered_a_frequent_one(typo_index: ReviewIndex) -> None:
     results = typo_index.search("극쟝")
     assert results.suggestion == "극장"
