@@ -788,7 +788,7 @@ def typing(index: Path, repeat: int, report: dict) -> list[Row]:
         def pair(query: str, passages: int) -> tuple[float, float]:
             request = SearchRequest(query, LIMIT, passages_per_hit=passages)
             plain = median_s(lambda: search(ix.engine, request, ix.settings))
-            return plain, median_s(lambda: search(ix.engine, request, ix.settings, ix.lexicon))
+            return plain, median_s(lambda: search(ix.engine, request, ix.settings, lexicon=ix.lexicon))
 
         print(f"\ndid-you-mean and as-you-type: lexicon of {words:,} words built in {built:.2f} s; {repeat} runs each (medians)")
         print(f"  {'query':<10} {'plain':>8} {'spelled':>8} {'added':>8} {'of which':>9}  suggestion (passages off;"
@@ -798,7 +798,7 @@ def typing(index: Path, repeat: int, report: dict) -> list[Row]:
             plain, spelled = pair(typo, 0)
             planned = parse(typo, ix.analyzer, ix.settings)
             spelling = median_s(lambda: ix.engine.read(
-                lambda view: typos.spell(typo, typos.suspects(view, planned, 0), ix.lexicon(view), ix.analyzer, 0.5)
+                lambda view: typos.spell(typo, typos.suspects(view, planned), ix.lexicon(view), ix.analyzer, 0.5)
             ))
             fixed = ix.search(typo, passages_per_hit=0)
             added.append(spelled - plain)
