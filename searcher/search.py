@@ -53,8 +53,9 @@ def search(
 
     def first(view: EngineView, n: int) -> tuple[list[Ranked], int]:
         if request.sort == "relevance" and recall is not None:
-            rank = lambda plan, k: tiered(view, plan, k, within, settings)  # noqa: E731
-            return typos.tiered(view, rank, planned, recall, spelling.weight, n, within)
+            return typos.tiered(
+                view, lambda plan, k: tiered(view, plan, k, within, settings), planned, recall, spelling.weight, n, within
+            )
         if request.sort == "relevance":
             return tiered(view, planned, n, within, settings)
         ranked, total = view.highest(matching(), request.sort, n, within, lowest=request.reverse)
@@ -66,6 +67,7 @@ def search(
 
     def find(view: EngineView) -> tuple[list[Ranked], list[Review], int, Groups | None, list[dict] | None, Gathered | None]:
         nonlocal spelling, recall
+        spelling = recall = None  # (work is redone on a fresh view if the index changed)
         found = typos.suspects(view, planned) if lexicon is not None else []
         if found:  # words the index lacks: corrected, and searched for on this view
             spelling = typos.spell(request.query, found, lexicon(view), engine.analyzer, settings.typo_weight)
