@@ -27,6 +27,8 @@ machine:
 - pages, groups, explain and similar reviews (issue 22): the same queries
   searched plain, from hit 91, grouped by item and explained, and the reviews
   like their first hits, side by side in one process;
+- did-you-mean (queries with typos searched with it and without) and
+  as-you-type (``ReviewIndex.suggest`` of every keystroke of some words);
 - the index's size on disk, and its segments.
 
 ``--scale 50000,357000,1000000`` measures a curve instead: for each size, a
@@ -105,6 +107,16 @@ MAX_SIMILAR_P95_S = 0.050
 SIMILAR_SOURCES = 3
 #: The page measured against the first: hits 91-100.
 DEEP_OFFSET = 90
+#: Did-you-mean: queries with a typo (or typed in English mode), each beside the query it is corrected to.
+TYPOS: tuple[tuple[str, str], ...] = (
+    ("사마다", "사만다"), ("외로음", "외로움"), ("테오도로", "테오도르"), ("재미업다", "재미없다"),
+    ("감동젹", "감동적"), ("tkaksek", "사만다"), ("dhlfhdna", "외로움"),
+)
+#: As-you-type: every keystroke of these words (사 → ㅅ, 사, 삼, 사마, 사만, …), and 초성 and mixed prefixes.
+TYPED = ("사만다", "외로움", "재미있다", "스토리", "감동적", "크리스토퍼", "배우", "연기력", "her")
+PREFIXES = ("ㅅㅁㄷ", "ㅇㄹㅇ", "ㅈㅁ", "ㄱㄷ", "사ㅁ", "재ㅁ", "ㅎ", "ㅇ")
+MAX_SUGGEST_P95_S = 0.005
+MAX_SPELLING_S = 0.005
 #: Queries of the cold runs, taken in turn.
 COLD_QUERIES: tuple[str, ...] = ("배우 연기", "스토리 지루", "송강호")
 #: Synonyms none of QUERIES' words has, and synonyms of some of them (see synonym_cost).
@@ -746,6 +758,79 @@ def print_cold(runs: Cold, report: dict) -> list[Row]:
     ]
 
 
+def typing(index: Path, repeat: int, report: dict) -> list[Row]:
+    """Did-you-mean and as-you-type on the index, side by side with plain
+    searches in the same process: the index's lexicon built once, then
+    ``repeat`` runs of each (medians). Did-you-mean: each TYPOS query
+    searched with it and without (passages off, so that only the search
+    differs), and the QUERIES, where it does not trigger, likewise (passages
+    on). As-you-type: ReviewIndex.suggest of every keystroke of TYPED and of PREFIXES."""
+    from searcher import ReviewIndex, typos
+    from searcher.jamo import compose, keys
+    from searcher.query import parse
+    from searcher.request import SearchRequest
+    from searcher.search import search
+
+    def median_s(work) -> float:
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    with ReviewIndex.open(index) as ix:
+        ix.search(QUERIES[0])  # Kiwi
+        start = time.perf_counter()
+        words = len(ix.lexicon())
+        built = time.perf_counter() - start
+
+        def pair(query: str, passages: int) -> tuple[float, float]:
+            request = SearchRequest(query, LIMIT, passages_per_hit=passages)
+            plain = median_s(lambda: search(ix.engine, request, ix.settings))
+            return plain, median_s(lambda: search(ix.engine, request, ix.settings, lexicon=ix.lexicon))
+
+        print(f"\ndid-you-mean and as-you-type: lexicon of {words:,} words built in {built:.2f} s; {repeat} runs each (medians)")
+        print(f"  {'query':<10} {'plain':>8} {'spelled':>8} {'added':>8} {'of which':>9}  suggestion (passages off;"
+              " added: did-you-mean and the recall search; of which: did-you-mean alone)")
+        added, alone = [], []
+        for typo, meant in TYPOS:
+            plain, spelled = pair(typo, 0)
+            planned = parse(typo, ix.analyzer, ix.settings)
+            spelling = median_s(lambda: ix.engine.read(
+                lambda view: typos.spell(typo, typos.suspects(view, planned), ix.lexicon(view), ix.analyzer, 0.5)
+            ))
+            fixed = ix.search(typo, passages_per_hit=0)
+            added.append(spelled - plain)
+            alone.append(spelling)
+            print(f"  {typo:<10} {plain * 1000:6.2f}ms {spelled * 1000:6.2f}ms {(spelled - plain) * 1000:6.2f}ms"
+                  f" {spelling * 1000:7.2f}ms  {fixed.suggestion} ({fixed.total:,} found; {meant}: "
+                  f"{ix.search(meant, passages_per_hit=0).total:,})")
+        untouched = [pair(q, 3) for q in QUERIES]
+        quiet = statistics.median([with_ - plain for plain, with_ in untouched])
+        print(f"  {len(QUERIES)} QUERIES (not triggered): plain p50 {statistics.median([p for p, _ in untouched]) * 1000:.1f} ms,"
+              f" with {statistics.median([w for _, w in untouched]) * 1000:.1f} ms, median added {quiet * 1000:+.2f} ms")
+        typed = [compose(keys(word)[:n]) for word in TYPED for n in range(1, len(keys(word)) + 1)]
+        prefixes = list(dict.fromkeys(typed + list(PREFIXES)))
+        latencies = sorted((median_s(lambda: ix.suggest(prefix)), prefix) for prefix in prefixes)
+    medians = [t for t, _ in latencies]
+    p50, p95 = statistics.median(medians), percentile(medians, 95)
+    print(f"  suggest: {len(prefixes)} prefixes, p50 {p50 * 1000:.2f} ms, p95 {p95 * 1000:.2f} ms,"
+          f" slowest {latencies[-1][0] * 1000:.2f} ms ({latencies[-1][1]})")
+    worst = max(alone)
+    report["typing"] = {
+        "lexicon_words": words, "lexicon_s": built, "spelling_and_recall_added_s": added, "spelling_s": alone,
+        "not_triggered_added_s": quiet, "suggest_p50_s": p50, "suggest_p95_s": p95,
+    }
+    return [
+        ("did-you-mean added", f"{worst * 1000:.2f} ms", f"<= {MAX_SPELLING_S * 1000:g} ms", worst <= MAX_SPELLING_S),
+        ("  with recall search", f"{max(added) * 1000:.2f} ms", "", None),
+        ("  when not triggered", f"{quiet * 1000:+.2f} ms", "", None),
+        ("suggest p95", f"{p95 * 1000:.2f} ms", f"<= {MAX_SUGGEST_P95_S * 1000:g} ms", p95 <= MAX_SUGGEST_P95_S),
+        ("lexicon build", f"{built:.2f} s", "", None),
+    ]
+
+
 def print_size(index: Path, size: int, reviews: int, report: dict) -> list[Row]:
     per_review = size / reviews if reviews else 0.0
     print(f"\nindex on disk: {size / 1e6:.1f} MB, {per_review:,.0f} bytes/review ({index})")
@@ -863,6 +948,7 @@ def measure(args: argparse.Namespace, work: Path, ingesting: bool, flooring: boo
     log(f"facet queries on {index}")
     rows += print_faceted(*faceted(index, args.query_repeat), args.query_repeat, report)
     rows += print_features(features(index, args.query_repeat), args.query_repeat, report)
+    rows += typing(index, args.query_repeat, report)
     if args.cold_repeat:
         rows += print_cold(cold(index, args.cold_repeat), report)
     with ReviewIndex.open(index) as ix:

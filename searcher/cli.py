@@ -607,6 +607,34 @@ def similar_cmd(review_id: str, index_dir: str, limit: int, as_json: bool, no_re
     _print_results(found, as_json, color)
 
 
+@main.command("suggest")
+@click.argument("prefix")
+@index_option
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Most words to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@no_resident_option
+def suggest_cmd(prefix: str, index_dir: str, limit: int, as_json: bool, no_resident: bool) -> None:
+    """Words of the index starting with PREFIX, as typed key by key (사, 삼,
+    사만 all reach 사만다) or as initial consonants (ㅅㅁㄷ), the most frequent
+    first. Exit status: 0 found, 1 none, 2 an error."""
+    try:
+        found = resident.suggest(
+            index_dir, prefix, limit, resident=not no_resident, loading=_loading,
+            started=lambda server: _announce_server(server, index_dir),
+        )
+    except RevsearchError as e:
+        raise Failure(e) from e
+    exit_code = 0 if found["completions"] else 1
+    with _reader_may_leave(exit_code):
+        if as_json:
+            click.echo(json_text(found))
+        else:
+            for completion in found["completions"]:
+                click.echo(f"{shown(completion['text'])}\t{completion['reviews']}")
+    if exit_code:
+        raise SystemExit(exit_code)
+
+
 def _notes() -> Console | None:
     """Where to say what is slow or stays running: stderr when it is an
     interactive terminal; None when it is piped or redirected (scripts see
@@ -727,6 +755,11 @@ def _reader_may_leave(exit_code: int = 0) -> Iterator[None]:
 
 def _render(console: Console, results: Results) -> None:
     """Print ``results`` on ``console`` (see :func:`_results_console`)."""
+    if results.suggestion:
+        console.print(f"Did you mean: [bold]{_safe(results.suggestion)}[/]")
+    if results.corrections:
+        fixed = ", ".join(f"{_safe(typed)} → {_safe(word)}" for typed, word in results.corrections.items())
+        console.print(f"[dim]also searched for: {fixed}[/]")
     if not results.hits:
         console.print(escape(past_the_end(results)) if results.total else f"No reviews match [bold]{_safe(results.query)}[/].")
         return

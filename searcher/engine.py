@@ -162,6 +162,9 @@ class EngineView(Protocol):
     def vocabulary(self, field: str) -> Iterator[tuple[str, int]]:
         """The terms of ``field``, in order, each with how many reviews hold it."""
 
+    def frequency(self, field: str, term: str) -> int:
+        """How many reviews hold ``term`` in ``field`` (0: the field's vocabulary lacks it), cheaply."""
+
 
 class Engine(Protocol):
     """An open index. ``analyzer`` is the one its texts were analysed with."""

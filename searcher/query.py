@@ -346,7 +346,8 @@ class QueryPlan:
     ``words`` are the query's distinct positive words that carry meaning (not
     the optional asking words), each as its fields and its alternative terms:
     what a review's coverage of the query is measured by. ``text`` is the
-    positive free text as typed, without operators or field names.
+    positive free text as typed, without operators or field names; ``said``
+    each text of the query with its analysed terms (what spelling checks, see typos).
     """
 
     strict: p.Node
@@ -356,6 +357,7 @@ class QueryPlan:
     text: str = ""
     #: The synonyms the query's words were expanded with, each as ``word → synonym | synonym``.
     synonyms: list[str] = field(default_factory=list)
+    said: list[tuple[str, list[Term]]] = field(default_factory=list)
 
     def __str__(self) -> str:
         expanded = "".join(f"\nsynonyms: {s}" for s in self.synonyms)
@@ -379,16 +381,19 @@ def parse(
     # each text analysed once, all in one call: the strict and loose queries (and a NOT's) share its terms
     texts = list(_texts(tree))
     terms = analyzer.analyze_many(t.text for t in texts) if texts else []
-    analysed, weak = {}, set()
+    analysed, weak, said = {}, set(), []
     for node, found in zip(texts, terms):
         analysed[id(node)] = _positions(found, weak)
+        said.append((node.text, found))
     asked = _Asked(OPTIONAL_TERMS | weak)
     planner = _Planner(analysed, settings or SearchSettings(), weak, synonyms.compiled(analyzer) if synonyms else None)
     strict = planner.plan(tree, True, asked)
     loose = planner.plan(tree, False)
     if strict is None or loose is None:
         raise QueryError(f"nothing to search for in {qs!r}: {_why_nothing(tokens, texts)}")
-    return QueryPlan(strict, loose, asked.terms, list(asked.words), " ".join(asked.texts), list(asked.synonyms))
+    return QueryPlan(
+        strict, loose, asked.terms, list(asked.words), " ".join(asked.texts), list(asked.synonyms), said
+    )
 
 
 #: Hangul letters standing alone (ㅋㅋ, ㅠㅠ, ㅎㅎ): Kiwi tags them as symbols, which are not indexed.

@@ -135,8 +135,8 @@ def search(
     ``loading`` is entered while Kiwi loads (here, or in a server being started),
     ``started`` told the status of a server this search started."""
     return _results(
-        index_dir, search_request(request), lambda ix: ix.execute(request), resident=resident, loading=loading,
-        started=started,
+        index_dir, search_request(request), lambda ix: ix.execute(request).to_dict(), resident=resident,
+        loading=loading, started=started,
     )
 
 
@@ -152,26 +152,45 @@ def similar(
     """``Results.to_dict()`` of ``ReviewIndex.similar(review_id, limit)`` on the
     index at ``index_dir``, answered as :func:`search` answers a search."""
     return _results(
-        index_dir, ipc.request("similar", review_id=review_id, limit=limit), lambda ix: ix.similar(review_id, limit),
-        resident=resident, loading=loading, started=started,
+        index_dir, ipc.request("similar", review_id=review_id, limit=limit),
+        lambda ix: ix.similar(review_id, limit).to_dict(), resident=resident, loading=loading, started=started,
     )
 
 
 def _results(
-    index_dir: str | os.PathLike, request: dict[str, Any], here: Callable[[ReviewIndex], Results], *,
-    resident: bool, loading: Loading, started: Callable[[dict[str, Any]], None] | None,
+    index_dir: str | os.PathLike, request: dict[str, Any], here: Callable[[ReviewIndex], dict[str, Any]], *,
+    resident: bool, loading: Loading, started: Callable[[dict[str, Any]], None] | None, kiwi: bool = True,
 ) -> dict[str, Any]:
     """The answer to ``request`` of the resident server (see :func:`ask`) if
-    ``resident``, else (or if none answered) ``here`` done in this process."""
+    ``resident``, else (or if none answered) ``here`` done in this process
+    (Kiwi loaded first, within ``loading``, if it needs ``kiwi``)."""
     answer = ask(index_dir, request, loading=loading, started=started) if resident else None
     if answer is not None:
         return answer
     from .index import ReviewIndex
 
     with ReviewIndex.open(index_dir) as ix:
-        with loading():
-            ix.analyzer.model()
-        return here(ix).to_dict()
+        if kiwi:
+            with loading():
+                ix.analyzer.model()
+        return here(ix)
+
+
+def suggest(
+    index_dir: str | os.PathLike, prefix: str, limit: int = 10, *, resident: bool = True,
+    loading: Loading = nullcontext, started: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """``{"prefix", "completions": [Completion.to_dict()]}`` of ReviewIndex.suggest on
+    the index at ``index_dir``, answered as :func:`search` answers a search."""
+    return _results(
+        index_dir, ipc.request("suggest", prefix=prefix, limit=limit), lambda ix: completions(ix, prefix, limit),
+        resident=resident, loading=loading, started=started, kiwi=False,
+    )
+
+
+def completions(ix: ReviewIndex, prefix: str, limit: int) -> dict[str, Any]:
+    """The answer of :func:`suggest`, from an open index."""
+    return {"prefix": prefix, "completions": [c.to_dict() for c in ix.suggest(prefix, limit)]}
 
 
 def search_request(request: SearchRequest) -> dict[str, Any]:
@@ -597,17 +616,21 @@ class _Server:
 
     def cmd_search(self, request: dict[str, Any]) -> dict[str, Any]:
         """``{"results": Results.to_dict()}`` of a search (a SearchRequest's dict), or the error it met."""
-        return self._answer(lambda ix: ix.execute(SearchRequest.from_dict(request)))
+        return self._answer(lambda ix: ix.execute(SearchRequest.from_dict(request)).to_dict())
 
     def cmd_similar(self, review_id: str, limit: int) -> dict[str, Any]:
         """``{"results": Results.to_dict()}`` of ``ReviewIndex.similar``, or the error it met."""
-        return self._answer(lambda ix: ix.similar(review_id, limit))
+        return self._answer(lambda ix: ix.similar(review_id, limit).to_dict())
 
-    def _answer(self, work: Callable[[ReviewIndex], Results]) -> dict[str, Any]:
-        """``{"results": Results.to_dict()}`` of ``work`` on the index, or the error it met."""
+    def cmd_suggest(self, prefix: str, limit: int) -> dict[str, Any]:
+        """``{"results": …}`` of :func:`suggest` (completions of ``prefix``), or the error it met."""
+        return self._answer(lambda ix: completions(ix, prefix, limit))
+
+    def _answer(self, work: Callable[[ReviewIndex], dict[str, Any]]) -> dict[str, Any]:
+        """``{"results": work(index)}``, or the error it met (``{"error": …}``, or ``{"failed": traceback}``)."""
         try:
             with self._index() as ix:
-                return {"results": work(ix).to_dict()}
+                return {"results": work(ix)}
         except RevsearchError as e:
             return {"error": {"kind": type(e).__name__, "message": str(e)}}
         except Exception:

@@ -73,7 +73,10 @@ class Results:
     matched, from the ``offset``-th on; in a grouped search, ``groups`` is how
     many groups matched (each hit the best of its group); the ``facets`` asked
     for of all of them (see searcher.facets): by name, a list of ``{"value",
-    "count"}`` (``{"term", "count", "score"}`` for ``terms``)."""
+    "count"}`` (``{"term", "count", "score"}`` for ``terms``). ``suggestion``:
+    the query corrected, if a word of it seems mistyped (did-you-mean);
+    ``corrections``: the mistyped words (as typed) and the index's words also
+    searched for them (see searcher.typos)."""
 
     query: str
     hits: list[Hit]
@@ -81,6 +84,8 @@ class Results:
     offset: int = 0
     groups: int | None = None
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    suggestion: str | None = None
+    corrections: dict[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -93,7 +98,10 @@ class Results:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; ``groups`` and ``facets`` only when asked for."""
-        data = {"query": self.query, "total": self.total, "offset": self.offset}
+        data = {
+            "query": self.query, "total": self.total, "offset": self.offset,
+            "suggestion": self.suggestion, "corrections": dict(self.corrections),
+        }
         if self.groups is not None:
             data["groups"] = self.groups
         if self.facets:
@@ -104,4 +112,7 @@ class Results:
     def from_dict(cls, data: dict[str, Any]) -> Results:
         """Inverse of :meth:`to_dict`."""
         hits = [Hit.from_dict(h) for h in data["hits"]]
-        return cls(data["query"], hits, data["total"], data.get("offset", 0), data.get("groups"), data.get("facets", {}))
+        return cls(
+            data["query"], hits, data["total"], data.get("offset", 0), data.get("groups"), data.get("facets", {}),
+            data.get("suggestion"), dict(data.get("corrections", {})),
+        )

@@ -7,19 +7,26 @@ passages (see highlight):
 
 and, if asked, the facets of every match (see facets), counted on the same view.
 
+A query word the index lacks is corrected (see typos): the reviews of the
+corrected query follow the query's own, found on the same view.
+
 Only the candidates' stage runs on the engine's view of the index; passages
 are Kiwi's work and run after it, so other searches use the view meanwhile.
 """
 
 from __future__ import annotations
 
+from typing import Callable
+
+from . import typos
 from .analysis import Analyzer
 from .engine import Candidate, Engine, EngineView
 from .explain import explain
 from .grouping import Groups, Ranked, grouped
 from .facets import Gathered, finished, gather
 from .highlight import Wanted, passages
-from .plan import Node
+from .lexicon import Lexicon
+from .plan import Node, Or
 from .query import QueryPlan, filters, parse
 from .ranking import rerank
 from .request import SearchRequest
@@ -30,35 +37,59 @@ from .synonyms import Synonyms
 
 
 def search(
-    engine: Engine, request: SearchRequest, settings: SearchSettings | None = None, synonyms: Synonyms | None = None
+    engine: Engine, request: SearchRequest, settings: SearchSettings | None = None, synonyms: Synonyms | None = None,
+    lexicon: Callable[[EngineView], Lexicon] | None = None,
 ) -> Results:
-    """The results of ``request`` on ``engine``, its words also finding ``synonyms`` (see ReviewIndex.search)."""
+    """The results of ``request`` on ``engine``, its words also finding
+    ``synonyms`` (see ReviewIndex.search); with ``lexicon`` (the index's, from
+    a view), with did-you-mean and typo recall (see typos): the reviews a
+    corrected query finds follow the query's own."""
     settings = settings or SearchSettings()
     planned = parse(request.query, engine.analyzer, settings, synonyms)
     within = filters(request.author, request.since, request.until)
     wanted = request.offset + request.limit
+    spelling: typos.Spelling | None = None
+    recall: QueryPlan | None = None
 
     def first(view: EngineView, n: int) -> tuple[list[Ranked], int]:
+        if request.sort == "relevance" and recall is not None:
+            return typos.tiered(
+                view, lambda plan, k: tiered(view, plan, k, within, settings), planned, recall, spelling.weight, n, within
+            )
         if request.sort == "relevance":
             return tiered(view, planned, n, within, settings)
-        ranked, total = view.highest(planned.loose, request.sort, n, within, lowest=request.reverse)
+        ranked, total = view.highest(matching(), request.sort, n, within, lowest=request.reverse)
         return [Ranked(doc, score, None) for doc, score in ranked], total
 
+    def matching() -> Node:
+        """What the search matches: the query's loose plan, or the corrected one's too."""
+        return planned.loose if recall is None else Or((planned.loose, recall.loose))
+
     def find(view: EngineView) -> tuple[list[Ranked], list[Review], int, Groups | None, list[dict] | None, Gathered | None]:
+        nonlocal spelling, recall
+        spelling = recall = None  # (work is redone on a fresh view if the index changed)
+        found = typos.suspects(view, planned) if lexicon is not None else []
+        if found:  # words the index lacks: corrected, and searched for on this view
+            spelling = typos.spell(request.query, found, lexicon(view), engine.analyzer, settings.typo_weight)
+            recall = parse(spelling.recall, engine.analyzer, settings, synonyms) if spelling.recall else None
         groups = None
         if request.group:
-            groups = grouped(view, lambda n: first(view, n), request.group, wanted, planned.loose, within)
+            groups = grouped(view, lambda n: first(view, n), request.group, wanted, matching(), within)
             ranked, total = groups.best, groups.total
         else:
             ranked, total = first(view, wanted)
+        if lexicon is not None and spelling is None and total < typos.HANDFUL:  # rare words: a suggestion only
+            rare = typos.suspects(view, planned, total)
+            spelling = typos.spell(request.query, rare, lexicon(view), engine.analyzer, settings.typo_weight) if rare else None
         ranked = ranked[request.offset :]
         stored = view.stored([hit.doc for hit in ranked])
         explained = explain(view, planned, ranked, stored, settings) if request.explain else None
-        gathered = gather(view, request.facets, planned.loose, within, settings) if request.facets else None
+        gathered = gather(view, request.facets, matching(), within, settings) if request.facets else None
         return ranked, [Review.from_dict(r) for r in stored], total, groups, explained, gathered
 
     ranked, reviews, total, groups, explained, gathered = engine.read(find, settings)
-    shown = best_passages(reviews, planned.terms, request.passages_per_hit, engine.analyzer)
+    terms = planned.terms if recall is None else typos.terms(planned, recall)
+    shown = best_passages(reviews, terms, request.passages_per_hit, engine.analyzer)
     hits = [Hit(review.id, hit.score, review, p) for review, hit, p in zip(reviews, ranked, shown)]
     for n, hit in enumerate(hits):
         if groups is not None:
@@ -66,7 +97,10 @@ def search(
         if explained is not None:
             hit.explain = explained[n]
     facets = finished(engine, gathered, request.facets, planned, settings) if gathered else {}
-    return Results(request.query, hits, total, request.offset, groups.count if groups else None, facets)
+    results = Results(request.query, hits, total, request.offset, groups.count if groups else None, facets)
+    if spelling is not None:
+        results.suggestion, results.corrections = spelling.suggestion, spelling.corrections
+    return results
 
 
 def tiered(

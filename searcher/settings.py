@@ -31,7 +31,9 @@ class SearchSettings:
     ``text_chars`` of each review. Facets: the ``facet_size`` most frequent
     values of a facet (authors, items, keywords, terms); ``terms`` are found
     in a sample of ``terms_sample`` of the best matches (the first ``terms_chars`` of each
-    body), held by at least ``terms_min_count`` of them (see searcher.facets)."""
+    body), held by at least ``terms_min_count`` of them (see searcher.facets).
+    A query word the index lacks also finds the index's word one keystroke
+    from it, its reviews' scores times ``typo_weight`` (see searcher.typos)."""
 
     k1: float = 0.5
     b: float = 0.75
@@ -52,6 +54,7 @@ class SearchSettings:
     terms_sample: int = 50
     terms_chars: int = 1000
     terms_min_count: int = 3
+    typo_weight: float = 0.5
 
 
 @dataclass(frozen=True)

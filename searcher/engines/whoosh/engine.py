@@ -219,6 +219,9 @@ class WhooshView:
         for tbytes, info in self._s.reader().iter_field(field):
             yield decode(tbytes), info.doc_frequency()
 
+    def frequency(self, field: str, term: str) -> int:
+        return self._s.doc_frequency(field, term) if field in self._s.schema else 0
+
 
 def damaged(folder: Path, error: Exception) -> RevsearchError:
     """The error for an index whose files cannot be read: IndexDamagedError,
