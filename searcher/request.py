@@ -59,11 +59,7 @@ class SearchRequest:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO text), as the resident protocol carries it."""
-        return {
-            f.name: value.isoformat() if isinstance(value, _dt.date) else value
-            for f in dataclasses.fields(self)
-            for value in [getattr(self, f.name)]
-        }
+        return {f.name: _json_ready(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SearchRequest:
@@ -73,3 +69,10 @@ class SearchRequest:
         if unknown:
             raise QueryError(f"unknown search option: {', '.join(unknown)}")
         return cls(**data)
+
+
+def _json_ready(value: Any) -> Any:
+    """A date as ISO text, a tuple as a list (as JSON brings them back); else the value."""
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return list(value) if isinstance(value, tuple) else value

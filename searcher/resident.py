@@ -76,7 +76,6 @@ except ImportError:  # pragma: no cover - not POSIX: no server is started
 
 if TYPE_CHECKING:  # pragma: no cover
     from .index import ReviewIndex
-    from .results import Results
 
 #: What the caller shows while Kiwi loads (a spinner), as a context manager.
 Loading = Callable[[], ContextManager[Any]]

@@ -352,7 +352,7 @@ def test_text_with_a_colon_is_still_text(texts: ReviewIndex, query: str, found: 
     assert found in [hit.id for hit in texts.search(query)]
 
 
-@pytest.mark.parametrize("query", ["외로*", "*로움", "*", "title:외로*", '"외로* 사만다"'])
+@pytest.mark.parametrize("query", ["외로*", "*로움", "title:외로*", '"외로* 사만다"'])  # "*" alone: every review
 def test_a_wildcard_is_said_to_be_unsupported(texts: ReviewIndex, query: str) -> None:
     with pytest.raises(QueryError, match=r"^wildcards \(\*\) are not supported: .*search for the whole word"):
         texts.search(query)
