@@ -572,7 +572,10 @@ def query_cmd(
 
 def _print_results(found: dict[str, Any], as_json: bool, color: str) -> None:
     """Print results (``Results.to_dict()``) as JSON or for a reader, and exit
-    1 if there are no hits (as grep: nothing matched, or a page past the end)."""
+    1 if no review matched (as grep). A page past the end of what matched is
+    an error (exit 2): the command asked for something that is not there."""
+    if not found["hits"] and found["total"] and found.get("offset"):
+        raise Failure(past_the_end(Results.from_dict(found)))
     exit_code = 0 if found["hits"] else 1
     with _reader_may_leave(exit_code):
         if as_json:
@@ -580,8 +583,6 @@ def _print_results(found: dict[str, Any], as_json: bool, color: str) -> None:
         else:
             _render(_results_console(color), Results.from_dict(found))
     if exit_code:
-        if found["total"] and as_json:  # a page past the end: the JSON says so by its total and offset
-            click.echo(past_the_end(Results.from_dict(found)), err=True)
         raise SystemExit(exit_code)
 
 
@@ -761,7 +762,7 @@ def _render(console: Console, results: Results) -> None:
         fixed = ", ".join(f"{_safe(typed)} → {_safe(word)}" for typed, word in results.corrections.items())
         console.print(f"[dim]also searched for: {fixed}[/]")
     if not results.hits:
-        console.print(escape(past_the_end(results)) if results.total else f"No reviews match [bold]{_safe(results.query)}[/].")
+        console.print(f"No reviews match [bold]{_safe(results.query)}[/].")
         return
     shown_ = f"{len(results)}" if not results.offset else f"{results.offset + 1}–{results.offset + len(results)}"
     of = f"{results.total} matching reviews"

@@ -99,7 +99,7 @@ def test_a_page_past_the_end_is_empty_in_the_library_and_said_so_by_the_command(
     past = ix.search("영화", 10, offset=40)
     assert len(past) == 0 and past.total == 40 and past.offset == 40
     result = cli(index_dir, "query", "영화", "--page", "5")
-    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.exit_code == 2 and "Traceback" not in result.output
     assert "no hits from 41 on" in result.output and "40 matching reviews" in result.output and "--page" in result.output
     result = cli(index_dir, "query", "영화", "--page", "4", "--json")
     data = json.loads(result.output)
