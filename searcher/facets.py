@@ -13,7 +13,6 @@ many reviews of the whole index hold them (see :func:`significant`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import groupby
 from typing import Any
 
 from .analysis import Analyzer
@@ -57,7 +56,10 @@ def counted(view: EngineView, names: tuple[str, ...], plan: Node, within: Node |
             by_field[field, top] = sorted(view.values(field, plan, within, top).items())
         ranked = by_field[field, top]
         if prefix is not None:  # the days, in order, summed by year or month
-            ranked = [(key, sum(n for _, n in days)) for key, days in groupby(ranked, lambda day: day[0][:prefix])]
+            summed: dict[str, int] = {}
+            for day, n in ranked:
+                summed[day[:prefix]] = summed.get(day[:prefix], 0) + n
+            ranked = list(summed.items())
         if name not in ORDERED:
             ranked = sorted(ranked, key=lambda item: -item[1])[:size]  # stable: ties stay in value order
         facets[name] = [{"value": value, "count": n} for value, n in ranked]
