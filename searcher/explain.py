@@ -70,12 +70,10 @@ def explain(
 
 def _clauses(node: p.Node, boost: float = 1.0) -> Iterator[tuple[p.Node, float]]:
     """The clauses of a plan that score (all but what AND NOT takes away), each
-    with the product of the boosts above it; a compound of one child passes
-    no boost down, as the engine scores it."""
+    with the product of the boosts above it."""
     if isinstance(node, (p.Or, p.And)):
-        inner = boost * node.boost if len(node.children) > 1 else boost
         for child in node.children:
-            yield from _clauses(child, inner)
+            yield from _clauses(child, boost * node.boost)
     elif isinstance(node, p.AndMaybe):
         yield from _clauses(node.required, boost)
         yield from _clauses(node.optional, boost)

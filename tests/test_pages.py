@@ -167,7 +167,11 @@ def test_explain_adds_up_to_the_score(ix: ReviewIndex) -> None:
         assert {c["term"] for c in why["clauses"]} <= {"재미", "없다"}
         # the first tier holds both words; the second one of them
         assert len({c["term"] for c in why["clauses"]}) == (2 if why["tier"] == "strict" else 1)
-    assert any(hit.explain["proximity"] > 0 for hit in results)  # 재미가 없다: the words side by side
+    near = [hit.explain for hit in results if hit.explain["proximity"] > 0]
+    assert near  # 재미가 없다: the words side by side
+    for why in near:  # a two-word query's lone proximity bonus weighs near_boost of its words' body scores
+        body = sum(c["score"] for c in why["clauses"] if c["field"] == "body")
+        assert why["proximity"] == pytest.approx(SearchSettings().near_boost * body, rel=1e-3)
     assert results[0].explain["rerank"]["surface"] > 0
     assert all(hit.explain is None for hit in ix.search("재미 없다", 3))
 

@@ -4,6 +4,7 @@ evaluation (see matching) gives, and tests can compare the two."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import singledispatch
 
 from whoosh import query as wq
@@ -47,12 +48,35 @@ def _(node: p.Near) -> wq.Query:
 
 @whoosh_query.register
 def _(node: p.Or) -> wq.Query:
+    if len(node.children) == 1:
+        return whoosh_query(_boosted(node.children[0], node.boost))
     return wq.Or([whoosh_query(c) for c in node.children], boost=node.boost)
 
 
 @whoosh_query.register
 def _(node: p.And) -> wq.Query:
+    if len(node.children) == 1:
+        return whoosh_query(_boosted(node.children[0], node.boost))
     return wq.And([whoosh_query(c) for c in node.children], boost=node.boost)
+
+
+def _boosted(node: p.Node, boost: float) -> p.Node:
+    """``node`` scoring ``boost`` times what it scores. Whoosh replaces a
+    compound of one child by the child, its boost lost (a lone proximity
+    bonus counted four times its weight): the boost goes down to the child.
+    A span (Near) scores what its terms score, so its terms take it; Not,
+    Every and Range score alike whatever the boost (they carry none)."""
+    if boost == 1.0:
+        return node
+    if isinstance(node, p.Near):
+        return replace(node, a=_boosted(node.a, boost), b=_boosted(node.b, boost))
+    if isinstance(node, p.AndMaybe):
+        return replace(node, required=_boosted(node.required, boost), optional=_boosted(node.optional, boost))
+    if isinstance(node, p.AndNot):
+        return replace(node, positive=_boosted(node.positive, boost))
+    if not hasattr(node, "boost"):
+        return node
+    return replace(node, boost=node.boost * boost)
 
 
 @whoosh_query.register
