@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh.collectors import FilterCollector, TopCollector
 
@@ -111,3 +112,16 @@ def test_newest_first_with_scores(index: ReviewIndex) -> None:
     dates = [hit.review.date for hit in results.hits]
     assert dates == sorted(dates, reverse=True) and results.total > 20
     assert all(hit.score > 0 for hit in results.hits)
+
+
+@pytest.mark.parametrize("size", [50, 20_000])
+def test_document_sets_are_compared_as_numpy_compares_them_small_or_large(size: int) -> None:
+    # Large dense arrays (a segment's common words) go through a table, small or sparse ones a search.
+    from searcher.engines.whoosh.matching import _among, _common
+
+    rng = np.random.default_rng(size)
+    for spread in (2, 40, 10_000):
+        a, b = (np.unique(rng.integers(0, size * spread, size)) for _ in range(2))
+        ids, left, right = _common(a, b)
+        assert [x.tolist() for x in (ids, left, right)] == [x.tolist() for x in np.intersect1d(a, b, return_indices=True)]
+        assert _among(a, b).tolist() == np.isin(a, b).tolist() and _among(b, a).tolist() == np.isin(b, a).tolist()

@@ -45,18 +45,55 @@ _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _NO_IDS = np.zeros(0, dtype=np.int64)
 
 
+#: Arrays of document numbers this long, covering at least 1/_DENSE of their
+#: range, are compared through a table over the range rather than by binary
+#: search: 300,000 numbers among 200,000 of a 500,000-review segment took 9 ms
+#: by search, 1.2 ms by table.
+_TABLE_FROM = 4096
+_DENSE = 16
+
+
+def _dense(values: np.ndarray, sorted_ids: np.ndarray) -> int:
+    """The size of the table to compare ``values`` with ``sorted_ids`` through
+    (one past the greatest id), or 0 if binary search is the better way."""
+    n = len(values) + len(sorted_ids)
+    if n < _TABLE_FROM or not len(sorted_ids):
+        return 0
+    top = int(sorted_ids[-1]) + 1
+    return top if top <= _DENSE * n else 0
+
+
 def _among(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
-    """Which of ``values`` are in ``sorted_ids`` (ascending): binary search,
-    where np.isin sorts both arrays again on every call."""
+    """Which of ``values`` (numbers >= 0) are in ``sorted_ids`` (ascending): by
+    a table (see _dense) or binary search, where np.isin sorts both arrays
+    again on every call."""
     if not len(sorted_ids):
         return np.zeros(len(values), dtype=bool)
+    top = _dense(values, sorted_ids)
+    if top:
+        table = np.zeros(top, dtype=bool)
+        table[sorted_ids] = True
+        found = np.zeros(len(values), dtype=bool)
+        inside = values < top
+        found[inside] = table[values[inside]]
+        return found
     at = np.minimum(np.searchsorted(sorted_ids, values), len(sorted_ids) - 1)
     return sorted_ids[at] == values
 
 
 def _common(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ids in both ascending arrays, with their indices in each (as
-    np.intersect1d returns them), searching the shorter in the longer."""
+    np.intersect1d returns them): through a table of where each of ``b``
+    is (see _dense), or searching the shorter in the longer."""
+    top = _dense(a, b)
+    if top and top < 2**31:
+        where = np.full(top, -1, dtype=np.int32)
+        where[b] = np.arange(len(b), dtype=np.int32)
+        at = np.full(len(a), -1, dtype=np.int32)
+        inside = a < top
+        at[inside] = where[a[inside]]
+        left = np.flatnonzero(at >= 0)
+        return a[left], left, at[left].astype(np.int64)
     if len(a) > len(b):
         ids, right, left = _common(b, a)
         return ids, left, right
