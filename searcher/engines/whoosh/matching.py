@@ -203,11 +203,11 @@ class _Segment:
         ids."""
         if isinstance(q, wq.CompoundQuery) and len(q.subqueries) == 1:
             return self.evaluate(q.subqueries[0])  # as Whoosh does: the boost of a lone child's compound is ignored
-        if isinstance(q, wq.Term):
-            key = (q.fieldname, q.text, q.boost)
+        if isinstance(q, wq.Term):  # scored once per search whatever its boosts (a proximity bonus's are a quarter)
+            key = (q.fieldname, q.text)
             if key not in self._terms:
-                self._terms[key] = self._term(q)
-            return self._terms[key]
+                self._terms[key] = self._term(wq.Term(q.fieldname, q.text))
+            return self._terms[key].boosted(q.boost)
         if isinstance(q, wq.Or):
             return self.settled(_union([self.evaluate(c) for c in q.subqueries])).boosted(q.boost)
         if isinstance(q, wq.And):
@@ -246,6 +246,7 @@ class _Segment:
     # ---------------------------------------------------------------- leaves
 
     def _term(self, q: wq.Term) -> _Matches:
+        """A term's matches, scored as Whoosh's BM25F scores them (times its boost)."""
         weighting = self.parent.weighting
         if not isinstance(weighting, BM25F):
             return self._whoosh(q)
