@@ -75,7 +75,8 @@ def _words(planned: QueryPlan) -> Iterator[tuple[str, list[Term]]]:
 
 def suspects(view: EngineView, planned: QueryPlan, total: int | None = None) -> list[Suspect]:
     """The words of ``planned`` to correct: those of two syllables or more,
-    or Latin, that the index lacks; and, if the query found ``total`` (given)
+    or Latin, that the index lacks (neither their terms of two characters or
+    more nor the word itself, particles taken off); and, if the query found ``total`` (given)
     fewer than HANDFUL reviews, its rare ones."""
     found: dict[str, Suspect] = {}
     for word, terms in _words(planned):
@@ -83,8 +84,8 @@ def suspects(view: EngineView, planned: QueryPlan, total: int | None = None) -> 
         if word in found or not terms or not (hangul or _LATIN.fullmatch(word)):
             continue  # no terms: a word the index leaves out (그녀, 이걸), not a typo
         reviews = [sum(view.frequency(f, t.text) for f in FIELDS) for t in terms if len(t.text) > 1]
-        if not any(reviews):
-            found[word] = Suspect(word, True)
+        if not any(reviews) and not any(view.frequency(f, _stem(word).lower()) for f in FIELDS):
+            found[word] = Suspect(word, True)  # neither its terms nor the word itself (지루, read 지 + 루 alone)
         elif hangul and total is not None and total < HANDFUL and max(reviews) < HANDFUL:
             found[word] = Suspect(word, False)
     return list(found.values())

@@ -93,6 +93,16 @@ def test_one_syllable_words_with_particles_are_not_typos(typo_index: ReviewIndex
     assert typo_index.search("눈치").total == 3
 
 
+def test_a_word_the_index_holds_is_not_corrected_however_kiwi_cuts_it_alone(tmp_path) -> None:
+    # Kiwi reads 지루 alone as 지 + 루, but the index holds 지루 (of 지루하다): not a typo of 지구.
+    ix = ReviewIndex.create(tmp_path / "ix")
+    ix.add([*(Review(f"dull-{n}", body="스토리가 지루하다") for n in range(3)),
+            *(Review(f"earth-{n}", body="지구 온난화 다큐") for n in range(5))])
+    results = ix.search("스토리 지루")
+    assert (results.suggestion, results.corrections) == (None, {})
+    assert {hit.id for hit in results}.isdisjoint({f"earth-{n}" for n in range(5)})
+
+
 def test_reviews_found_through_a_correction_rank_below_the_typed_word(typo_index: ReviewIndex) -> None:
     results = typo_index.search("사마다")
     assert results.corrections == {"사마다": "사만다"}  # not the more frequent 삼가다: it moves ㅁ to 사
