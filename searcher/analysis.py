@@ -354,6 +354,10 @@ def _emit(analyzer: Analyzer, text: str, offset: int, tokens, out: list[Term], p
             form = (negation or negated)[0] + form
             start = negation[1] if negation else start
             end = negated[1] if negated else end
+        if kind is _PREDICATE and len(tok.form) > 2 and tok.form[-1] == "하":
+            # 지루하/VA (지루하다) is elsewhere 지루/XR + 하/XSA, as 지루: also that root (안지루, negated)
+            said = (negation or negated)[0] if negation or negated else ""
+            alts += (Term(said + tok.form[:-1], pos, start, end, "XR"),)
         joins = tag in COMPOUND_TAGS and not (negation or negated)
         if run and (not joins or run[-1].end != start):
             pos = _close(run, out, pos)

@@ -28,6 +28,8 @@ from . import plan as p
 from .analysis import DEFAULT, WEAK, WEAK_PART, Analyzer, Term
 from .dates import PERIOD_FORMS, parse_period, period_end
 from .errors import QueryError
+from .jamo import is_syllable
+from .particles import without_particle
 from .schema import EXACT_FIELDS, RANGE_FIELDS, TEXT_FIELDS, exact_value
 from .settings import SearchSettings
 from .synonyms import Expansions, Synonyms, widened, widened_clauses
@@ -380,7 +382,7 @@ def parse(
     tree = _Parser(tokens).parse()
     # each text analysed once, all in one call: the strict and loose queries (and a NOT's) share its terms
     texts = list(_texts(tree))
-    terms = analyzer.analyze_many(t.text for t in texts) if texts else []
+    terms = _reread(analyzer, [t.text for t in texts], list(analyzer.analyze_many(t.text for t in texts))) if texts else []
     analysed, weak, said = {}, set(), []
     for node, found in zip(texts, terms):
         analysed[id(node)] = _positions(found, weak)
@@ -394,6 +396,38 @@ def parse(
     return QueryPlan(
         strict, loose, asked.terms, list(asked.words), " ".join(asked.texts), list(asked.synonyms), said
     )
+
+
+def _reread(analyzer: Analyzer, texts: list[str], found: list[list[Term]]) -> list[list[Term]]:
+    """The terms of ``texts`` (``found``: each analysed whole, in context),
+    but for a word of two syllables or more, its particle left out (상의 is
+    상 + 의, not 상의), that its context broke into one-letter terms (스토리
+    지루: 지 + the particle 루; 지 + 루, and 지루 joined, before 결말) while
+    alone it reads as one word of two letters or more (지루): that word's
+    terms are its reading alone, at its place. A query is short: its words
+    are read alone in one more call, only when such a word is there."""
+    broken = []  # (text number, word's start, word's end)
+    for n, (text, terms) in enumerate(zip(texts, found)):
+        for m in re.finditer(r"\S+", text):
+            inside = [t for t in terms if m.start() <= t.start < m.end()]
+            letters = "".join(t.text for t in inside if len(t.text) == 1)  # and their run joined (see analysis._close)
+            if inside and sum(map(is_syllable, without_particle(m.group()))) >= 2 and all(len(t.text) == 1 or t.text == letters for t in inside):
+                broken.append((n, m.start(), m.end()))
+    if not broken:
+        return found
+    alone = analyzer.analyze_many(texts[n][a:b] for n, a, b in broken)
+    found = [list(terms) for terms in found]
+    for (n, a, b), terms in zip(broken, alone):
+        if len({t.pos for t in terms}) != 1 or not any(len(t.text) > 1 for t in terms):
+            continue  # alone it is not one word either
+        inside = [t for t in found[n] if a <= t.start < b]
+        at = inside[0].pos
+        found[n] = sorted(
+            [t for t in found[n] if not a <= t.start < b]
+            + [Term(t.text, at, a + t.start, a + t.end, t.tag) for t in terms],
+            key=lambda t: (t.pos, t.start),
+        )
+    return found
 
 
 #: Hangul letters standing alone (ㅋㅋ, ㅠㅠ, ㅎㅎ): Kiwi tags them as symbols, which are not indexed.

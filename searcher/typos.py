@@ -26,20 +26,11 @@ from .grouping import Ranked
 from .jamo import from_latin, is_syllable
 from .lexicon import FIELDS, Lexicon
 from .plan import Node, Or
+from .particles import without_particle
 from .query import QueryPlan
 
 #: Fewer reviews than this found: the query's rare words are suggested a more frequent neighbour.
 HANDFUL = 3
-#: Particles (and the endings of 하다) a word may carry (사마다는, 꿈에, 듯한): the word without
-#: them (and without a plural 들) is what is corrected, and only if it has two syllables or
-#: more: 꿈에, 눈이, 끝까지, 듯한 are one-syllable words (Kiwi reads 꿈, 눈, 끝, 듯), not
-#: typos of 꿈게, 눈치, 끝가지, 드한.
-PARTICLES = sorted(
-    "은 는 이 가 을 를 의 도 에 엔 와 과 로 으로 에서 에선 에게 께 께서 한테 랑 이랑 만 까지 부터 처럼 이나 나 "
-    "보다 밖에 조차 마저 에는 에도 으로는 로는 이라 라고 이라고 이란 란 이다 였다 이었다 이야 야 이에요 예요 입니다 "
-    "한 할 함 해 했다 하다 하고 하게 하는 합니다 히".split(),
-    key=len, reverse=True,
-)
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -80,11 +71,12 @@ def suspects(view: EngineView, planned: QueryPlan, total: int | None = None) -> 
     fewer than HANDFUL reviews, its rare ones."""
     found: dict[str, Suspect] = {}
     for word, terms in _words(planned):
-        hangul = sum(map(is_syllable, _stem(word))) >= 2
+        # 꿈에, 눈이, 끝까지, 듯한: one-syllable words with a particle, not typos of 꿈게, 눈치, 끝가지, 드한
+        hangul = sum(map(is_syllable, without_particle(word))) >= 2
         if word in found or not terms or not (hangul or _LATIN.fullmatch(word)):
             continue  # no terms: a word the index leaves out (그녀, 이걸), not a typo
         reviews = [sum(view.frequency(f, t.text) for f in FIELDS) for t in terms if len(t.text) > 1]
-        if not any(reviews) and not any(view.frequency(f, _stem(word).lower()) for f in FIELDS):
+        if not any(reviews) and not any(view.frequency(f, without_particle(word).lower()) for f in FIELDS):
             found[word] = Suspect(word, True)  # neither its terms nor the word itself (지루, read 지 + 루 alone)
         elif hangul and total is not None and total < HANDFUL and max(reviews) < HANDFUL:
             found[word] = Suspect(word, False)
@@ -123,20 +115,11 @@ def _fix(word: str, lexicon: Lexicon, analyzer: Analyzer) -> tuple[str, str, boo
         korean = from_latin(word)
         known = korean and any(lexicon.reviews(t.text) for t in analyzer.analyze(korean) if len(t.text) > 1)
         return (word, korean, False) if known else None
-    for core in dict.fromkeys([word, _stem(word)]):
+    for core in dict.fromkeys([word, without_particle(word)]):
         nearest = lexicon.nearest(core) if len(core) > 1 else None
         if nearest:
             return core, nearest, True
     return None
-
-
-def _stem(word: str) -> str:
-    """``word`` without the particle it ends with, if any, and then a plural 들 (팬들에게 → 팬)."""
-    for particle in PARTICLES:
-        if word.endswith(particle) and len(word) > len(particle):
-            word = word[: -len(particle)]
-            break
-    return word[:-1] if word.endswith("들") and len(word) > 1 else word
 
 
 def _replace(query: str, word: str, replacement: str) -> str:

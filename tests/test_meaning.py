@@ -27,6 +27,8 @@ REVIEWS = {
     "gallons": "1갤런짜리 통",
     "kilos": "무게는 2킬로그램",
     "millis": "용량 500밀리",
+    "dull": "스토리가 너무 지루했다",
+    "solid": "스토리는 탄탄했다",
 }
 
 
@@ -69,3 +71,12 @@ def test_a_word_the_analyzer_cannot_classify_is_still_searchable(index: ReviewIn
     results = index.search(query)
     assert results.hits and results.hits[0].id == expected
     assert results.hits[0].passages and results.hits[0].passages[0].highlights
+
+
+def test_a_word_its_query_context_breaks_is_read_alone(index: ReviewIndex) -> None:
+    # Kiwi reads 스토리 지루 as 스토리 + 지 + the particle 루; alone, 지루 is the word. In the review
+    # Kiwi reads 지루했다 as the adjective 지루하다 (elsewhere 지루 + 하다): indexed with its root 지루 too.
+    assert ids(index, "스토리 지루")[0] == "dull" and ids(index, "지루 스토리")[0] == "dull"
+    [hit] = index.search("스토리 지루", limit=1)
+    assert {p.text[a:b] for p in hit.passages for a, b in p.highlights} == {"스토리", "지루했"}
+    assert ids(index, "지루")[0] == "dull" and ids(index, "지루하다")[0] == "dull"
