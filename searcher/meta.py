@@ -35,7 +35,7 @@ from .errors import IncompatibleIndexError, IndexAccessError, IndexNotFoundError
 #: The layout of the fields and what they hold.
 SCHEMA_VERSION = 3
 #: How text becomes terms (analysis.py) and queries become Whoosh queries.
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 4
 META_FILE = "revsearch.json"
 #: The checksum of each file of the index's last commit, by name (see record_checksums).
 CHECKSUM_FILE = "checksums.json"

@@ -1,5 +1,5 @@
 """The Whoosh engine keeps revsearch's index format: an index written at
-this format (schema 3, analysis 3: tests/data/index-s3a3, the four corpus
+this format (schema 3, analysis 4: tests/data/index-s3a4, the four corpus
 reviews under fixed ids, two added again, one deleted) opens and answers
 without a rebuild, and the same reviews written today make the same files,
 byte for byte. (The engine seam was checked this way against an index written
@@ -21,7 +21,7 @@ from searcher import ReviewIndex, check
 from searcher.readers import read_file
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-WRITTEN_BEFORE = DATA / "index-s3a3"
+WRITTEN_BEFORE = DATA / "index-s3a4"
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 
@@ -32,7 +32,7 @@ def _reviews():
 
 
 def _build(folder: Path) -> None:
-    """What tests/data/index-s3a3 was built by (random seeded: Whoosh names segments at random)."""
+    """What tests/data/index-s3a4 was built by (random seeded: Whoosh names segments at random)."""
     state = random.getstate()
     random.seed(20)
     try:
