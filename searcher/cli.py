@@ -19,7 +19,7 @@ import sys
 from collections import Counter
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ContextManager, Iterator
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator
 
 import click
 from rich.cells import cell_len
@@ -561,13 +561,22 @@ def query_cmd(
             query, limit, author=author, since=since, until=until, sort=sort, reverse=reverse,
             offset=(page - 1) * limit if page else offset or 0, group=group, explain=explain, facets=names,
         )
-        found = resident.search(
-            index_dir, request, resident=not no_resident, loading=_loading,
+    except RevsearchError as e:
+        raise Failure(e) from e
+    _print_results(_served(resident.search, index_dir, no_resident, request), as_json, color)
+
+
+def _served(ask: Callable[..., dict[str, Any]], index_dir: str, no_resident: bool, *args: Any) -> dict[str, Any]:
+    """The answer of ``ask`` (resident.search, similar or suggest) for the
+    index in ``index_dir``, through its resident server unless
+    ``no_resident``; what goes wrong a one-line error."""
+    try:
+        return ask(
+            index_dir, *args, resident=not no_resident, loading=_loading,
             started=lambda server: _announce_server(server, index_dir),
         )
     except RevsearchError as e:
         raise Failure(e) from e
-    _print_results(found, as_json, color)
 
 
 def _print_results(found: dict[str, Any], as_json: bool, color: str) -> None:
@@ -598,14 +607,7 @@ def similar_cmd(review_id: str, index_dir: str, limit: int, as_json: bool, no_re
     (weighed as BM25 weighs them) searched for in the others.
 
     Exit status: 0 reviews found, 1 none alike, 2 an error (an unknown ID)."""
-    try:
-        found = resident.similar(
-            index_dir, review_id, limit, resident=not no_resident, loading=_loading,
-            started=lambda server: _announce_server(server, index_dir),
-        )
-    except RevsearchError as e:
-        raise Failure(e) from e
-    _print_results(found, as_json, color)
+    _print_results(_served(resident.similar, index_dir, no_resident, review_id, limit), as_json, color)
 
 
 @main.command("suggest")
@@ -618,13 +620,7 @@ def suggest_cmd(prefix: str, index_dir: str, limit: int, as_json: bool, no_resid
     """Words of the index starting with PREFIX, as typed key by key (사, 삼,
     사만 all reach 사만다) or as initial consonants (ㅅㅁㄷ), the most frequent
     first. Exit status: 0 found, 1 none, 2 an error."""
-    try:
-        found = resident.suggest(
-            index_dir, prefix, limit, resident=not no_resident, loading=_loading,
-            started=lambda server: _announce_server(server, index_dir),
-        )
-    except RevsearchError as e:
-        raise Failure(e) from e
+    found = _served(resident.suggest, index_dir, no_resident, prefix, limit)
     exit_code = 0 if found["completions"] else 1
     with _reader_may_leave(exit_code):
         if as_json:
