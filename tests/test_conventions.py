@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import ast
 import inspect
+import tomllib
 import typing
+from fnmatch import fnmatch
 from pathlib import Path
 
 import click
@@ -54,6 +56,16 @@ def _importers(prefix: str) -> set[str]:
 
 def test_modules_are_found() -> None:
     assert {"index.py", "cli.py", "engines/whoosh/engine.py", "analysis.py"} <= set(MODULES)
+
+
+def test_a_plain_install_ships_every_package() -> None:
+    # `pip install .` (the README's first command) installs what the packaging names: every folder
+    # of the package must be named, or the command fails where an editable install (CI's) works.
+    found = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    setuptools_find = found["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {p.parent.relative_to(ROOT).as_posix().replace("/", ".") for p in (ROOT / "searcher").rglob("__init__.py")}
+    assert {"searcher.engines.whoosh", "searcher.ingest"} <= packages
+    assert [p for p in sorted(packages) if not any(fnmatch(p, pattern) for pattern in setuptools_find)] == []
 
 
 def test_only_the_whoosh_engine_imports_whoosh() -> None:
