@@ -51,7 +51,7 @@ class WhooshEngine:
         self.settings = settings or WhooshSettings()
         #: The analyzer the index was built with (its user dictionary included).
         self.analyzer: Analyzer = analyzer_of(ix.schema)
-        self._caches = Caches(self.settings.postings_cached)
+        self._caches = Caches(self.settings.postings_cached, self.settings.narrow_from)
         self._searcher: Searcher | None = None
         self._searching = threading.Lock()
 

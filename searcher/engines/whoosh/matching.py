@@ -81,6 +81,16 @@ def _among(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
     return sorted_ids[at] == values
 
 
+def _within(ids: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Where in ``ids`` (ascending) those of ``among`` (ascending) are: the
+    few looked up in the many by binary search (ids[at] then costs as
+    many as are found, not a mask over all of ``ids``)."""
+    if len(among) * 8 > len(ids):
+        return np.flatnonzero(_among(ids, among))
+    at = np.minimum(np.searchsorted(ids, among), len(ids) - 1)
+    return at[ids[at] == among]
+
+
 def _common(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ids in both ascending arrays, with their indices in each (as
     np.intersect1d returns them): through a table of where each of ``b``
@@ -130,6 +140,11 @@ class _Matches:
     def none(cls) -> _Matches:
         return cls(_NO_IDS, np.zeros(0))
 
+    def only(self, among: np.ndarray) -> _Matches:
+        """These matches and bonuses for the documents ``among`` (ascending) only."""
+        keep = _among(self.ids, among)
+        return _Matches(self.ids[keep], self.scores[keep], [b.within(among) for b in self.maybe])
+
     def boosted(self, boost: float) -> _Matches:
         if boost == 1.0:
             return self
@@ -145,6 +160,7 @@ class _SegmentCache:
         self.lengths: dict[str, np.ndarray] = {}
         self.columns: dict[str, np.ndarray] = {}
         self.numeric: dict[str, np.ndarray] = {}
+        self.ranked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         #: Each field's values by document, for facets.
         self.tables = ValueTables(reader, self.numbers, self.column)
 
@@ -175,6 +191,15 @@ class _SegmentCache:
             self.columns[fieldname] = self._raw(fieldname)
         return self.columns[fieldname]
 
+    def ranks(self, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
+        """A bytes column's distinct values (ascending) and each document's
+        index among them: ranges and sorting by date compare these numbers,
+        not a million byte strings."""
+        if fieldname not in self.ranked:
+            distinct, at = np.unique(self.column(fieldname), return_inverse=True)
+            self.ranked[fieldname] = distinct, at.reshape(-1)
+        return self.ranked[fieldname]
+
     def _raw(self, fieldname: str) -> np.ndarray:
         return raw_values(self.reader.column_reader(fieldname, translate=False), self.reader.doc_count_all())
 
@@ -189,6 +214,7 @@ class _Segment:
         self.deleted = np.fromiter(self.reader.deleted_docs_set, dtype=np.int64)
         self.deleted.sort()
         self._terms: dict[tuple, _Matches] = {}  # words asked again (by another tier) are scored once
+        self._narrowed: dict[tuple, tuple[np.ndarray, _Matches]] = {}  # words scored for the documents of an And
         self._allowed: np.ndarray | None = None
 
     def allowed(self, allow: wq.Query) -> np.ndarray:
@@ -211,10 +237,17 @@ class _Segment:
         if isinstance(q, wq.Or):
             return self.settled(_union([self.evaluate(c) for c in q.subqueries])).boosted(q.boost)
         if isinstance(q, wq.And):
+            among = self._narrow(q)
+            if among is not None:  # a rare word with common ones: only the documents holding all are scored
+                parts = [self.settled(self.within(c, among)) for c in q.subqueries]
+                if all(len(part.ids) == len(among) for part in parts):  # each holds them all: nothing to intersect
+                    return _Matches(among, sum(part.scores for part in parts), [b for part in parts for b in part.maybe]).boosted(q.boost)
+                return _intersection(parts).boosted(q.boost)
             return _intersection([self.settled(self.evaluate(c)) for c in q.subqueries]).boosted(q.boost)
         if isinstance(q, wq.AndMaybe):
             # the optional side only adds to the required side's documents: its bonuses need no settling
-            return _and_maybe(self.settled(self.evaluate(q.a)), self.evaluate(q.b)).boosted(q.boost)
+            required = self.settled(self.evaluate(q.a))
+            return _and_maybe(required, self.within(q.b, required.ids)).boosted(q.boost)
         if isinstance(q, wq.AndNot):
             return _and_not(self.settled(self.evaluate(q.a)), self.settled(self.evaluate(q.b))).boosted(q.boost)
         if isinstance(q, wq.Not):
@@ -232,6 +265,83 @@ class _Segment:
             return self._span(q)
         return self._whoosh(q)
 
+    def within(self, q: wq.Query, among: np.ndarray) -> _Matches:
+        """``evaluate(q)`` for the documents ``among`` (ascending) only: the
+        same scores and bonuses, but a common word's postings outside them are
+        skipped, not scored."""
+        if isinstance(q, wq.CompoundQuery) and len(q.subqueries) == 1:
+            return self.within(q.subqueries[0], among)
+        if isinstance(q, wq.Term) and (q.fieldname, q.text) not in self._terms:
+            key = (q.fieldname, q.text)
+            known = self._narrowed.get(key)
+            if known is None or not np.array_equal(known[0], among):  # a word of the proximity bonus is asked again
+                known = self._narrowed[key] = (among, self._term(wq.Term(q.fieldname, q.text), among))
+            return known[1].boosted(q.boost)
+        if isinstance(q, wq.Or):
+            return self.settled(_union([self.within(c, among) for c in q.subqueries])).boosted(q.boost)
+        if isinstance(q, wq.And):
+            return _intersection([self.settled(self.within(c, among)) for c in q.subqueries]).boosted(q.boost)
+        if isinstance(q, SpanQuery) and isinstance(getattr(q, "q", None), wq.Query):
+            return self._span(q, among)
+        return self.evaluate(q).only(among)
+
+    def ids(self, q: wq.Query) -> np.ndarray | None:
+        """The documents ``q`` matches (ascending), found without scoring
+        them; None for a query only :meth:`evaluate` tells."""
+        if isinstance(q, wq.CompoundQuery) and len(q.subqueries) == 1:
+            return self.ids(q.subqueries[0])
+        if isinstance(q, wq.Term):
+            known = self._terms.get((q.fieldname, q.text))
+            return known.ids if known is not None else self._term_ids(q)
+        if isinstance(q, wq.Or):
+            parts = self._parts(q, _words(q))
+            if parts is None:
+                return None
+            parts = [ids for ids in parts if len(ids)]
+            if len(parts) <= 1:  # a word found in one field only: its postings as they are
+                return parts[0] if parts else _NO_IDS
+            table = np.zeros(self.reader.doc_count_all(), dtype=bool)
+            for ids in parts:
+                table[ids] = True
+            return np.flatnonzero(table)
+        if isinstance(q, wq.And):
+            parts = [self.ids(c) for c in q.subqueries]
+            if any(p is None for p in parts):
+                return None
+            parts.sort(key=len)
+            ids = parts[0]
+            for p in parts[1:]:
+                ids = ids[_among(ids, p)]
+            return ids
+        return None
+
+    def _parts(self, q: wq.Or, words: set[tuple[str, str]]) -> list[np.ndarray] | None:
+        """The documents of each part of the Or ``q`` (whose plain words are
+        ``words``), nested Ors' parts included; None if one of them only
+        evaluate() tells. A proximity part of two words, one of them among
+        ``words``, adds none."""
+        found: list[np.ndarray] = []
+        for child in q.subqueries:
+            while isinstance(child, wq.CompoundQuery) and len(child.subqueries) == 1:
+                child = child.subqueries[0]
+            if isinstance(child, SpanNear) and _pair(child) and {_word(child.a), _word(child.b)} & words:
+                continue
+            nested = self._parts(child, words) if isinstance(child, wq.Or) else [self.ids(child)]
+            if nested is None or any(ids is None for ids in nested):
+                return None
+            found += nested
+        return found
+
+    def _narrow(self, q: wq.And) -> np.ndarray | None:
+        """The documents of ``q`` found without scoring, when they are few
+        (NARROW_RATIO times fewer) beside the postings scoring it would take,
+        at least ``narrow_from`` (see WhooshSettings); else None."""
+        scale = sum(len(p.ids) for p in map(self._postings, {wq.Term(*t) for t in q.iter_all_terms()}) if p is not None)
+        if scale < self.caches.narrow_from:
+            return None
+        ids = self.ids(q)
+        return ids if ids is not None and len(ids) * NARROW_RATIO <= scale else None
+
     def settled(self, m: _Matches) -> _Matches:
         """``m`` with the documents only a bonus brings confirmed (and added
         to its ids, scored by the bonus), so that its ids are exact. Within an
@@ -245,25 +355,24 @@ class _Segment:
 
     # ---------------------------------------------------------------- leaves
 
-    def _term(self, q: wq.Term) -> _Matches:
-        """A term's matches, scored as Whoosh's BM25F scores them (times its boost)."""
+    def _term(self, q: wq.Term, among: np.ndarray | None = None) -> _Matches:
+        """A term's matches (those of ``among`` only, if given), scored as
+        Whoosh's BM25F scores them (times its boost)."""
         weighting = self.parent.weighting
         if not isinstance(weighting, BM25F):
-            return self._whoosh(q)
-        if q.fieldname not in self.leaf.schema:
-            return _Matches.none()
-        field = self.leaf.schema[q.fieldname]
-        try:
-            text = field.to_bytes(q.text)
-        except ValueError:
-            return _Matches.none()
-        postings = self.caches.postings.get(self.reader, q.fieldname, text)
-        if not len(postings.ids):
+            found = self._whoosh(q)
+            return found if among is None else found.only(among)
+        postings = self._postings(q)
+        if postings is None or not len(postings.ids):
             return _Matches.none()
         ids, weights = self._live(postings.ids, postings.weights)
+        if among is not None:
+            at = _within(ids, among)
+            ids, weights = ids[at], weights[at]
+        field = self.leaf.schema[q.fieldname]
         if not field.scorable:  # Whoosh scores these by the weight alone
             return _Matches(ids, weights * q.boost)
-        idf = self.parent.idf(q.fieldname, text)
+        idf = self.parent.idf(q.fieldname, field.to_bytes(q.text))
         avgfl = self.caches.average_length(self.parent, q.fieldname)
         B, K1 = weighting._field_B.get(q.fieldname, weighting.B), weighting.K1
         lengths = self.cache.length(q.fieldname)[ids]
@@ -285,16 +394,15 @@ class _Segment:
     def _column_range(self, q: wq.TermRange) -> _Matches:
         """A range over an exact field with one value per review, compared on
         its sortable column; each match scores 1, as in Whoosh."""
-        values = self.cache.column(q.fieldname)
-        keep = values != b""
+        distinct, at = self.cache.ranks(q.fieldname)
         field = self.leaf.schema[q.fieldname]
+        lo = int(len(distinct) > 0 and distinct[0] == b"")  # none is b"", the least value
         if q.start is not None:
-            low = field.to_bytes(q.start)
-            keep &= (values > low) if q.startexcl else (values >= low)
+            lo = max(lo, int(np.searchsorted(distinct, field.to_bytes(q.start), "right" if q.startexcl else "left")))
+        hi = len(distinct)
         if q.end is not None:
-            high = field.to_bytes(q.end)
-            keep &= (values < high) if q.endexcl else (values <= high)
-        ids = np.flatnonzero(keep).astype(np.int64)
+            hi = int(np.searchsorted(distinct, field.to_bytes(q.end), "left" if q.endexcl else "right"))
+        ids = np.flatnonzero((at >= lo) & (at < hi)).astype(np.int64)
         ids, _ = self._live(ids, None)
         return _Matches(ids, np.full(len(ids), float(q.boost)))
 
@@ -310,11 +418,11 @@ class _Segment:
         ids, _ = self._live(np.flatnonzero(keep).astype(np.int64), None)
         return _Matches(ids, np.full(len(ids), float(q.boost)))
 
-    def _span(self, q: SpanQuery) -> _Matches:
+    def _span(self, q: SpanQuery, among: np.ndarray | None = None) -> _Matches:
         """A proximity query as a bonus to confirm: its candidates are the
-        documents of the query it narrows (its words all together), its
-        bound their score there."""
-        inner = self.settled(self.evaluate(q.q))
+        documents of the query it narrows (its words all together; those of
+        ``among`` only, if given), its bound their score there."""
+        inner = self.settled(self.evaluate(q.q) if among is None else self.within(q.q, among))
         return _Matches(_NO_IDS, np.zeros(0), [_Maybe(q, inner.ids, inner.scores)])
 
     def _every(self, score: float, but: np.ndarray = _NO_IDS) -> _Matches:
@@ -398,8 +506,20 @@ class _Segment:
         postings = self._postings(term)
         return postings.positions(np.searchsorted(postings.ids, ids))
 
-    def _postings(self, term: wq.Term) -> _Postings:
-        return self.caches.postings.get(self.reader, term.fieldname, self.leaf.schema[term.fieldname].to_bytes(term.text))
+    def _postings(self, term: wq.Term) -> _Postings | None:
+        """A term's postings (cached); None if the segment's schema has no such field or value."""
+        if term.fieldname not in self.leaf.schema:
+            return None
+        try:
+            text = self.leaf.schema[term.fieldname].to_bytes(term.text)
+        except ValueError:
+            return None
+        return self.caches.postings.get(self.reader, term.fieldname, text)
+
+    def _term_ids(self, q: wq.Term) -> np.ndarray:
+        """A term's live documents, unscored."""
+        postings = self._postings(q)
+        return _NO_IDS if postings is None else self._live(postings.ids, None)[0]
 
     def _spans(self, q: wq.Query, ids: np.ndarray) -> np.ndarray:
         """Which of ``ids`` (ascending) any other span query matches, by Whoosh's matcher."""
@@ -426,6 +546,23 @@ def holding(s: Searcher, caches: Caches, fieldname: str, text: str, docs: list[i
         if leaf.doc_count_all():
             ids = caches.postings.get(leaf.reader(), fieldname, btext).ids
             found.update(wanted[_among(wanted - offset, ids)].tolist())
+    return found
+
+
+def _word(term: wq.Term) -> tuple[str, str]:
+    return term.fieldname, term.text
+
+
+def _words(q: wq.Or) -> set[tuple[str, str]]:
+    """The plain words of an Or, its nested Ors' included: every document of one is a document of the Or."""
+    found = set()
+    for child in q.subqueries:
+        while isinstance(child, wq.CompoundQuery) and len(child.subqueries) == 1:
+            child = child.subqueries[0]
+        if isinstance(child, wq.Term):
+            found.add(_word(child))
+        elif isinstance(child, wq.Or):
+            found |= _words(child)
     return found
 
 
@@ -525,10 +662,11 @@ class Caches:
     lengths and columns (see _SegmentCache), recently read posting lists up
     to ``postings_cached`` postings, each searcher's average field lengths
     and each reader's stored review column. They belong to one engine (one index): another index in the
-    same process has its own."""
+    same process has its own. ``narrow_from``: see WhooshSettings."""
 
-    def __init__(self, postings_cached: int):
+    def __init__(self, postings_cached: int, narrow_from: int):
         self.postings = _PostingCache(postings_cached)
+        self.narrow_from = narrow_from
         self._segments: weakref.WeakKeyDictionary[IndexReader, _SegmentCache] = weakref.WeakKeyDictionary()
         self._averages: weakref.WeakKeyDictionary[Searcher, dict[str, float]] = weakref.WeakKeyDictionary()
         #: The review column's reader of each open index reader (see schema.stored_reviews).
@@ -630,6 +768,10 @@ def _and_not(positive: _Matches, negative: _Matches) -> _Matches:
 
 # ------------------------------------------------------------------ ranking
 
+#: An And narrowed (see WhooshSettings.narrow_from) has this many times fewer
+#: documents than its words' postings.
+NARROW_RATIO = 4
+
 #: Candidates whose span bonuses are confirmed together, best bound first.
 CONFIRM_CHUNK = 64
 
@@ -680,7 +822,17 @@ class Evaluation:
         return [(doc, score) for score, doc in best], total
 
     def count(self, q: wq.Query) -> int:
-        """How many documents match ``q`` (nothing ranked, no bonus confirmed)."""
+        """How many documents match ``q`` (nothing ranked, no bonus confirmed;
+        nothing scored if its documents can be told without)."""
+        if self._last is None or self._last[0] != q:
+            total = 0
+            for segment, _ in self.segments:
+                ids = segment.ids(q)
+                if ids is None:
+                    break
+                total += len(ids) if self.allow is None else int(_among(ids, segment.allowed(self.allow)).sum())
+            else:
+                return total
         return sum(len(m.ids) for _, _, m in self._matches(q))
 
     def matching(self, q: wq.Query) -> list[int]:
@@ -723,10 +875,11 @@ class Evaluation:
         if self.segments[0][0].numeric(fieldname):
             rank = np.concatenate([segment.cache.numbers(fieldname)[m.ids] for segment, _, m in found])
             missing = np.isnan(rank)
-        else:  # text, compared as bytes: none is b""
-            values = np.concatenate([segment.cache.column(fieldname)[m.ids] for segment, _, m in found])
-            rank = np.unique(values, return_inverse=True)[1].reshape(-1).astype(np.float64)
-            missing = values.reshape(-1) == b""
+        else:  # text, compared as bytes (each segment's ranks, on the values of all): none is b""
+            ranked = [(segment.cache.ranks(fieldname), m.ids) for segment, _, m in found]
+            everything = np.unique(np.concatenate([distinct for (distinct, _), _ in ranked]))
+            rank = np.concatenate([np.searchsorted(everything, d)[at[ids]] for (d, at), ids in ranked]).astype(np.float64)
+            missing = np.concatenate([(d == b"")[at[ids]] for (d, at), ids in ranked])
         if lowest:
             rank = -rank
         rank[missing] = -np.inf
