@@ -717,6 +717,43 @@ def resident_stop_cmd(index_dir: str, every: bool) -> None:
         click.echo(f"stopped the resident server with pid {pid}")
 
 
+@main.group("cluster")
+def cluster_group() -> None:
+    """Start or stop a local Typesense cluster, to try the Typesense engine (experimental).
+
+    Its servers bind 127.0.0.1 only; their data and logs go in the folder named."""
+
+
+@cluster_group.command("start")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--nodes", default=3, show_default=True, type=click.IntRange(1, 9), help="How many servers (Raft nodes).")
+def cluster_start_cmd(folder: str, nodes: int) -> None:
+    """Start NODES typesense-server processes on free loopback ports, wait
+    for a leader, and print the index URL and the API key to export."""
+    from .engines.typesense.cluster import LocalCluster
+
+    try:
+        cluster = LocalCluster.start(folder, nodes)
+    except RevsearchError as e:
+        raise Failure(e) from e
+    click.echo(f"# {counted(nodes, 'node')} running; stop with: revsearch cluster stop {shlex.quote(folder)}")
+    click.echo(f"export TYPESENSE_API_KEY={cluster.api_key}")
+    click.echo(cluster.url())
+
+
+@cluster_group.command("stop")
+@click.argument("folder", type=click.Path(file_okay=False))
+def cluster_stop_cmd(folder: str) -> None:
+    """Stop every server of the local cluster in FOLDER (its data stays)."""
+    from .engines.typesense.cluster import LocalCluster
+
+    try:
+        stopped = LocalCluster.of(folder).stop()
+    except RevsearchError as e:
+        raise Failure(e) from e
+    click.echo(f"stopped {counted(len(stopped), 'server')}" + (f" (pids {', '.join(map(str, stopped))})" if stopped else ""))
+
+
 def _results_console(color: str) -> Console:
     """The console results are printed on (stdout). With ``color`` ``auto``, in
     colour on a terminal unless NO_COLOR is set or TERM is dumb; without
