@@ -77,6 +77,10 @@ def test_only_the_engines_factory_and_the_recorded_names_reach_into_the_whoosh_e
     assert outside <= NAMES_THE_WHOOSH_ENGINE
 
 
+def test_only_the_typesense_engine_imports_typesense() -> None:
+    assert {m for m in _importers("typesense") if not m.startswith("engines/typesense/")} == set()
+
+
 def test_only_the_analysis_imports_kiwi() -> None:
     assert _importers("kiwipiepy") == {"analysis.py"}
 

@@ -11,11 +11,17 @@ import urllib.request
 import pytest
 from click.testing import CliRunner
 
+from searcher import ReviewIndex
 from searcher.cli import main
 from searcher.engines.typesense.cluster import ClusterError, server_binary
+from searcher.engines.typesense.records import ClusterRecords
+from searcher.errors import IndexLockedError, RevsearchError
+
+from .conftest import CORPUS, ROOT
 
 
 def _binary_or_skip() -> None:
+    """Skip unless the ``cluster`` extra's server binary is installed."""
     try:
         server_binary()
     except ClusterError as e:
@@ -44,3 +50,92 @@ def test_cluster_start_prints_the_url_and_key_and_stop_ends_its_servers(tmp_path
     assert stopped.exit_code == 0 and "stopped 1 server" in stopped.output
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://{address}/health", timeout=2)
+
+
+# ---------------------------------------------------------------- an index on a 1-node server
+
+DATA = [CORPUS, ROOT / "tests" / "data" / "nsmc-sample"]
+#: Queries whose matches the Typesense engine finds exactly as the Whoosh engine does.
+EXACT_QUERIES = [
+    "외로움", "외로운", "외로움을", "사만다와의 이별", "연기 최고", "사만다 -이혼", "rating:[9 TO 10] 재밌다",
+    "영화 OR 드라마", "date:[2013-01-01 TO 2013-12-31] 최악", "NOT 영화", "item:104488 영화",
+]
+
+
+@pytest.fixture(scope="module")
+def indexes(typesense_cluster, tmp_path_factory) -> tuple[ReviewIndex, ReviewIndex, str]:
+    """The bundled corpus and the NSMC sample in a collection, and in a
+    folder (the Whoosh engine) to compare with; the collection's address."""
+    url = typesense_cluster.url("reviews_test")
+    cluster = ReviewIndex.create(url)
+    report = cluster.add_paths(DATA)
+    assert (report.reviews_indexed, report.skipped) == (304, [])
+    folder = ReviewIndex.create(tmp_path_factory.mktemp("whoosh"))
+    folder.add_paths(DATA)
+    return cluster, folder, url
+
+
+def _ids(results) -> list[str]:
+    return [hit.id for hit in results.hits]
+
+
+@pytest.mark.parametrize("query", EXACT_QUERIES)
+def test_a_query_matches_the_reviews_the_whoosh_engine_matches(indexes, query) -> None:
+    cluster, folder, _ = indexes
+    ours, theirs = cluster.search(query, limit=400), folder.search(query, limit=400)
+    assert ours.total == theirs.total > 0
+    assert set(_ids(ours)) == set(_ids(theirs))
+
+
+def test_particles_and_endings_find_the_lemma_and_the_best_review_is_the_whoosh_engines(indexes) -> None:
+    cluster, folder, _ = indexes
+    for query in ("외로움", "외로운", "외로움을", "외롭다"):
+        results = cluster.search(query, limit=3)
+        assert _ids(results)[0] == _ids(folder.search(query, limit=3))[0]
+        assert any("외로" in p.text for p in results.hits[0].passages)  # passages highlighted by revsearch
+    assert cluster.search("외로움").to_dict().keys() == folder.search("외로움").to_dict().keys()
+
+
+def test_filters_sorting_and_facets(indexes) -> None:
+    cluster, folder, _ = indexes
+    for query, kwargs in (
+        ("영화", dict(since="2013-06-01", until="2013-12-31")), ("rating:[1 TO 10]", dict(author="lees****")),
+        ("영화", dict(sort="date")), ("영화", dict(sort="rating", reverse=True)),
+    ):
+        ours, theirs = cluster.search(query, limit=5, **kwargs), folder.search(query, limit=5, **kwargs)
+        assert ours.total == theirs.total > 0, kwargs
+        if "sort" in kwargs:  # the dates or ratings in order, as the Whoosh engine orders them
+            key = (lambda h: h.review.date) if kwargs["sort"] == "date" else (lambda h: h.review.rating)
+            assert [key(h) for h in ours.hits] == [key(h) for h in theirs.hits]
+    facets = ["rating", "date:year", "item", "author"]
+    ours, theirs = cluster.search("재밌다", facets=facets), folder.search("재밌다", facets=facets)
+    for name in facets:
+        assert ours.facets[name] == theirs.facets[name], name
+    assert cluster.stats().ratings == folder.stats().ratings
+
+
+def test_a_rerun_changes_nothing_and_adding_again_replaces_by_id(indexes) -> None:
+    cluster, _, url = indexes
+    before = sorted(r.id for r in cluster.reviews())
+    report = cluster.add_paths(DATA)
+    assert (report.unchanged, report.reviews_indexed) == (7, 0)
+    cluster.add(list(cluster.reviews())[:10])
+    again = ReviewIndex.open(url)
+    assert sorted(r.id for r in again.reviews()) == before and len(again) == 304
+    assert again.stats().files == 7
+
+
+def test_one_writer_at_a_time_across_the_cluster(indexes) -> None:
+    cluster, _, url = indexes
+    with ClusterRecords.at(url).lock():  # another machine writing
+        with pytest.raises(IndexLockedError, match="is being written by .*--wait"):
+            cluster.delete(["no such review"])
+    assert cluster.delete(["no such review"]) == 0  # released
+
+
+def test_a_missing_api_key_is_one_line_with_the_export_hint(indexes, monkeypatch) -> None:
+    _, _, url = indexes
+    monkeypatch.delenv("TYPESENSE_API_KEY")
+    with pytest.raises(RevsearchError, match=r"^TYPESENSE_API_KEY is not set: export TYPESENSE_API_KEY=KEY") as caught:
+        ReviewIndex.open(url)
+    assert "\n" not in str(caught.value)
