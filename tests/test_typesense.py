@@ -139,3 +139,19 @@ def test_a_missing_api_key_is_one_line_with_the_export_hint(indexes, monkeypatch
     with pytest.raises(RevsearchError, match=r"^TYPESENSE_API_KEY is not set: export TYPESENSE_API_KEY=KEY") as caught:
         ReviewIndex.open(url)
     assert "\n" not in str(caught.value)
+
+
+def test_the_commands_take_a_cluster_address(typesense_cluster) -> None:
+    url = typesense_cluster.url("reviews_cli")
+    runner = CliRunner()
+    indexed = runner.invoke(main, ["index", str(CORPUS), "--index", url])
+    assert indexed.exit_code == 0 and f"into {url} (4 reviews in the index)" in indexed.output, indexed.output
+    found = runner.invoke(main, ["query", "외로운", "--index", url, "--json", "--limit", "1"])
+    assert found.exit_code == 0
+    assert json.loads(found.output)["total"] == 4
+    assert runner.invoke(main, ["query", '"없는단어조합"', "--index", url]).exit_code == 1
+    checked = runner.invoke(main, ["check", "--index", url])
+    assert checked.exit_code == 0 and "4 reviews, 4 files recorded" in checked.output
+    assert runner.invoke(main, ["suggest", "사만", "--index", url]).output.startswith("사만다\t4")
+    stats = runner.invoke(main, ["stats", "--index", url, "--json"])
+    assert json.loads(stats.output)["engine"].startswith("typesense 0.24")

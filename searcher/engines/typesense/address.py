@@ -86,7 +86,11 @@ class Address:
         })
 
 
-def retried(address: Address, work: Callable[[], T], patience: float = 60.0) -> T:
+#: Seconds a write waits for the cluster to answer again; a read waits less (someone is waiting for its answer).
+WRITE_PATIENCE, READ_PATIENCE = 60.0, 10.0
+
+
+def retried(address: Address, work: Callable[[], T], patience: float = WRITE_PATIENCE) -> T:
     """``work`` done, tried again with backoff (0.25 s doubling to 4 s) while
     the cluster is down, busy or electing a leader, for at most ``patience``
     seconds; then ClusterUnavailable."""

@@ -27,7 +27,7 @@ from ...engine import Candidate, EngineInfo, Verification
 from ...errors import IndexDamagedError, RevsearchError
 from ...schema import TEXT_FIELDS, TEXTS
 from ...settings import SearchSettings
-from .address import Address, retried
+from .address import READ_PATIENCE, Address, retried
 from .compile import both, filter_of, quoted, scored_terms
 from .records import ClusterRecords
 from .schema import EXACT, FACETED, NO_DAY, NO_RATING, Batch, Encoder, collection_schema, iso
@@ -37,6 +37,8 @@ T = TypeVar("T")
 PAGE = 250
 #: Candidates taken for a plan however few are asked, so that BM25F chooses among enough.
 POOL = 100
+#: Searches one request holds (the server's default ``limit_multi_searches``).
+MULTI = 50
 #: Documents a bulk import sends at once.
 IMPORT_BATCH = 1000
 #: A facet of every value asks for at most this many.
@@ -140,7 +142,10 @@ class TypesenseView:
             search.setdefault("collection", engine.address.collection)
             search.setdefault("q", "*")
             search.setdefault("query_by", ",".join(TEXTS))
-        answers = retried(engine.address, lambda: engine._client.multi_search.perform({"searches": searches}, {}))["results"]
+        answers = []
+        for at in range(0, len(searches), MULTI):
+            part = {"searches": searches[at : at + MULTI]}
+            answers += retried(engine.address, lambda: engine._client.multi_search.perform(part, {}), READ_PATIENCE)["results"]
         for answer in answers:
             if "error" in answer:
                 raise RevsearchError(f"the Typesense cluster at {engine.address} refused a search: {answer['error']}")

@@ -28,7 +28,7 @@ from ...errors import IncompatibleIndexError, IndexLockedError, IndexNotFoundErr
 from ...manifest import Manifest
 from ...meta import IndexMeta
 from ...lock import POLL
-from .address import Address, reaching, retried
+from .address import READ_PATIENCE, Address, reaching, retried
 
 #: Seconds a writer's lock lasts without renewal (renewed every third of it).
 LOCK_TTL = 30.0
@@ -57,7 +57,7 @@ class ClusterRecords:
     def get(self, name: str) -> str | None:
         """The text of the record ``name``; None if there is none."""
         try:
-            return retried(self.where, lambda: self._client.collections[self._meta].documents[name].retrieve())["text"]
+            return retried(self.where, lambda: self._client.collections[self._meta].documents[name].retrieve(), READ_PATIENCE)["text"]
         except tse.ObjectNotFound:
             return None
 
@@ -77,7 +77,7 @@ class ClusterRecords:
 
     def _has_collection(self) -> bool:
         try:
-            retried(self.where, lambda: self._client.collections[self.where.collection].retrieve())
+            retried(self.where, lambda: self._client.collections[self.where.collection].retrieve(), READ_PATIENCE)
         except tse.ObjectNotFound:
             return False
         return True
