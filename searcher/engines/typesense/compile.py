@@ -8,18 +8,28 @@ a text field holds a review's terms as a ``string[]`` (see schema), and
 express is widened, never narrowed: a phrase or sequence matches the
 reviews holding all its words, in any order and distance (term positions
 are not kept), and a proximity bonus (Near) the reviews holding both words.
-A negation is pushed down to its terms (De Morgan), as ``!=``."""
+A negation is pushed down to its terms (De Morgan), as ``!=``.
+
+Typesense 0.24 takes fewer than 50 conditions in a filter: the terms of an
+or are grouped into one list per field (``body:=[`외로움`,`외롭다`]``),
+a word's terms asked in every text field into one condition on ``all`` (the
+union of a review's text terms, see schema), and a proximity bonus beside
+one of its words is dropped (it matches only reviews holding that word). A
+plan that still makes more conditions is refused (QueryError)."""
 
 from __future__ import annotations
 
 from functools import singledispatch
 
 from ... import plan as p
+from ...errors import QueryError
 from ...schema import TEXT_FIELDS
-from .schema import EXACT, NO_DAY, NO_RATING, day
+from .schema import ALL, EXACT, NO_DAY, NO_RATING, day
 
 #: A filter no review matches.
 NOTHING = "rid:=`\x01`"
+#: The most conditions a filter may hold (Typesense 0.24 refuses 50).
+MOST_CONDITIONS = 49
 
 
 def quoted(value: str) -> str:
@@ -34,10 +44,55 @@ def both(a: str | None, b: str | None) -> str | None:
     return f"({a} && {b})"
 
 
+def filter_for(node: p.Node | None) -> str | None:
+    """The ``filter_by`` of the reviews ``node`` matches (None: every review);
+    QueryError if Typesense cannot take it (see the module)."""
+    found = filter_of(node) if node is not None else None
+    if found is not None:
+        conditions = sum(found.count(op) for op in (":=", ":!=", ":>", ":<"))
+        if conditions > MOST_CONDITIONS:
+            raise QueryError(
+                f"the query makes {conditions} conditions, more than the Typesense engine takes ({MOST_CONDITIONS}): shorten it"
+            )
+    return found
+
+
 @singledispatch
 def filter_of(node: p.Node) -> str | None:
     """The ``filter_by`` of the reviews ``node`` matches; None for every review."""
     raise TypeError(f"no Typesense filter for the plan node {node!r}")
+
+
+def _grouped(terms: list[p.Term], negated: bool = False) -> list[str]:
+    """The conditions of the reviews holding any of ``terms`` (``negated``:
+    holding none; each condition then to hold): a list per field, those
+    asked in every text field alike one list on ``all``."""
+    by_field: dict[str, list[str]] = {}
+    for term in terms:
+        texts = by_field.setdefault(term.field, [])
+        if term.text not in texts:
+            texts.append(term.text)
+    texts = [set(by_field.get(f, ())) for f in TEXT_FIELDS]
+    if all(texts) and all(t == texts[0] for t in texts):
+        for f in TEXT_FIELDS:
+            del by_field[f]
+        by_field = {ALL: sorted(texts[0]), **by_field}
+    op = ":!=" if negated else ":="
+    out = []
+    for field, values in by_field.items():
+        if field in TEXT_FIELDS or field == ALL or field in EXACT:
+            out.append(f"{EXACT.get(field, field)}{op}[{','.join(quoted(v) for v in values)}]")
+        else:  # date, rating: one condition a value
+            out += [_term(field, v, negated) for v in values]
+    return out
+
+
+def _flat(node: p.Or) -> list[p.Node]:
+    """The children of an or, those of the ors among them in their place."""
+    out: list[p.Node] = []
+    for child in node.children:
+        out += _flat(child) if isinstance(child, p.Or) else [child]
+    return out
 
 
 def _term(field: str, text: str, negated: bool = False) -> str:
@@ -86,10 +141,17 @@ def _(node: p.Near) -> str | None:
 
 @filter_of.register
 def _(node: p.Or) -> str | None:
-    children = [filter_of(c) for c in node.children]
-    if any(c is None for c in children):
+    children = _flat(node)
+    terms = [c for c in children if isinstance(c, p.Term)]
+    held = {(t.field, t.text) for t in terms}
+    others = [
+        filter_of(c) for c in children
+        if not isinstance(c, p.Term) and not (isinstance(c, p.Near) and (c.a.field, c.a.text) in held)
+    ]
+    if any(c is None for c in others):
         return None
-    return children[0] if len(children) == 1 else "(" + " || ".join(children) + ")"
+    parts = _grouped(terms) + others
+    return parts[0] if len(parts) == 1 else "(" + " || ".join(parts) + ")"
 
 
 @filter_of.register
@@ -142,7 +204,9 @@ def negated(node: p.Node) -> str:
     if isinstance(node, p.Term):
         return _term(node.field, node.text, negated=True)
     if isinstance(node, p.Or):
-        return _all([negated(c) for c in node.children]) or NOTHING
+        children = _flat(node)
+        terms = [c for c in children if isinstance(c, p.Term)]
+        return _all(_grouped(terms, negated=True) + [negated(c) for c in children if not isinstance(c, p.Term)]) or NOTHING
     if isinstance(node, (p.And, p.Phrase, p.Sequence, p.Near)):
         parts = node.children if isinstance(node, p.And) else _parts(node)
         return "(" + " || ".join(negated(c) for c in parts) + ")"

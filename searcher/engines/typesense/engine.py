@@ -28,7 +28,7 @@ from ...errors import IndexDamagedError, RevsearchError
 from ...schema import TEXT_FIELDS, TEXTS
 from ...settings import SearchSettings
 from .address import READ_PATIENCE, Address, retried
-from .compile import both, filter_of, quoted, scored_terms
+from .compile import both, filter_for, filter_of, quoted, scored_terms
 from .records import ClusterRecords
 from .schema import EXACT, FACETED, NO_DAY, NO_RATING, Batch, Encoder, collection_schema, iso
 
@@ -73,7 +73,7 @@ class TypesenseEngine:
         """The index at ``address``; IndexDamagedError if its collection or analyzer record is missing."""
         records = ClusterRecords(address)
         recorded = records.get("analyzer")
-        if recorded is None or not records._has_collection():
+        if recorded is None or not records.has_collection():
             raise damaged(address, LookupError("its collection or its analyzer record is missing"))
         return cls(address, Analyzer(json.loads(recorded)["user_dict"]), settings)
 
@@ -227,7 +227,7 @@ class TypesenseView:
     # ------------------------------------------------------------ EngineView
 
     def top(self, plan: p.Node, limit: int, within: p.Node | None = None) -> tuple[list[Candidate], int]:
-        wanted = both(filter_of(plan), filter_of(within) if within is not None else None)
+        wanted = both(filter_for(plan), filter_for(within))
         terms = scored_terms(plan)
         pool = max(limit, POOL)
         handles: list[int] = []
@@ -246,12 +246,12 @@ class TypesenseView:
         return [(handles[i], scores[i]) for i in order[:limit]], total
 
     def count(self, plan: p.Node, within: p.Node | None = None) -> int:
-        return self._count([both(filter_of(plan), filter_of(within) if within is not None else None)])[0]
+        return self._count([both(filter_for(plan), filter_for(within))])[0]
 
     def highest(
         self, plan: p.Node, field: str, limit: int, within: p.Node | None = None, lowest: bool = False
     ) -> tuple[list[Candidate], int]:
-        wanted = both(filter_of(plan), filter_of(within) if within is not None else None)
+        wanted = both(filter_for(plan), filter_for(within))
         missing = NO_DAY if field == "date" else NO_RATING
         valued, _ = self._hits({
             "filter_by": both(wanted, f"{field}:>{missing}"), "sort_by": f"{field}:{'asc' if lowest else 'desc'}",
@@ -277,7 +277,7 @@ class TypesenseView:
         return {d for d in docs if term in self._docs[d].get(field, ())}
 
     def values(self, field: str, plan: p.Node, within: p.Node | None = None, top: int | None = None) -> dict[Any, int]:
-        wanted = both(filter_of(plan), filter_of(within) if within is not None else None)
+        wanted = both(filter_for(plan), filter_for(within))
         name = FACETED[field]
         search = {"per_page": 0, "facet_by": name, "max_facet_values": top + 20 if top else ALL_VALUES}
         if wanted:

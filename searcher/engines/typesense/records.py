@@ -73,9 +73,9 @@ class ClusterRecords:
     # ------------------------------------------------------------ Records
 
     def exists(self) -> bool:
-        return self.get("meta") is not None and self._has_collection()
+        return self.get("meta") is not None and self.has_collection()
 
-    def _has_collection(self) -> bool:
+    def has_collection(self) -> bool:
         try:
             retried(self.where, lambda: self._client.collections[self.where.collection].retrieve(), READ_PATIENCE)
         except tse.ObjectNotFound:

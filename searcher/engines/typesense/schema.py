@@ -4,7 +4,8 @@ morphology: its ``ko`` locale matches whole eojeol only).
 
 Each text field (title, body, keywords, category) holds the review's
 analysed terms as a ``string[]``, each term once (in order of first use),
-with its length in terms (``title_n`` …, faceted for their average) for BM25F's length normalisation:
+with its length in terms (``title_n`` …, faceted for their average) for
+BM25F's length normalisation, and ``all`` their union:
 a plan's terms are matched exactly with ``filter_by``, counted with facets.
 The review itself is kept whole as JSON in ``review``, a field the schema does
 not name, so Typesense stores it and indexes nothing of it. ``rid`` is the
@@ -32,6 +33,8 @@ from ...schema import TEXTS
 EPOCH = _dt.date(1970, 1, 1)
 #: What ``date`` and ``rating`` hold for a review without one.
 NO_DAY, NO_RATING = -(10**9), -1.0
+#: The union of a review's text terms: one filter condition for a word asked in every text field.
+ALL = "all"
 #: The fields facets count, by the name revsearch gives them.
 FACETED = {"author": "author_v", "source": "source_v", "item": "item_v", "keywords": "keywords_v", "date": "date", "rating": "rating_v"}
 #: The field filters compare, by the name of an exact field in a plan.
@@ -44,6 +47,7 @@ def collection_schema(name: str) -> dict[str, Any]:
     for text in TEXTS:
         fields += [{"name": text, "type": "string[]", "facet": True}, {"name": f"{text}_n", "type": "int32", "facet": True}]
     fields += [
+        {"name": ALL, "type": "string[]"},
         {"name": "rid", "type": "string"},
         {"name": "file", "type": "string", "optional": True},
         {"name": "date", "type": "int32", "facet": True},
@@ -80,6 +84,7 @@ def document(review: Review, texts: list[list[Term]], file: str | None = None) -
             terms = []
         doc[name] = list(dict.fromkeys(term.text for term in terms))
         doc[f"{name}_n"] = len(terms)
+    doc[ALL] = list(dict.fromkeys(term for name in TEXTS for term in doc[name]))
     for name in ("author", "source", "item"):
         value = getattr(review, name)
         if value:
