@@ -50,7 +50,7 @@ class ReviewIndex:
     ):
         self._engine, self._records = engine, records
         #: Where the index is: its folder, or its cluster address (see searcher.engines).
-        self.path: Path | str = records.where if records.folder is None else records.folder
+        self.path: Path | str = str(records.where) if records.folder is None else records.folder
         self.wait, self.on_wait = wait, on_wait
         self.settings = settings or SearchSettings()
         self.ingest_settings = ingest or IngestSettings()
@@ -132,7 +132,7 @@ class ReviewIndex:
             index.close()
             raise RevsearchError(
                 f"the index in {path} was built with another user dictionary than {user_dict}: rebuild it to use "
-                f"this one, {index_command(Path(path), rebuild=True, user_dict=user_dict)}"
+                f"this one, {index_command(path, rebuild=True, user_dict=user_dict)}"
             )
         if synonyms:
             try:

@@ -128,7 +128,7 @@ def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def index_command(folder: Path, *, rebuild: bool = False, user_dict: str | os.PathLike | None = None) -> str:
+def index_command(folder: Path | str, *, rebuild: bool = False, user_dict: str | os.PathLike | None = None) -> str:
     """The `revsearch index` command, in backticks and ready to paste here, that
     brings the index in ``folder`` up to date (or ``rebuild``s it) from what it
     was built from: the sources it records, else the common folder of the files

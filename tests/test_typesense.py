@@ -14,8 +14,10 @@ from click.testing import CliRunner
 from searcher import ReviewIndex
 from searcher.cli import main
 from searcher.engines.typesense.cluster import ClusterError, server_binary
-from searcher.engines.typesense.records import ClusterRecords
-from searcher.errors import IndexLockedError, RevsearchError
+from searcher.errors import IndexLockedError, QueryError, RevsearchError
+
+pytest.importorskip("typesense", reason="the cluster extra is not installed: pip install -e '.[test,cluster]'")
+from searcher.engines.typesense.records import ClusterRecords  # noqa: E402 (needs the typesense client)
 
 from .conftest import CORPUS, ROOT
 
@@ -124,6 +126,14 @@ def test_a_rerun_changes_nothing_and_adding_again_replaces_by_id(indexes) -> Non
     again = ReviewIndex.open(url)
     assert sorted(r.id for r in again.reviews()) == before and len(again) == 304
     assert again.stats().files == 7
+
+
+def test_a_query_too_long_for_typesense_filters_is_a_query_error(indexes) -> None:
+    cluster, folder, _ = indexes
+    words = " ".join(f"영화{n}" for n in range(60))  # 60 words to hold: more than a 0.24 filter holds
+    assert folder.search(words).total > 0  # (the Whoosh engine has no such limit)
+    with pytest.raises(QueryError, match=r"^the query makes \d+ conditions, more than the Typesense engine takes \(49\): shorten it$"):
+        cluster.search(words)
 
 
 def test_one_writer_at_a_time_across_the_cluster(indexes) -> None:

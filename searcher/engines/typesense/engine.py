@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+import time
 from typing import Any, Callable, Iterator, TypeVar
 
 from typesense import exceptions as tse
@@ -30,7 +32,7 @@ from ...settings import SearchSettings
 from .address import READ_PATIENCE, Address, retried
 from .compile import both, filter_for, filter_of, quoted, scored_terms
 from .records import ClusterRecords
-from .schema import EXACT, FACETED, NO_DAY, NO_RATING, Batch, Encoder, collection_schema, iso
+from .schema import EXACT, FACETED, NO_DAY, NO_RATING, ORDER, Batch, Encoder, collection_schema, iso
 
 T = TypeVar("T")
 #: Typesense's most hits a page.
@@ -53,6 +55,24 @@ class TypesenseEngine:
     def __init__(self, address: Address, analyzer: Analyzer, settings: Any = None):
         self.address, self.analyzer, self.settings = address, analyzer, settings
         self._client = address.client()
+        # handles number the review ids the engine's views have seen: valid while the engine is open
+        self._ids: list[str] = []
+        self._handles: dict[str, int] = {}
+        self._numbering = threading.Lock()
+
+    def handle(self, review_id: str) -> int:
+        """The handle of a review id (a new one for an id not seen before)."""
+        handle = self._handles.get(review_id)
+        if handle is None:
+            with self._numbering:
+                handle = self._handles.get(review_id)
+                if handle is None:
+                    handle = self._handles[review_id] = len(self._ids)
+                    self._ids.append(review_id)
+        return handle
+
+    def review_id(self, handle: int) -> str:
+        return self._ids[handle]
 
     def _documents(self) -> Any:
         return self._client.collections[self.address.collection].documents
@@ -121,13 +141,11 @@ class TypesenseEngine:
 
 
 class TypesenseView:
-    """One search's view: the handles it gave (a handle numbers a review id
-    within the view), the documents its searches returned, the counts it made."""
+    """One search's view: the documents its searches returned, by handle
+    (the engine's, see TypesenseEngine.handle), and the counts it made."""
 
     def __init__(self, engine: TypesenseEngine, settings: SearchSettings):
         self._engine, self._settings = engine, settings
-        self._ids: list[str] = []
-        self._handles: dict[str, int] = {}
         self._docs: dict[int, dict[str, Any]] = {}
         self._counts: dict[str, int] = {}
         self._size: int | None = None
@@ -152,11 +170,7 @@ class TypesenseView:
         return answers
 
     def _handle(self, doc: dict[str, Any]) -> int:
-        rid = doc["rid"]
-        handle = self._handles.get(rid)
-        if handle is None:
-            handle = self._handles[rid] = len(self._ids)
-            self._ids.append(rid)
+        handle = self._engine.handle(doc["rid"])
         self._docs[handle] = doc
         return handle
 
@@ -176,7 +190,7 @@ class TypesenseView:
 
     def _fetch(self, docs: list[int]) -> None:
         """Read the documents of the handles ``docs`` not read yet."""
-        missing = [self._ids[d] for d in dict.fromkeys(docs) if d not in self._docs]
+        missing = [self._engine.review_id(d) for d in dict.fromkeys(docs) if d not in self._docs]
         for at in range(0, len(missing), PAGE):
             part = missing[at : at + PAGE]
             ids = ",".join(quoted(i) for i in part)
@@ -254,10 +268,11 @@ class TypesenseView:
         wanted = both(filter_for(plan), filter_for(within))
         missing = NO_DAY if field == "date" else NO_RATING
         valued, _ = self._hits({
-            "filter_by": both(wanted, f"{field}:>{missing}"), "sort_by": f"{field}:{'asc' if lowest else 'desc'}",
+            "filter_by": both(wanted, f"{field}:>{missing}"), "sort_by": f"{field}:{'asc' if lowest else 'desc'},{ORDER}:asc",
         }, limit)
         if len(valued) < limit:
-            valued += self._hits({"filter_by": both(wanted, f"{field}:={missing}")}, limit - len(valued))[0]
+            rest = {"filter_by": both(wanted, f"{field}:={missing}"), "sort_by": f"{ORDER}:asc"}
+            valued += self._hits(rest, limit - len(valued))[0]
         return [(h, 1.0) for h in valued], self._count([wanted])[0]
 
     def sample(self, plan: p.Node, size: int, within: p.Node | None = None) -> list[int]:
@@ -325,9 +340,9 @@ class TypesenseWriter:
         self._ops: list[tuple[str, Any]] = []
 
     def add(self, batch: Batch, start: int, end: int, files: list[str | None]) -> None:
-        docs = []
+        docs, order = [], time.time_ns()
         for i in range(start, end):
-            doc = dict(batch.docs[i])
+            doc = dict(batch.docs[i], **{ORDER: order + i})
             if files[i]:
                 doc["file"] = files[i]
             docs.append(doc)

@@ -108,12 +108,13 @@ class ClusterRecords:
 
     def read_meta(self) -> IndexMeta:
         text = self.get("meta")
+        rebuild = f"`revsearch index PATH... --rebuild --index {self.where}`"
         if text is None:
-            raise IncompatibleIndexError(f"the index at {self.where} has no record of how it was built: rebuild it with --rebuild")
+            raise IncompatibleIndexError(f"the index at {self.where} has no record of how it was built: rebuild it with {rebuild}")
         try:
             return IndexMeta._from(json.loads(text))
         except (ValueError, KeyError, TypeError) as e:
-            raise IncompatibleIndexError(f"the record of the index at {self.where} is unreadable ({e}): rebuild it with --rebuild") from e
+            raise IncompatibleIndexError(f"the record of the index at {self.where} is unreadable ({e}): rebuild it with {rebuild}") from e
 
     def write_meta(self, meta: IndexMeta) -> None:
         self.put("meta", json.dumps(asdict(meta)))

@@ -33,6 +33,8 @@ from ...schema import TEXTS
 EPOCH = _dt.date(1970, 1, 1)
 #: What ``date`` and ``rating`` hold for a review without one.
 NO_DAY, NO_RATING = -(10**9), -1.0
+#: When a review was written (nanoseconds, then its place in its batch): index order, which breaks ties of sorts.
+ORDER = "order"
 #: The union of a review's text terms: one filter condition for a word asked in every text field.
 ALL = "all"
 #: The fields facets count, by the name revsearch gives them.
@@ -48,6 +50,7 @@ def collection_schema(name: str) -> dict[str, Any]:
         fields += [{"name": text, "type": "string[]", "facet": True}, {"name": f"{text}_n", "type": "int32", "facet": True}]
     fields += [
         {"name": ALL, "type": "string[]"},
+        {"name": ORDER, "type": "int64"},
         {"name": "rid", "type": "string"},
         {"name": "file", "type": "string", "optional": True},
         {"name": "date", "type": "int32", "facet": True},
