@@ -10,12 +10,13 @@ reviews holding all its words, in any order and distance (term positions
 are not kept), and a proximity bonus (Near) the reviews holding both words.
 A negation is pushed down to its terms (De Morgan), as ``!=``.
 
-Typesense 0.24 takes fewer than 50 conditions in a filter: the terms of an
-or are grouped into one list per field (``body:=[`외로움`,`외롭다`]``),
+Typesense 0.24 refuses a filter of more than about 100 parts (conditions,
+operators and parentheses: 49 conditions or'ed pass, 50 do not): the terms
+of an or are grouped into one list per field (``body:=[`외로움`,`외롭다`]``),
 a word's terms asked in every text field into one condition on ``all`` (the
 union of a review's text terms, see schema), and a proximity bonus beside
 one of its words is dropped (it matches only reviews holding that word). A
-plan that still makes more conditions is refused (QueryError)."""
+plan whose filter is still longer is refused (QueryError)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ from .schema import ALL, EXACT, NO_DAY, NO_RATING, day
 
 #: A filter no review matches.
 NOTHING = "rid:=`\x01`"
-#: The most conditions a filter may hold (Typesense 0.24 refuses 50).
-MOST_CONDITIONS = 49
+#: The most parts (conditions, operators, parentheses) a filter may hold: Typesense 0.24 refuses 101.
+MOST_PARTS = 99
 
 
 def quoted(value: str) -> str:
@@ -44,15 +45,15 @@ def both(a: str | None, b: str | None) -> str | None:
     return f"({a} && {b})"
 
 
-def filter_for(node: p.Node | None) -> str | None:
-    """The ``filter_by`` of the reviews ``node`` matches (None: every review);
-    QueryError if Typesense cannot take it (see the module)."""
-    found = filter_of(node) if node is not None else None
+def filter_for(plan: p.Node, within: p.Node | None = None) -> str | None:
+    """The ``filter_by`` of the reviews ``plan`` matches among those ``within``
+    matches (None: every review); QueryError if Typesense cannot take it (see the module)."""
+    found = both(filter_of(plan), filter_of(within) if within is not None else None)
     if found is not None:
-        conditions = sum(found.count(op) for op in (":=", ":!=", ":>", ":<"))
-        if conditions > MOST_CONDITIONS:
+        parts = sum(found.count(op) for op in (":=", ":!=", ":>", ":<", "&&", "||", "(", ")"))
+        if parts > MOST_PARTS:
             raise QueryError(
-                f"the query makes {conditions} conditions, more than the Typesense engine takes ({MOST_CONDITIONS}): shorten it"
+                f"the query makes a filter of {parts} parts, more than the Typesense engine takes ({MOST_PARTS}): shorten it"
             )
     return found
 

@@ -241,7 +241,7 @@ class TypesenseView:
     # ------------------------------------------------------------ EngineView
 
     def top(self, plan: p.Node, limit: int, within: p.Node | None = None) -> tuple[list[Candidate], int]:
-        wanted = both(filter_for(plan), filter_for(within))
+        wanted = filter_for(plan, within)
         terms = scored_terms(plan)
         pool = max(limit, POOL)
         handles: list[int] = []
@@ -260,12 +260,12 @@ class TypesenseView:
         return [(handles[i], scores[i]) for i in order[:limit]], total
 
     def count(self, plan: p.Node, within: p.Node | None = None) -> int:
-        return self._count([both(filter_for(plan), filter_for(within))])[0]
+        return self._count([filter_for(plan, within)])[0]
 
     def highest(
         self, plan: p.Node, field: str, limit: int, within: p.Node | None = None, lowest: bool = False
     ) -> tuple[list[Candidate], int]:
-        wanted = both(filter_for(plan), filter_for(within))
+        wanted = filter_for(plan, within)
         missing = NO_DAY if field == "date" else NO_RATING
         valued, _ = self._hits({
             "filter_by": both(wanted, f"{field}:>{missing}"), "sort_by": f"{field}:{'asc' if lowest else 'desc'},{ORDER}:asc",
@@ -292,7 +292,7 @@ class TypesenseView:
         return {d for d in docs if term in self._docs[d].get(field, ())}
 
     def values(self, field: str, plan: p.Node, within: p.Node | None = None, top: int | None = None) -> dict[Any, int]:
-        wanted = both(filter_for(plan), filter_for(within))
+        wanted = filter_for(plan, within)
         name = FACETED[field]
         search = {"per_page": 0, "facet_by": name, "max_facet_values": top + 20 if top else ALL_VALUES}
         if wanted:
