@@ -8,10 +8,9 @@ terms (``q`` over the text fields, exact terms: no prefix, no typos), then
 the other matches, scored by revsearch's BM25F (term counts from the
 cluster, each term counted once in a review: the documents keep no term
 frequencies) and re-ranked as the Whoosh engine's are. Facets are Typesense
-facets; term statistics are counts of filtered searches. Writes are kept
-until commit and sent as bulk upserts, tried again with backoff while the
-cluster is down or busy (Typesense has no transactions: a commit cut short
-leaves part of it written, which a re-run, upserting by id, completes)."""
+facets; term statistics are counts of filtered searches. Writes are sent
+as bulk upserts as they come (see TypesenseWriter), tried again with
+backoff while the cluster is down or busy."""
 
 from __future__ import annotations
 
@@ -21,7 +20,6 @@ import threading
 import time
 from typing import Any, Callable, Iterator, TypeVar
 
-from typesense import exceptions as tse
 
 from ... import plan as p
 from ...analysis import Analyzer
@@ -332,59 +330,64 @@ class TypesenseView:
 
 
 class TypesenseWriter:
-    """A writing session: additions and deletions kept in order until
-    :meth:`commit` sends them (imports in batches of IMPORT_BATCH)."""
+    """A writing session, written through: additions are sent as bulk upserts
+    of IMPORT_BATCH reviews, deletions in their turn after the additions
+    before them. Typesense has no transactions: what was sent is seen at
+    once and stays if the session is cancelled (only what was not sent yet
+    is dropped); a run cut short is completed by the next, which upserts by
+    id and deletes a re-read file's reviews first. Memory stays bounded
+    however many reviews a commit holds."""
 
     def __init__(self, engine: TypesenseEngine):
         self._engine = engine
-        self._ops: list[tuple[str, Any]] = []
+        self._pending: list[dict[str, Any]] = []
 
     def add(self, batch: Batch, start: int, end: int, files: list[str | None]) -> None:
-        docs, order = [], time.time_ns()
+        order = time.time_ns()
         for i in range(start, end):
             doc = dict(batch.docs[i], **{ORDER: order + i})
             if files[i]:
                 doc["file"] = files[i]
-            docs.append(doc)
-        self._ops.append(("import", docs))
+            self._pending.append(doc)
+            if len(self._pending) >= IMPORT_BATCH:
+                self._send()
 
     def delete(self, review_id: str) -> int:
         engine = self._engine
-        try:
-            retried(engine.address, lambda: engine._documents()[review_id].retrieve())
-        except tse.ObjectNotFound:
-            return 0
-        self._ops.append(("delete", f"rid:={quoted(review_id)}"))
-        return 1
+        self._send()
+        deleted = retried(engine.address, lambda: engine._documents().delete({"filter_by": f"rid:={quoted(review_id)}"}))
+        return int(deleted.get("num_deleted", 0) > 0)
 
     def may_hold(self, file: str) -> bool:
         return True
 
     def forget_file(self, file: str) -> None:
-        self._ops.append(("delete", f"file:={quoted(file)}"))
+        engine = self._engine
+        self._send()
+        retried(engine.address, lambda: engine._documents().delete({"filter_by": f"file:={quoted(file)}"}))
+
+    def _send(self) -> None:
+        """Upsert the reviews added and not sent yet."""
+        engine = self._engine
+        part, self._pending = self._pending, []
+        if not part:
+            return
+        results = retried(engine.address, lambda: engine._documents().import_(part, {"action": "upsert"}))
+        failed = [(doc["id"], r.get("error")) for doc, r in zip(part, results) if not r.get("success")]
+        if failed:
+            raise RevsearchError(
+                f"the Typesense cluster at {engine.address} refused {len(failed)} of {len(part)} reviews "
+                f"(review {failed[0][0]!r}: {failed[0][1]})"
+            )
 
     def commit(self, last: bool = True) -> None:
-        engine = self._engine
-        ops, self._ops = self._ops, []
-        for kind, what in ops:
-            if kind == "delete":
-                retried(engine.address, lambda: engine._documents().delete({"filter_by": what}))
-                continue
-            for at in range(0, len(what), IMPORT_BATCH):
-                part = what[at : at + IMPORT_BATCH]
-                results = retried(engine.address, lambda: engine._documents().import_(part, {"action": "upsert"}))
-                failed = [(doc["id"], r.get("error")) for doc, r in zip(part, results) if not r.get("success")]
-                if failed:
-                    raise RevsearchError(
-                        f"the Typesense cluster at {engine.address} refused {len(failed)} of {len(part)} reviews "
-                        f"(review {failed[0][0]!r}: {failed[0][1]})"
-                    )
+        self._send()
 
     def reopen(self) -> None:
         pass
 
     def cancel(self) -> None:
-        self._ops = []
+        self._pending = []
 
 
 def damaged(address: Address, error: Exception) -> RevsearchError:
