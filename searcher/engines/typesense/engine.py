@@ -30,13 +30,18 @@ from ...settings import SearchSettings
 from .address import READ_PATIENCE, Address, retried
 from .compile import both, filter_for, filter_of, quoted, scored_terms
 from .records import ClusterRecords
-from .schema import EXACT, FACETED, NO_DAY, NO_RATING, ORDER, Batch, Encoder, collection_schema, iso
+from .schema import ALL, EXACT, FACETED, NO_DAY, NO_RATING, ORDER, Batch, Encoder, collection_schema, iso
 
 T = TypeVar("T")
 #: Typesense's most hits a page.
 PAGE = 250
 #: Candidates taken for a plan however few are asked, so that BM25F chooses among enough.
 POOL = 100
+#: A word held by at most this many of the reviews a plan matches is rare: every one of them is a
+#: candidate (Typesense's own ranking drops the rarest words first when too few reviews hold them all).
+RARE = 50
+#: The rarest words whose reviews are all candidates.
+RARE_WORDS = 8
 #: Searches one request holds (the server's default ``limit_multi_searches``).
 MULTI = 50
 #: Documents a bulk import sends at once.
@@ -242,17 +247,19 @@ class TypesenseView:
         wanted = filter_for(plan, within)
         terms = scored_terms(plan)
         pool = max(limit, POOL)
-        handles: list[int] = []
-        if terms:  # those Typesense ranks first for the words, then every match
-            words = " ".join(dict.fromkeys(text for _, text in terms))
+        searches: list[dict[str, Any]] = []
+        if terms:  # those Typesense ranks first for the words; every review holding a rare word
+            words = list(dict.fromkeys(text for _, text in terms))
             fields = [t for t in TEXTS if any(f == t for f, _ in terms)]
-            ranked = {"q": words, "query_by": ",".join(fields), "prefix": "false", "num_typos": 0,
-                      "drop_tokens_threshold": pool, "typo_tokens_threshold": 0}
-            if wanted:
-                ranked["filter_by"] = wanted
-            handles, _ = self._hits(ranked, pool)
-        rest, total = self._hits({"filter_by": wanted} if wanted else {}, pool)
-        handles = list(dict.fromkeys(handles + rest))
+            searches.append({"q": " ".join(words), "query_by": ",".join(fields), "prefix": "false", "num_typos": 0,
+                             "drop_tokens_threshold": pool, "typo_tokens_threshold": 0, "filter_by": wanted})
+            counts = self._count([both(wanted, f"{ALL}:=[{quoted(w)}]") for w in words])
+            rare = sorted((n, w) for n, w in zip(counts, words) if 0 < n <= RARE)[:RARE_WORDS]
+            searches += [{"filter_by": both(wanted, f"{ALL}:=[{quoted(w)}]")} for _, w in rare]
+        searches.append({"filter_by": wanted})  # then every match
+        found = [self._hits({k: v for k, v in search.items() if v is not None}, pool) for search in searches]
+        handles = list(dict.fromkeys(h for hits, _ in found for h in hits))
+        total = found[-1][1]
         scores = self._scores(handles, terms)
         order = sorted(range(len(handles)), key=lambda i: -scores[i])
         return [(handles[i], scores[i]) for i in order[:limit]], total
