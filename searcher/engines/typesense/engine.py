@@ -191,6 +191,13 @@ class TypesenseView:
             page += 1
         return handles, found
 
+    def _firsts(self, searches: list[dict[str, Any]], n: int) -> list[tuple[list[int], int]]:
+        """:meth:`_hits` of each of ``searches``, in one request when ``n`` fits a page."""
+        if n > PAGE:
+            return [self._hits(search, n) for search in searches]
+        answers = self._search([dict(search, per_page=n, include_fields=_READ) for search in searches])
+        return [([self._handle(hit["document"]) for hit in a["hits"]], a["found"]) for a in answers]
+
     def _fetch(self, docs: list[int]) -> None:
         """Read the documents of the handles ``docs`` not read yet."""
         missing = [self._engine.review_id(d) for d in dict.fromkeys(docs) if d not in self._docs]
@@ -256,8 +263,8 @@ class TypesenseView:
             counts = self._count([both(wanted, f"{ALL}:=[{quoted(w)}]") for w in words])
             rare = sorted((n, w) for n, w in zip(counts, words) if 0 < n <= RARE)[:RARE_WORDS]
             searches += [{"filter_by": both(wanted, f"{ALL}:=[{quoted(w)}]")} for _, w in rare]
-        searches.append({"filter_by": wanted})  # then every match
-        found = [self._hits({k: v for k, v in search.items() if v is not None}, pool) for search in searches]
+        searches.append({"filter_by": wanted, "sort_by": f"{ORDER}:asc"})  # then every match, in index order
+        found = self._firsts([{k: v for k, v in search.items() if v is not None} for search in searches], pool)
         handles = list(dict.fromkeys(h for hits, _ in found for h in hits))
         total = found[-1][1]
         scores = self._scores(handles, terms)
