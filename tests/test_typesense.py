@@ -99,6 +99,17 @@ def test_particles_and_endings_find_the_lemma_and_the_best_review_is_the_whoosh_
     assert cluster.search("외로움").to_dict().keys() == folder.search("외로움").to_dict().keys()
 
 
+@pytest.mark.parametrize("query", [
+    "영화 배우 연기 이영애", "정말 재밌다 최고 영화 불꽃", "스토리 지루 배우 연기 음악 감동 테오도르", "사만다와의 이별",
+    "최악의 영화", "연기 최고",
+])
+def test_the_ranking_is_close_to_the_whoosh_engines(indexes, query) -> None:
+    # not equal: the collection keeps no term frequencies (see the README)
+    cluster, folder, _ = indexes
+    ours, theirs = _ids(cluster.search(query, limit=5)), _ids(folder.search(query, limit=5))
+    assert theirs[0] in ours and len(set(ours) & set(theirs)) >= 3
+
+
 def test_filters_sorting_and_facets(indexes) -> None:
     cluster, folder, _ = indexes
     for query, kwargs in (
