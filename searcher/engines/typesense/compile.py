@@ -20,6 +20,7 @@ plan whose filter is still longer is refused (QueryError)."""
 
 from __future__ import annotations
 
+import datetime as _dt
 from functools import singledispatch
 
 from ... import plan as p
@@ -108,8 +109,7 @@ def _term(field: str, text: str, negated: bool = False) -> str:
 
 
 def day_of(text: str) -> int:
-    import datetime as _dt
-
+    """The day number (see schema) of an ISO date."""
     return day(_dt.date.fromisoformat(text))
 
 
