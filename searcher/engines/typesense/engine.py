@@ -332,7 +332,8 @@ class TypesenseView:
         return self._count([filter_of(p.Term(field, term)) for term in terms])
 
     def vocabulary(self, field: str) -> Iterator[tuple[str, int]]:
-        """A text field's terms, from a facet over every review (costly on a large collection)."""
+        """A text field's terms, from a facet over every review (costly on a large
+        collection); an exact field's values are not listed (facets count them: see values)."""
         if field not in TEXT_FIELDS:
             return
         answer = self._search([{"per_page": 0, "facet_by": field, "max_facet_values": ALL_VALUES}])[0]
