@@ -7,7 +7,10 @@ even-index articles are the dev split; odd-index articles are held out
 for its two halves by article (A: index 0, 4, 8…; B: 2, 6, 10…): a change
 worth keeping gains on both.
 
-    python bench/quality.py [--systems revsearch ...] [--limit-queries N] [--failures N] [--json PATH]
+    python bench/quality.py [--systems revsearch ...] [--engine whoosh|typesense] [--limit-queries N] [--failures N] [--json PATH]
+
+``--engine typesense`` runs revsearch on a local 1-node Typesense server (the
+``cluster`` extra) started for the run and stopped after it.
 
 Progress goes to stderr, figures to stdout.
 """
@@ -16,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -105,19 +110,19 @@ def load(path: Path, split: str) -> tuple[list[Doc], list[Question]]:
 # ------------------------------------------------------------------ systems
 
 
-def run_revsearch(docs: list[Doc], questions: list[Question]) -> Run:
-    """Index and search through revsearch's library API, as a user would."""
+def run_revsearch(docs: list[Doc], questions: list[Question], engine: str = "whoosh") -> Run:
+    """Index and search through revsearch's library API, as a user would, on ``engine``."""
     from searcher import QueryError, Review, ReviewIndex
     from searcher.analysis import DEFAULT
 
-    run = Run("revsearch")
+    run = Run("revsearch" if engine == "whoosh" else f"revsearch-{engine}")
     start = time.perf_counter()
     DEFAULT.model()  # load the Kiwi model once, outside the timings
     log(f"revsearch: Kiwi model loaded in {time.perf_counter() - start:.1f} s (not counted below)")
     position = {d.id: i for i, d in enumerate(docs)}
-    with tempfile.TemporaryDirectory(prefix="revsearch-bench-") as folder:
+    with _location(engine) as where:
         start = time.perf_counter()
-        ix = ReviewIndex.create(folder)
+        ix = ReviewIndex.create(where)
         ix.add(Review(id=d.id, title=d.title, body=d.body) for d in _progress(docs, "revsearch: indexing"))
         run.index_s = time.perf_counter() - start
         start = time.perf_counter()
@@ -132,6 +137,24 @@ def run_revsearch(docs: list[Doc], questions: list[Question]) -> Run:
         run.query_s = time.perf_counter() - start
         ix.close()
     return run
+
+
+@contextmanager
+def _location(engine: str) -> Iterator[str]:
+    """Where the run's index goes: a temporary folder, or a collection of a
+    1-node Typesense server started in one (its key exported meanwhile)."""
+    with tempfile.TemporaryDirectory(prefix="revsearch-bench-") as folder:
+        if engine == "whoosh":
+            yield folder
+            return
+        from searcher.engines.typesense.cluster import LocalCluster
+
+        cluster = LocalCluster.start(Path(folder) / "cluster", nodes=1)
+        os.environ["TYPESENSE_API_KEY"] = cluster.api_key
+        try:
+            yield cluster.url("korquad")
+        finally:
+            cluster.stop()
 
 
 def whitespace_tokens(text: str) -> list[str]:
@@ -266,6 +289,10 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
         help="dev: even-index articles; test: the held-out odd-index articles (never tune on them)",
     )
     parser.add_argument("--systems", nargs="+", choices=list(SYSTEMS), default=list(SYSTEMS))
+    parser.add_argument(
+        "--engine", choices=("whoosh", "typesense"), default="whoosh",
+        help="the engine revsearch runs on (typesense: a local 1-node server, the cluster extra)",
+    )
     parser.add_argument("--limit-queries", type=int, metavar="N", help="only the first N questions")
     parser.add_argument(
         "--failures", type=int, default=0, metavar="N", help="print revsearch's N worst misses (dev only)"
@@ -290,14 +317,17 @@ def main(argv: Iterable[str] | None = None) -> None:
     log(f"{len(docs)} paragraphs, {len(questions)} {args.split} questions")
     if args.split == "test":
         log("held-out test split: report these figures, never tune on them")
-    runs = [SYSTEMS[name](docs, questions) for name in args.systems]
+    runs = [
+        run_revsearch(docs, questions, args.engine) if name == "revsearch" else SYSTEMS[name](docs, questions)
+        for name in args.systems
+    ]
     figures = {run.name: metrics(run, questions) for run in runs}
     print(
         f"KorQuAD 1.0 passage retrieval: {len(docs)} paragraphs, {len(questions)} {args.split} questions, top {DEPTH}\n"
     )
     print(table(figures, len(questions)))
     for run in runs:
-        if run.name == "revsearch":
+        if run.name.startswith("revsearch"):
             print_errors(run, questions)
             if args.failures:
                 print_failures(run, docs, questions, args.failures)

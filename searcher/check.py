@@ -12,10 +12,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engines import engine_for
+from .engines import locate
 from .errors import IncompatibleIndexError
-from .manifest import Manifest
-from .meta import IndexMeta, index_command, require_index
+from .meta import index_command
 
 
 @dataclass
@@ -23,7 +22,7 @@ class CheckReport:
     """``problems`` is empty when the index is sound; ``notes`` are what could
     not be verified, without being wrong."""
 
-    folder: Path
+    folder: Path | object
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     reviews: int = 0
@@ -40,16 +39,16 @@ def check(path: str | os.PathLike) -> CheckReport:
     """Check the index at ``path`` thoroughly (every posting is read: this
     takes a while on a large index). IndexNotFoundError if there is no index,
     IndexAccessError if the system refuses its files: neither is damage."""
-    folder = Path(path)
-    report = CheckReport(folder)
-    require_index(folder)
+    kind, records = locate(path)
+    report = CheckReport(records.where)
+    records.require()
     try:
-        IndexMeta.read(folder).check_compatible(folder)
+        records.read_meta().check_compatible(records.where)
     except IncompatibleIndexError as e:
         report.problems.append(str(e))
-    found = engine_for(folder).verify(folder)
+    found = kind.verify(records.where)
     report.problems += found.problems
     report.notes += found.notes
     report.reviews, report.segments = found.reviews, found.segments
-    report.files = len(Manifest(folder).files)
+    report.files = len(records.manifest().files)
     return report

@@ -29,6 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import resident
+from .engines import is_cluster
 from .errors import RevsearchError
 from .options import BATCH_SIZE, FACETS, GROUPS, SORTS
 from .plural import counted
@@ -63,7 +64,7 @@ BAR_CELLS, FACET_ROWS = 30, 24
 
 index_option = click.option(
     "--index", "index_dir", default=DEFAULT_INDEX, show_default=True,
-    type=click.Path(file_okay=False), help="Folder of the index.",
+    type=click.Path(file_okay=False), help="Folder of the index, or typesense://HOST:PORT[,…]/COLLECTION (key in TYPESENSE_API_KEY).",
 )
 no_resident_option = click.option(
     "--no-resident", is_flag=True,
@@ -151,6 +152,8 @@ def _leaves_nothing_if_it_fails(command):
 
     @functools.wraps(command)
     def run(*args, index_dir: str, **kwargs):
+        if is_cluster(index_dir):  # no folder to leave behind
+            return command(*args, index_dir=index_dir, **kwargs)
         folder = Path(index_dir)
         made = next((p for p in reversed([folder, *folder.parents]) if not os.path.lexists(p)), None)
         try:
@@ -286,7 +289,7 @@ def _set_synonyms(index_dir: str, path: str, wait: float, quiet: bool) -> None:
     except RevsearchError as e:
         raise Failure(e) from e
     if not quiet:
-        err.print(f"{counted(rules, 'synonym rule')} of {_safe(path)} recorded in {_safe(index_dir)}/; no rebuild needed", soft_wrap=True)
+        err.print(f"{counted(rules, 'synonym rule')} of {_safe(path)} recorded in {_safe(_where(index_dir))}; no rebuild needed", soft_wrap=True)
 
 
 def _read_options(fields: tuple[str, ...], encoding: str | None) -> ReadOptions:
@@ -318,7 +321,7 @@ def _print_summary(console: Console, report: IngestReport, index_dir: str, count
     """What the run did; the problems grouped by kind, the first few of each (all with ``verbose``)."""
     console.print(
         f"[bold]{counted(report.reviews_indexed, 'review')}[/] indexed from [bold]{counted(report.files_read, 'file')}[/] "
-        f"into {_safe(index_dir)}/ ({counted(count, 'review')} in the index); [bold]{len(report.skipped):,}[/] skipped",
+        f"into {_safe(_where(index_dir))} ({counted(count, 'review')} in the index); [bold]{len(report.skipped):,}[/] skipped",
         soft_wrap=True, highlight=False,
     )
     console.print(
@@ -379,11 +382,13 @@ def check_cmd(index_dir: str) -> None:
             f"{len(report.problems)} problem(s) in {index_dir}; "
             f"{report.rebuild} rebuilds the index"
         )
-    out.print(
-        f"[green]✓[/] {_safe(index_dir)}: {report.reviews} reviews in {report.segments} segment(s), "
-        f"{report.files} files recorded; every review, term and posting was read",
-        soft_wrap=True,
+    held = f"{report.reviews} reviews, {report.files} files recorded; its collection and records answer" if is_cluster(
+        index_dir
+    ) else (
+        f"{report.reviews} reviews in {report.segments} segment(s), {report.files} files recorded; "
+        "every review, term and posting was read"
     )
+    out.print(f"[green]✓[/] {_safe(index_dir)}: {held}", soft_wrap=True)
 
 
 @main.command("stats")
@@ -410,8 +415,8 @@ def stats_cmd(index_dir: str, as_json: bool) -> None:
         rules = stats.synonyms["rules"]
         synonyms = counted(rules, 'rule') + (f" from {stats.synonyms['file']}" if stats.synonyms["file"] else "")
         for line in (
-            f"{counted(stats.reviews, 'review')} from {counted(stats.files, 'file')} in {index_dir}/, "
-            f"{stats.size / 1e6:,.1f} MB on disk ({stats.engine})",
+            f"{counted(stats.reviews, 'review')} from {counted(stats.files, 'file')} in {_where(index_dir)}, "
+            + ("in a cluster" if is_cluster(index_dir) else f"{stats.size / 1e6:,.1f} MB on disk") + f" ({stats.engine})",
             f"dates: {dates}",
             f"user dictionary: {user_dict if words else 'none'}",
             f"synonyms: {synonyms if rules else 'none'}",
@@ -442,7 +447,7 @@ def shell_cmd(index_dir: str, limit: int, color: str) -> None:
     except RevsearchError as e:
         raise Failure(e) from e
     history = _history()
-    out.print(f"[dim]{len(ix)} reviews in {_safe(index_dir)}/ · empty line or Ctrl-D to quit[/]")
+    out.print(f"[dim]{len(ix)} reviews in {_safe(_where(index_dir))} · empty line or Ctrl-D to quit[/]")
     with ix, _reader_may_leave():
         _shell_loop(out, ix, limit)
     if history:
@@ -653,7 +658,7 @@ def _announce_server(server: dict[str, Any], index_dir: str) -> None:
     if err:
         stop = f"revsearch resident stop --index {shlex.quote(index_dir)}"
         err.print(
-            f"[dim]started a resident query server for {_safe(index_dir)}/ (pid {server['pid']}, "
+            f"[dim]started a resident query server for {_safe(_where(index_dir))} (pid {server['pid']}, "
             f"{_memory(server.get('rss'))}): it keeps the index and Kiwi loaded so that the next queries answer "
             f"at once, and exits after {_duration(server['idle_limit_s'])} without a query. "
             f"To stop it now: {_safe(stop)}[/]",
@@ -715,6 +720,43 @@ def resident_stop_cmd(index_dir: str, every: bool) -> None:
         click.echo("no resident server was running" + ("" if every else f" for {shown(index_dir)}"))
     for pid in stopped:
         click.echo(f"stopped the resident server with pid {pid}")
+
+
+@main.group("cluster")
+def cluster_group() -> None:
+    """Start or stop a local Typesense cluster, to try the Typesense engine (experimental).
+
+    Its servers bind 127.0.0.1 only; their data and logs go in the folder named."""
+
+
+@cluster_group.command("start")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--nodes", default=3, show_default=True, type=click.IntRange(1, 9), help="How many servers (Raft nodes).")
+def cluster_start_cmd(folder: str, nodes: int) -> None:
+    """Start NODES typesense-server processes on free loopback ports, wait
+    for a leader, and print the index URL and the API key to export."""
+    from .engines.typesense.cluster import LocalCluster
+
+    try:
+        cluster = LocalCluster.start(folder, nodes)
+    except RevsearchError as e:
+        raise Failure(e) from e
+    click.echo(f"# {counted(nodes, 'node')} running; stop with: revsearch cluster stop {shlex.quote(folder)}")
+    click.echo(f"export TYPESENSE_API_KEY={cluster.api_key}")
+    click.echo(cluster.url())
+
+
+@cluster_group.command("stop")
+@click.argument("folder", type=click.Path(file_okay=False))
+def cluster_stop_cmd(folder: str) -> None:
+    """Stop every server of the local cluster in FOLDER (its data stays)."""
+    from .engines.typesense.cluster import LocalCluster
+
+    try:
+        stopped = LocalCluster.of(folder).stop()
+    except RevsearchError as e:
+        raise Failure(e) from e
+    click.echo(f"stopped {counted(len(stopped), 'server')}" + (f" (pids {', '.join(map(str, stopped))})" if stopped else ""))
 
 
 def _results_console(color: str) -> Console:
@@ -918,6 +960,11 @@ class Failure(click.ClickException):
 
     def format_message(self) -> str:
         return shown(self.message)
+
+
+def _where(index_dir: str) -> str:
+    """An index location as the messages name it: a folder with a slash, a cluster address as it is."""
+    return index_dir if is_cluster(index_dir) else f"{index_dir}/"
 
 
 def shown(text: str) -> str:

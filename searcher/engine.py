@@ -14,7 +14,6 @@ are known by ``int`` handles, valid within one :class:`EngineView`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, TypeVar
 
 from .analysis import Analyzer, Term
@@ -178,16 +177,17 @@ class Engine(Protocol):
         """Every stored review."""
 
     @classmethod
-    def create(cls, location: Path, analyzer: Analyzer, settings: Any = None) -> Engine:
-        """A new, empty index at ``location``, its texts analysed by ``analyzer``;
-        ``settings``: the engine's own knobs (None: its defaults)."""
+    def create(cls, location: Any, analyzer: Analyzer, settings: Any = None) -> Engine:
+        """A new, empty index at ``location`` (a folder, a cluster address: what
+        the index's records name, see searcher.records), its texts analysed by
+        ``analyzer``; ``settings``: the engine's own knobs (None: its defaults)."""
 
     @classmethod
-    def open(cls, location: Path, settings: Any = None) -> Engine:
+    def open(cls, location: Any, settings: Any = None) -> Engine:
         """The index at ``location``; IndexDamagedError if it cannot be read."""
 
     @staticmethod
-    def verify(location: Path) -> Verification:
+    def verify(location: Any) -> Verification:
         """Everything the index at ``location`` holds read and checked (see `revsearch check`)."""
 
     def read(self, work: Callable[[EngineView], T], settings: SearchSettings | None = None) -> T:

@@ -16,18 +16,15 @@ from typing import Callable, Iterable, Iterator
 
 from .analysis import DEFAULT, Analyzer
 from .engine import Engine, EngineInfo, EngineView, EngineWriter
-from .engines import engine_for
+from .engines import locate
 from .errors import IndexAccessError, QueryError, ReadError, RevsearchError
 from .lexicon import Completion, Lexicon
-from .lock import WriteLock
 from .ingest import run
 from .ingest.report import IngestReport
 from .ingest.run import OnLoad, Progress
-from .meta import (
-    IndexMeta, access_error, foreign_files, has_index, index_command, index_files, remove, remove_leftovers,
-    require_index,
-)
+from .meta import IndexMeta, access_error, foreign_files, has_index, index_command
 from .readers import ReadOptions
+from .records import Records
 from .results import Results
 from .request import SearchRequest
 from .review import Review
@@ -48,11 +45,12 @@ class ReviewIndex:
     (see SearchSettings); ``ingest`` how files are read, analysed and written."""
 
     def __init__(
-        self, engine: Engine, path: Path, wait: float = 0.0, on_wait: Callable[[str], None] | None = None, *,
+        self, engine: Engine, records: Records, wait: float = 0.0, on_wait: Callable[[str], None] | None = None, *,
         settings: SearchSettings | None = None, ingest: IngestSettings | None = None, synonyms: Synonyms | None = None,
     ):
-        self._engine = engine
-        self.path = path
+        self._engine, self._records = engine, records
+        #: Where the index is: its folder, or its cluster address (see searcher.engines).
+        self.path: Path | str = str(records.where) if records.folder is None else records.folder
         self.wait, self.on_wait = wait, on_wait
         self.settings = settings or SearchSettings()
         self.ingest_settings = ingest or IngestSettings()
@@ -83,21 +81,20 @@ class ReviewIndex:
         file, recorded as :meth:`set_synonyms` does."""
         analyzer = Analyzer.with_user_dict(user_dict, on_load) if user_dict else DEFAULT
         chosen = _checked_synonyms(synonyms, analyzer, on_load)
-        folder = Path(path)
-        kind = engine_for(folder)
+        kind, records = locate(path)
         try:
-            _refuse_foreign(folder)
-            folder.mkdir(parents=True, exist_ok=True)
-            with WriteLock(folder, wait, on_wait):
-                for old in index_files(folder):
-                    remove(old)
+            records.prepare()
+            with records.lock(wait, on_wait):
+                records.clear()
                 # what the index records of itself first: a crash before the engine's
                 # files are written leaves no index, and the next run creates one
-                _with_synonyms(IndexMeta.current(analyzer.user_dict, user_dict), chosen).write(folder)
-                engine = kind.create(folder, analyzer, engine_settings)
+                records.write_meta(_with_synonyms(IndexMeta.current(analyzer.user_dict, user_dict), chosen))
+                engine = kind.create(records.where, analyzer, engine_settings)
         except OSError as e:
-            raise access_error(folder, e, "create an index in") from e
-        return cls(engine, folder, wait, on_wait, settings=settings, ingest=ingest, synonyms=chosen)
+            if records.folder is None:
+                raise
+            raise access_error(records.folder, e, "create an index in") from e
+        return cls(engine, records, wait, on_wait, settings=settings, ingest=ingest, synonyms=chosen)
 
     @classmethod
     def open(
@@ -108,13 +105,13 @@ class ReviewIndex:
         IncompatibleIndexError if it must be rebuilt for this revsearch,
         IndexDamagedError if its files are missing or corrupt. ``engine_settings``:
         see :meth:`create`."""
-        folder = Path(path)
-        require_index(folder)
-        meta = IndexMeta.read(folder)
-        meta.check_compatible(folder)
+        kind, records = locate(path)
+        records.require()
+        meta = records.read_meta()
+        meta.check_compatible(records.where)
         synonyms = Synonyms.parse(meta.synonyms, meta.synonyms_file or "the synonyms recorded") if meta.synonyms else None
-        engine = engine_for(folder).open(folder, engine_settings)
-        return cls(engine, folder, wait, on_wait, settings=settings, ingest=ingest, synonyms=synonyms)
+        engine = kind.open(records.where, engine_settings)
+        return cls(engine, records, wait, on_wait, settings=settings, ingest=ingest, synonyms=synonyms)
 
     @classmethod
     def open_or_create(
@@ -128,14 +125,14 @@ class ReviewIndex:
         ``synonyms`` replace those of an existing index (None: kept).
         ``engine_settings`` and ``settings``: see :meth:`create`."""
         chosen = dict(settings=settings, ingest=ingest, engine_settings=engine_settings)
-        if not has_index(Path(path)):
+        if not locate(path)[1].exists():
             return cls.create(path, user_dict, wait=wait, on_wait=on_wait, on_load=on_load, synonyms=synonyms, **chosen)
         index = cls.open(path, wait=wait, on_wait=on_wait, **chosen)
         if user_dict and Analyzer.with_user_dict(user_dict, on_load) != index.analyzer:
             index.close()
             raise RevsearchError(
                 f"the index in {path} was built with another user dictionary than {user_dict}: rebuild it to use "
-                f"this one, {index_command(Path(path), rebuild=True, user_dict=user_dict)}"
+                f"this one, {index_command(path, rebuild=True, user_dict=user_dict)}"
             )
         if synonyms:
             try:
@@ -153,7 +150,7 @@ class ReviewIndex:
         SynonymError naming the file and line of a malformed one, nothing recorded."""
         chosen = _checked_synonyms(path, self.analyzer, on_load)
         with self._lock():
-            _with_synonyms(IndexMeta.read(self.path), chosen).write(self.path)
+            self._records.write_meta(_with_synonyms(self._records.read_meta(), chosen))
         self.synonyms = chosen
 
     def __len__(self) -> int:
@@ -194,14 +191,15 @@ class ReviewIndex:
         killed part way left is cleared first. An OS error while writing (a
         full disk) is a RevsearchError: the last commit stands."""
         try:
-            with WriteLock(self.path, self.wait, self.on_wait):
-                remove_leftovers(self.path)
+            with self._records.lock(self.wait, self.on_wait):
                 try:
                     yield
                 finally:
                     self._lexicon = None
         except OSError as e:
-            raise write_failed(self.path, e) from e
+            if self._records.folder is None:
+                raise
+            raise write_failed(self._records.folder, e) from e
 
     @contextmanager
     def _writing(self) -> Iterator[EngineWriter]:
@@ -255,7 +253,7 @@ class ReviewIndex:
         IndexingInterrupted with what was committed."""
         with self._lock():
             return run.add_paths(
-                self._engine, self.path, paths, self.ingest_settings, progress=progress, options=options,
+                self._engine, self._records, paths, self.ingest_settings, progress=progress, options=options,
                 batch_size=batch_size, on_load=on_load,
             )
 
@@ -302,7 +300,7 @@ class ReviewIndex:
     def stats(self) -> IndexStats:
         """What the index holds: reviews, files, date range, ratings, top items
         and authors, size on disk, analyzer settings (see searcher.stats)."""
-        return index_stats(self._engine, self.path, self.settings)
+        return index_stats(self._engine, self._records, self.settings)
 
     def similar(self, review_id: str, limit: int = 10, *, passages_per_hit: int = 3) -> Results:
         """The ``limit`` reviews most like the one with id ``review_id``: its
@@ -371,17 +369,6 @@ def _with_synonyms(meta: IndexMeta, synonyms: Synonyms | None) -> IndexMeta:
     if synonyms is None:
         return replace(meta, synonyms="", synonyms_file="")
     return replace(meta, synonyms=synonyms.text, synonyms_file=os.path.abspath(synonyms.name))
-
-
-def _refuse_foreign(folder: Path) -> None:
-    """RevsearchError if ``folder`` holds files that are not an index's."""
-    others = foreign_files(folder)
-    if others:
-        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
-        raise RevsearchError(
-            f"{folder} holds other files ({shown}), not a revsearch index: "
-            "choose an empty folder or an index folder for --index"
-        )
 
 
 def write_failed(folder: Path, error: OSError) -> RevsearchError:

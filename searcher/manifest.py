@@ -76,10 +76,23 @@ class Manifest:
     def __init__(self, folder: Path):
         self.path = folder / MANIFEST_FILE
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            self.files = {k: FileState(**v) for k, v in data["files"].items()}
-        except (OSError, ValueError, KeyError, TypeError):
-            self.files = {}  # none yet, or unreadable: every file is read again
+            text = self.path.read_text(encoding="utf-8")
+        except OSError:
+            text = None
+        self.files = self.parse(text)
+
+    @staticmethod
+    def parse(text: str | None) -> dict[str, FileState]:
+        """The files recorded in the manifest's JSON ``text``: none if there is
+        none yet or it is unreadable (every file is read again)."""
+        try:
+            return {k: FileState(**v) for k, v in json.loads(text)["files"].items()}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return {}
+
+    def dumps(self) -> str:
+        """The manifest as JSON text."""
+        return json.dumps({"files": {k: asdict(v) for k, v in sorted(self.files.items())}}, ensure_ascii=False) + "\n"
 
     def status(self, key: str, path: Path, read_with: str = "") -> tuple[str, FileState]:
         """``unchanged``, ``changed`` or ``new``, and the file's current state.
@@ -113,4 +126,4 @@ class Manifest:
         return [f for f in self.files if any(f == p or f.startswith(p.rstrip(os.sep) + os.sep) for p in prefixes)]
 
     def save(self) -> None:
-        write_atomic(self.path, json.dumps({"files": {k: asdict(v) for k, v in sorted(self.files.items())}}, ensure_ascii=False) + "\n")
+        write_atomic(self.path, self.dumps())

@@ -30,7 +30,7 @@ import zlib
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from .errors import IncompatibleIndexError, IndexAccessError, IndexNotFoundError
+from .errors import IncompatibleIndexError, IndexAccessError, IndexNotFoundError, RevsearchError
 
 #: The layout of the fields and what they hold.
 SCHEMA_VERSION = 3
@@ -128,21 +128,15 @@ def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def index_command(folder: Path, *, rebuild: bool = False, user_dict: str | os.PathLike | None = None) -> str:
+def index_command(folder: Path | str, *, rebuild: bool = False, user_dict: str | os.PathLike | None = None) -> str:
     """The `revsearch index` command, in backticks and ready to paste here, that
     brings the index in ``folder`` up to date (or ``rebuild``s it) from what it
     was built from: the sources it records, else the common folder of the files
     it holds (an index from before sources were recorded), else ``PATH...``. A
     rebuild keeps the recorded user dictionary, or takes ``user_dict``, and the recorded synonym file."""
-    try:
-        meta: IndexMeta | None = IndexMeta._from(json.loads((Path(folder) / META_FILE).read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
-        meta = None
+    meta, files = _recorded(folder)
     sources = list(meta.sources) if meta else []
     if not sources:
-        from .manifest import Manifest
-
-        files = list(Manifest(Path(folder)).files)
         sources = [os.path.commonpath(files)] if files else []
     words = [_shell(s) for s in sources] or ["PATH..."]
     if rebuild:
@@ -153,6 +147,25 @@ def index_command(folder: Path, *, rebuild: bool = False, user_dict: str | os.Pa
         if meta and meta.synonyms_file:
             words += ["--synonyms", _shell(meta.synonyms_file)]
     return "`" + " ".join(["revsearch", "index", *words, "--index", shlex.quote(str(folder))]) + "`"
+
+
+def _recorded(location: object) -> tuple[IndexMeta | None, list[str]]:
+    """The record of the index at ``location`` (None if it cannot be read) and the files its manifest lists."""
+    from .engines import is_cluster, locate
+
+    if is_cluster(str(location)):
+        try:
+            records = locate(str(location))[1]
+            return records.read_meta(), list(records.manifest().files)
+        except (RevsearchError, OSError):
+            return None, []
+    from .manifest import Manifest
+
+    try:
+        meta: IndexMeta | None = IndexMeta._from(json.loads((Path(location) / META_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        meta = None
+    return meta, list(Manifest(Path(location)).files)
 
 
 def _shell(path: str) -> str:

@@ -4,16 +4,13 @@ prolific authors, its size on disk and how its texts are analysed."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .engine import Engine, EngineView
 from .facets import Facet, counted
-from .manifest import Manifest
-from .meta import IndexMeta, index_files
 from .plan import Every
+from .records import Records
 from .settings import SearchSettings
 
 
@@ -46,8 +43,8 @@ class IndexStats:
         return asdict(self)
 
 
-def index_stats(engine: Engine, folder: Path, settings: SearchSettings) -> IndexStats:
-    """The statistics of the index in ``folder``, held by ``engine``: each
+def index_stats(engine: Engine, records: Records, settings: SearchSettings) -> IndexStats:
+    """The statistics of the index held by ``engine`` (its ``records``): each
     count one facet over every review (see searcher.facets)."""
 
     def count(view: EngineView) -> tuple[dict[str, Facet], list[str]]:
@@ -56,19 +53,19 @@ def index_stats(engine: Engine, folder: Path, settings: SearchSettings) -> Index
         return facets, sorted(view.values("date", every))
 
     facets, days = engine.read(count, settings)
-    meta = IndexMeta.read(folder)
+    meta = records.read_meta()
     info = engine.describe()
     entries, rules = _lines(engine.analyzer.user_dict), _lines(meta.synonyms or "")
     return IndexStats(
         reviews=len(engine),
-        files=len(Manifest(folder).files),
+        files=len(records.manifest().files),
         first_date=days[0] if days else None,
         last_date=days[-1] if days else None,
         ratings=facets["rating"],
         years=facets["date:year"],
         top_items=facets["item"],
         top_authors=facets["author"],
-        size=sum(os.path.getsize(path) for path in index_files(folder) if path.is_file()),
+        size=records.size(),
         engine=f"{info.engine} {info.version}",
         user_dict={"entries": entries, "file": meta.user_dict_file or None},
         synonyms={"rules": rules, "file": meta.synonyms_file or None},

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 from searcher import ReviewIndex
+from searcher.engines.typesense.cluster import ClusterError, LocalCluster, server_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -15,6 +17,28 @@ CORPUS = ROOT / "corpus"
 # Searches run in the test process (and in the revsearch processes tests start):
 # only tests/test_resident.py turns resident query servers on.
 os.environ["REVSEARCH_RESIDENT"] = "0"
+
+
+@pytest.fixture(scope="session")
+def typesense_cluster(tmp_path_factory) -> Iterator[LocalCluster]:
+    """A real 1-node Typesense server (the ``cluster`` extra's binary), started
+    as ``revsearch cluster start`` starts one, its API key in TYPESENSE_API_KEY
+    meanwhile; stopped at the end. Skipped only if the binary is not installed."""
+    try:
+        server_binary()
+    except ClusterError as e:
+        pytest.skip(str(e))
+    cluster = LocalCluster.start(tmp_path_factory.mktemp("typesense"), nodes=1)
+    before = os.environ.get("TYPESENSE_API_KEY")
+    os.environ["TYPESENSE_API_KEY"] = cluster.api_key
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        if before is None:
+            os.environ.pop("TYPESENSE_API_KEY", None)
+        else:
+            os.environ["TYPESENSE_API_KEY"] = before
 
 
 @pytest.fixture(scope="session")

