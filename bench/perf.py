@@ -413,6 +413,43 @@ def synonym_cost(index: Path, repeat: int, report: dict) -> list[Row]:
     return [("synonyms unmatched, +", f"{figures['unmatched']['added_s'] * 1000:+.2f} ms", "", None)]
 
 
+def narrowing(index: Path, repeat: int, report: dict) -> list[Row]:
+    """The engine's part of each of QUERIES (its first tier's candidates and
+    its second tier's count), with words searched together scoring only the
+    reviews holding them all (``narrow_from``, the default) and scoring every
+    posting; the index opened both ways in this process, in turns. Each
+    way's p50/p95/max of the queries' medians."""
+    from searcher import ReviewIndex, WhooshSettings
+    from searcher.query import parse
+
+    ways = {"every posting": WhooshSettings(narrow_from=2**62), "narrowed": WhooshSettings()}
+    times: dict[str, dict[str, list[float]]] = {name: {q: [] for q in QUERIES} for name in ways}
+    opened = {name: ReviewIndex.open(index, engine_settings=settings) for name, settings in ways.items()}
+    try:
+        plans = {q: parse(q, opened["narrowed"].analyzer) for q in QUERIES}
+        for r in range(repeat):
+            log(f"narrowing: pass {r + 1}/{repeat}")
+            for i, q in enumerate(QUERIES):
+                names = list(ways)[::-1] if (r + i) % 2 else list(ways)
+                for name in names:
+                    engine, plan = opened[name].engine, plans[q]
+                    start = time.perf_counter()
+                    engine.read(lambda view: (view.top(plan.strict, LIMIT), view.count(plan.loose)))
+                    times[name][q].append(time.perf_counter() - start)
+    finally:
+        for ix in opened.values():
+            ix.close()
+    print(f"\nengine's part of {len(QUERIES)} queries x {repeat} (first tier, second tier's count), in turns")
+    figures = {}
+    for name, by_query in times.items():
+        medians = sorted(statistics.median(t) for t in by_query.values())
+        figures[name] = {"p50_s": percentile(medians, 50), "p95_s": percentile(medians, 95), "max_s": medians[-1]}
+        print(f"  {name:<14}" + "   ".join(f"{k[:-2]} {v * 1000:5.1f} ms" for k, v in figures[name].items()))
+    report["narrowing"] = figures
+    return [("engine p95, narrowed / every posting", f"{figures['narrowed']['p95_s'] * 1000:.1f} / "
+             f"{figures['every posting']['p95_s'] * 1000:.1f} ms", "", None)]
+
+
 @dataclass(frozen=True)
 class Faceted:
     """One facet query's medians: the plain search, with the counted facets, with ``terms``."""
@@ -945,6 +982,7 @@ def measure(args: argparse.Namespace, work: Path, ingesting: bool, flooring: boo
     warmed = warm(index, args.query_repeat)
     rows += print_warm(warmed, args.query_repeat, report)
     rows += synonym_cost(index, args.query_repeat, report)
+    rows += narrowing(index, args.query_repeat, report)
     log(f"facet queries on {index}")
     rows += print_faceted(*faceted(index, args.query_repeat), args.query_repeat, report)
     rows += print_features(features(index, args.query_repeat), args.query_repeat, report)
