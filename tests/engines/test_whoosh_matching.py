@@ -135,3 +135,6 @@ def test_document_sets_are_compared_as_numpy_compares_them_small_or_large(size: 
         ids, left, right = _common(a, b)
         assert [x.tolist() for x in (ids, left, right)] == [x.tolist() for x in np.intersect1d(a, b, return_indices=True)]
         assert _among(a, b).tolist() == np.isin(a, b).tolist() and _among(b, a).tolist() == np.isin(b, a).tolist()
+        # numbers outside the ids' range, below 0 too (another segment's documents), are never among them
+        outside = np.concatenate([-a[:50] - 1, a[:50] + size * spread])
+        assert not _among(outside, b).any()

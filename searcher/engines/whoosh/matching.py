@@ -64,9 +64,9 @@ def _dense(values: np.ndarray, sorted_ids: np.ndarray) -> int:
 
 
 def _among(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
-    """Which of ``values`` (numbers >= 0) are in ``sorted_ids`` (ascending): by
-    a table (see _dense) or binary search, where np.isin sorts both arrays
-    again on every call."""
+    """Which of ``values`` are in ``sorted_ids`` (ascending, numbers >= 0):
+    by a table (see _dense) or binary search, where np.isin sorts both
+    arrays again on every call."""
     if not len(sorted_ids):
         return np.zeros(len(values), dtype=bool)
     top = _dense(values, sorted_ids)
@@ -74,7 +74,7 @@ def _among(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
         table = np.zeros(top, dtype=bool)
         table[sorted_ids] = True
         found = np.zeros(len(values), dtype=bool)
-        inside = values < top
+        inside = (values >= 0) & (values < top)  # a negative number would index the table from its end
         found[inside] = table[values[inside]]
         return found
     at = np.minimum(np.searchsorted(sorted_ids, values), len(sorted_ids) - 1)
@@ -543,9 +543,10 @@ def holding(s: Searcher, caches: Caches, fieldname: str, text: str, docs: list[i
         return found
     btext = s.schema[fieldname].to_bytes(text)
     for leaf, offset in s.leaf_searchers():
-        if leaf.doc_count_all():
+        mine = wanted[(wanted >= offset) & (wanted < offset + leaf.doc_count_all())]  # this segment's
+        if len(mine):
             ids = caches.postings.get(leaf.reader(), fieldname, btext).ids
-            found.update(wanted[_among(wanted - offset, ids)].tolist())
+            found.update(mine[_among(mine - offset, ids)].tolist())
     return found
 
 
