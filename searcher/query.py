@@ -100,6 +100,7 @@ _TOKEN = re.compile(
     (?P<ws>\s+)
   | (?P<lparen>\()
   | (?P<rparen>\))
+  | (?P<signs>[-+]+)(?=[A-Za-z_]+:[\[{"]|")
   | (?P<fieldrange>(?P<rfield>[A-Za-z_]+):(?P<open>[\[{])(?P<range>[^\]}]*)(?P<close>[\]}]?))
   | (?P<fieldphrase>(?P<pfield>[A-Za-z_]+):"(?P<pvalue>[^"]*)"?)
   | (?P<fieldword>(?P<wfield>[A-Za-z_]+):(?P<wvalue>[^\s()"]*))
@@ -148,6 +149,8 @@ def _lex(qs: str) -> list[tuple[str, object]]:
                 out.append(("field", (name, m.group("pvalue"), True)))
             else:
                 out.append(("field", (name, m.group("wvalue"), False)))
+        elif kind == "signs":  # before a range or a phrase, which hold spaces: -rating:[9 TO 10], -"배우 연기"
+            out.extend((_PREFIXES[sign], sign) for sign in m.group(0))
         elif kind == "phrase":
             out.append(("phrase", m.group("text")))
         elif kind == "word":

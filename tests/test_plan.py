@@ -35,6 +35,14 @@ def test_operators_fields_and_ranges_become_plan_nodes() -> None:
     assert parse("사만다 -이별").strict == p.AndNot(parse("사만다").strict, parse("이별").strict)
 
 
+@pytest.mark.parametrize("excluded", ["rating:[9 TO 10]", "date:[* TO 2012-12-31]", '"배우 연기"', 'body:"배우 연기"'])
+def test_a_minus_excludes_a_range_or_a_phrase_as_not_does(excluded: str) -> None:
+    # they hold spaces: "-rating:[9" was read as a word, and the range refused as not closed
+    assert parse(f"영화 -{excluded}").strict == parse(f"영화 NOT {excluded}").strict == p.AndNot(
+        parse("영화").strict, parse(excluded).strict
+    )
+
+
 def test_settings_shape_the_plan() -> None:
     settings = SearchSettings(field_weights={"body": 1.0}, near_slop=2, near_boost=0.5)
     planned = parse("사만다 이별", settings=settings)

@@ -61,7 +61,7 @@ DATA = [CORPUS, ROOT / "tests" / "data" / "nsmc-sample"]
 EXACT_QUERIES = [
     "외로움", "외로운", "외로움을", "사만다와의 이별", "연기 최고", "사만다 -이혼", "rating:[9 TO 10] 재밌다",
     "영화 OR 드라마", "date:[2013-01-01 TO 2013-12-31] 최악", "NOT 영화", "item:104488 영화", "영화 -외로움",
-    "rating:[* TO 3] OR 최고",
+    "rating:[* TO 3] OR 최고", "영화 -rating:[9 TO 10]", "NOT date:[* TO 2012-12-31]",
 ]
 
 

@@ -185,14 +185,18 @@ def _(node: p.Range) -> str | None:
     return _all(_bounds(node))
 
 
-def _bounds(node: p.Range) -> list[str]:
-    """The range's conditions; a review without a value never meets them."""
-    value = day_of if node.field == "date" else float
-    out = [f"{node.field}:>{_missing(node.field)}"]
+def _bounds(node: p.Range, inside: bool = True) -> list[str]:
+    """The range's conditions, all met by the reviews inside it (a review
+    without a value never is); or, not ``inside``, those of which any one
+    puts a review outside it."""
+    value, field = (day_of if node.field == "date" else float), node.field
+    out = [f"{field}:{'>' if inside else '='}{_missing(field)}"]
     if node.start is not None:
-        out.append(f"{node.field}:{'>' if node.start_excl else '>='}{value(node.start)}")
+        low = (">" if node.start_excl else ">=") if inside else ("<=" if node.start_excl else "<")
+        out.append(f"{field}:{low}{value(node.start)}")
     if node.end is not None:
-        out.append(f"{node.field}:{'<' if node.end_excl else '<='}{value(node.end)}")
+        high = ("<" if node.end_excl else "<=") if inside else (">=" if node.end_excl else ">")
+        out.append(f"{field}:{high}{value(node.end)}")
     return out
 
 
@@ -221,13 +225,7 @@ def negated(node: p.Node) -> str:
     if isinstance(node, p.Every):
         return NOTHING
     if isinstance(node, p.Range):  # those without a value are outside the range
-        value = day_of if node.field == "date" else float
-        outside = [f"{node.field}:={_missing(node.field)}"]
-        if node.start is not None:
-            outside.append(f"{node.field}:{'<=' if node.start_excl else '<'}{value(node.start)}")
-        if node.end is not None:
-            outside.append(f"{node.field}:{'>=' if node.end_excl else '>'}{value(node.end)}")
-        return "(" + " || ".join(outside) + ")"
+        return "(" + " || ".join(_bounds(node, inside=False)) + ")"
     raise TypeError(f"no Typesense filter for the negation of {node!r}")
 
 
