@@ -41,6 +41,27 @@ def typesense_cluster(tmp_path_factory) -> Iterator[LocalCluster]:
             os.environ["TYPESENSE_API_KEY"] = before
 
 
+@pytest.fixture(scope="session", autouse=True)
+def three_nodes_launched(request, tmp_path_factory) -> Iterator[LocalCluster | None]:
+    """The 3-node cluster of tests/test_typesense_failover.py, launched as the
+    session starts when that test is to run (else None), so that its first
+    leader election (some 10 s) goes on while the other tests run; stopped at
+    the end if that test has not stopped it."""
+    wanted = any(item.path.name == "test_typesense_failover.py" for item in request.session.items)
+    try:
+        server_binary()
+    except ClusterError:
+        wanted = False
+    if not wanted:
+        yield None
+        return
+    cluster = LocalCluster.launch(tmp_path_factory.mktemp("three-nodes"), nodes=3)
+    try:
+        yield cluster
+    finally:
+        cluster.stop(timeout=5)
+
+
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory) -> ReviewIndex:
     """An index of the four seed reviews (read only: tests must not add to it)."""

@@ -84,6 +84,19 @@ class LocalCluster:
         its ports and key if they are free), and wait until every one is healthy and one is the leader.
         ClusterError if the folder holds a running cluster, or the servers
         are not ready within ``timeout`` seconds (they are stopped then)."""
+        cluster = cls.launch(folder, nodes)
+        try:
+            cluster.wait_ready(timeout)
+        except BaseException:
+            cluster.stop()
+            raise
+        return cluster
+
+    @classmethod
+    def launch(cls, folder: str | os.PathLike, nodes: int = 3) -> LocalCluster:
+        """:meth:`start` without the wait (see :meth:`wait_ready`): the servers
+        are started and elect their leader meanwhile (typesense-server 0.24.1
+        elects the first leader of several nodes some 10 s after they start)."""
         if nodes < 1:
             raise ClusterError("a cluster needs at least 1 node")
         folder = Path(folder).absolute()
@@ -107,11 +120,6 @@ class LocalCluster:
         for i, node in enumerate(cluster.nodes):
             node.pid = cluster._launch(binary, i, node)
         cluster._save()
-        try:
-            cluster.wait_ready(timeout)
-        except BaseException:
-            cluster.stop()
-            raise
         return cluster
 
     def _launch(self, binary: Path, i: int, node: Node) -> int:
