@@ -52,6 +52,10 @@ _NO_IDS = np.zeros(0, dtype=np.int64)
 _TABLE_FROM = 4096
 _DENSE = 16
 
+#: An And narrowed (see WhooshSettings.narrow_from) has this many times fewer
+#: documents than its words' postings.
+NARROW_RATIO = 4
+
 
 def _dense(values: np.ndarray, sorted_ids: np.ndarray) -> int:
     """The size of the table to compare ``values`` with ``sorted_ids`` through
@@ -227,8 +231,7 @@ class _Segment:
         """The matches of ``q`` in this segment. Span queries come back as
         bonuses only (no ids); every other query's bonuses are all on its own
         ids."""
-        if isinstance(q, wq.CompoundQuery) and len(q.subqueries) == 1:
-            return self.evaluate(q.subqueries[0])  # as Whoosh does: the boost of a lone child's compound is ignored
+        q = _lone(q)  # as Whoosh does: the boost of a lone child's compound is ignored
         if isinstance(q, wq.Term):  # scored once per search whatever its boosts (a proximity bonus's are a quarter)
             key = (q.fieldname, q.text)
             if key not in self._terms:
@@ -269,8 +272,7 @@ class _Segment:
         """``evaluate(q)`` for the documents ``among`` (ascending) only: the
         same scores and bonuses, but a common word's postings outside them are
         skipped, not scored."""
-        if isinstance(q, wq.CompoundQuery) and len(q.subqueries) == 1:
-            return self.within(q.subqueries[0], among)
+        q = _lone(q)
         if isinstance(q, wq.Term) and (q.fieldname, q.text) not in self._terms:
             key = (q.fieldname, q.text)
             known = self._narrowed.get(key)
@@ -288,8 +290,7 @@ class _Segment:
     def ids(self, q: wq.Query) -> np.ndarray | None:
         """The documents ``q`` matches (ascending), found without scoring
         them; None for a query only :meth:`evaluate` tells."""
-        if isinstance(q, wq.CompoundQuery) and len(q.subqueries) == 1:
-            return self.ids(q.subqueries[0])
+        q = _lone(q)
         if isinstance(q, wq.Term):
             known = self._terms.get((q.fieldname, q.text))
             return known.ids if known is not None else self._term_ids(q)
@@ -321,9 +322,7 @@ class _Segment:
         evaluate() tells. A proximity part of two words, one of them among
         ``words``, adds none."""
         found: list[np.ndarray] = []
-        for child in q.subqueries:
-            while isinstance(child, wq.CompoundQuery) and len(child.subqueries) == 1:
-                child = child.subqueries[0]
+        for child in map(_lone, q.subqueries):
             if isinstance(child, SpanNear) and _pair(child) and {_word(child.a), _word(child.b)} & words:
                 continue
             nested = self._parts(child, words) if isinstance(child, wq.Or) else [self.ids(child)]
@@ -550,6 +549,13 @@ def holding(s: Searcher, caches: Caches, fieldname: str, text: str, docs: list[i
     return found
 
 
+def _lone(q: wq.Query) -> wq.Query:
+    """The query a compound of one child stands for (its boost ignored, as Whoosh does; see evaluate)."""
+    while isinstance(q, wq.CompoundQuery) and len(q.subqueries) == 1:
+        q = q.subqueries[0]
+    return q
+
+
 def _word(term: wq.Term) -> tuple[str, str]:
     return term.fieldname, term.text
 
@@ -557,9 +563,7 @@ def _word(term: wq.Term) -> tuple[str, str]:
 def _words(q: wq.Or) -> set[tuple[str, str]]:
     """The plain words of an Or, its nested Ors' included: every document of one is a document of the Or."""
     found = set()
-    for child in q.subqueries:
-        while isinstance(child, wq.CompoundQuery) and len(child.subqueries) == 1:
-            child = child.subqueries[0]
+    for child in map(_lone, q.subqueries):
         if isinstance(child, wq.Term):
             found.add(_word(child))
         elif isinstance(child, wq.Or):
@@ -768,10 +772,6 @@ def _and_not(positive: _Matches, negative: _Matches) -> _Matches:
 
 
 # ------------------------------------------------------------------ ranking
-
-#: An And narrowed (see WhooshSettings.narrow_from) has this many times fewer
-#: documents than its words' postings.
-NARROW_RATIO = 4
 
 #: Candidates whose span bonuses are confirmed together, best bound first.
 CONFIRM_CHUNK = 64
