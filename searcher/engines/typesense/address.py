@@ -115,7 +115,7 @@ def reaching(address: Address) -> Iterator[None]:
     except TRANSIENT as e:
         raise ClusterUnavailable(
             f"the Typesense cluster at {address} does not answer ({type(e).__name__}: {e}): is it running? "
-            "`revsearch cluster start DIR` starts a local one"
+            "a local one: revsearch cluster start ./cluster"
         ) from e
     except (tse.RequestUnauthorized, tse.RequestForbidden) as e:
         raise RevsearchError(f"the Typesense cluster at {address} refuses the key in {KEY_VARIABLE}: export the cluster's API key") from e
