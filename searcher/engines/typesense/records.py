@@ -7,8 +7,10 @@ the index was built from) and ``lock`` (the writer's).
 The write lock is a document with its owner and expiry, taken by creating it
 (Typesense refuses to create a document whose id exists: only one writer
 gets it), renewed while held, and deleted on release only if it is still its
-owner's (a delete by filter). A writer killed keeps it until its expiry;
-then the next writer takes it over, deleting it by the owner it read."""
+owner's (a delete by filter). A writer killed keeps it until its expiry,
+or less if it ran on this machine: a writer finding the lock held by a
+process of this host that is gone takes it over at once, as it does any
+lock past its expiry, by deleting it by the owner it read."""
 
 from __future__ import annotations
 
@@ -127,7 +129,7 @@ class ClusterRecords:
 
     @contextmanager
     def lock(self, wait: float = 0.0, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
-        owner = f"{socket.gethostname()} pid {os.getpid()} {uuid.uuid4().hex[:8]}"
+        owner = f"{socket.gethostname()} pid {os.getpid()} {uuid.uuid4().hex[:8]}"  # read back by _dead
         self._take(owner, wait, on_wait)
         stop = threading.Event()
         renewer = threading.Thread(target=self._renew, args=(owner, stop), daemon=True, name="revsearch-lock")
@@ -154,7 +156,7 @@ class ClusterRecords:
                 held = retried(self.where, lambda: self._documents()["lock"].retrieve())
             except tse.ObjectNotFound:
                 continue  # released meanwhile: try again at once
-            if held["expires"] < time.time():  # its writer died: taken over, if no one else did first
+            if held["expires"] < time.time() or _dead(held["owner"]):  # its writer died: taken over, if no one else did first
                 retried(self.where, lambda: self._documents().delete({"filter_by": f"owner:=`{held['owner']}`"}))
                 continue
             holder = f"the index at {self.where} is being written by {held['owner']}"
@@ -189,3 +191,20 @@ class ClusterManifest(Manifest):
 
     def save(self) -> None:
         self._records.put("manifest", self.dumps())
+
+
+def _dead(owner: str) -> bool:
+    """Whether the lock's ``owner`` was a process of this host that is gone
+    (a run killed: its lock need not be waited out)."""
+    host, _, rest = owner.partition(" pid ")
+    pid = rest.split(" ", 1)[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's live process
+        return False
+    return False
+
