@@ -50,5 +50,5 @@ def check(path: str | os.PathLike) -> CheckReport:
     report.problems += found.problems
     report.notes += found.notes
     report.reviews, report.segments = found.reviews, found.segments
-    report.files = len(records.manifest().files)
+    report.files = records.manifest().recorded()
     return report

@@ -5,8 +5,12 @@ content digest, the read options it was read with and its review count as of
 the last commit; a file that could not be read is recorded with the reason, so
 that it is not read again (and reported again) until it changes. It is saved after each
 commit and is only a cache: a file it does not list is read again, and
-re-reading a file replaces the reviews it held, so a crash between a commit and
-the save costs a re-read, never a duplicate or a loss.
+re-reading a file replaces the reviews it held. Before a run writes anything,
+the files it is about to read for the first time are saved as :data:`PENDING`:
+a run killed part way (its reviews of those files committed, or on a cluster
+already sent) leaves them listed, so the next run reads them again as new, or
+deletes their reviews if they are gone. A crash costs a re-read, never a
+duplicate, a loss or a review of a file no longer there.
 """
 
 from __future__ import annotations
@@ -38,6 +42,10 @@ class FileState:
     reviews: int = 0
     read_with: str = ""
     failed: str = ""
+
+
+#: The state of a file a run is about to read for the first time (see the module's docstring).
+PENDING = FileState(-1, -1, "")
 
 
 def options_key(options: ReadOptions | None) -> str:
@@ -102,7 +110,9 @@ class Manifest:
         the file cannot be examined."""
         st = path.stat()
         known = self.files.get(key)
-        if known is not None and known.read_with != read_with:
+        if known == PENDING:
+            known, status = None, "new"  # a run stopped before it was recorded
+        elif known is not None and known.read_with != read_with:
             known = None  # read again, as if new
             status = "changed"
         else:
@@ -119,6 +129,10 @@ class Manifest:
             self.files[key] = replace(state, reviews=known.reviews, failed=known.failed)
             return "unchanged", self.files[key]
         return status, state
+
+    def recorded(self) -> int:
+        """How many files are recorded as read (not PENDING)."""
+        return sum(state != PENDING for state in self.files.values())
 
     def under(self, roots: list[Path]) -> list[str]:
         """Recorded files that are, or are inside, one of ``roots`` (absolute)."""

@@ -58,7 +58,7 @@ def index_stats(engine: Engine, records: Records, settings: SearchSettings) -> I
     entries, rules = _lines(engine.analyzer.user_dict), _lines(meta.synonyms or "")
     return IndexStats(
         reviews=len(engine),
-        files=len(records.manifest().files),
+        files=records.manifest().recorded(),
         first_date=days[0] if days else None,
         last_date=days[-1] if days else None,
         ratings=facets["rating"],

@@ -56,6 +56,17 @@ def all_ids(folder: Path) -> list[str]:
 # ------------------------------------------------------------------ incremental
 
 
+def a_file_committed(index: Path) -> bool:
+    """Whether the manifest of the index in ``index`` records a file as read:
+    a commit has been made (a run lists the files it is about to read as
+    pending before it writes anything)."""
+    try:
+        files = json.loads((index / "files.json").read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError):  # not yet, or being replaced
+        return False
+    return any(state["sha1"] for state in files.values())
+
+
 def test_rerun_reads_only_what_changed(tmp_path: Path) -> None:
     src = tmp_path / "src"
     ids = write_reviews(src, 4, 5)
@@ -117,7 +128,7 @@ def test_sigkill_at_any_point_then_a_final_run_leaves_exactly_the_reviews(tmp_pa
     for delay, after_a_commit in ((0.3, False), (0.2, True), (1.0, True), (2.5, True)):
         proc = revsearch(*index, cwd=tmp_path)
         deadline = time.monotonic() + 60
-        while after_a_commit and not (tmp_path / "ix" / "files.json").exists() and time.monotonic() < deadline:
+        while after_a_commit and not a_file_committed(tmp_path / "ix") and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
@@ -192,7 +203,7 @@ def test_ctrl_c_or_sigterm_reports_what_was_committed(tmp_path: Path, sig: int) 
     ids = write_reviews(tmp_path / "src", 80, 60)  # 48 commits: the run is still going when the first is seen
     proc = revsearch("index", "src", "--index", "ix", "--batch-size", "100", cwd=tmp_path)
     deadline = time.monotonic() + 60
-    while not (tmp_path / "ix" / "files.json").exists() and time.monotonic() < deadline:
+    while not a_file_committed(tmp_path / "ix") and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)

@@ -6,15 +6,22 @@ server binary is not installed."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
 import urllib.request
 
 import pytest
 from click.testing import CliRunner
 
-from searcher import ReviewIndex
+from searcher import Review, ReviewIndex
 from searcher.cli import main
 from searcher.engines.typesense.cluster import ClusterError, server_binary
 from searcher.errors import IndexLockedError, QueryError, RevsearchError
+from searcher.readers import read_file
 
 pytest.importorskip("typesense", reason="the cluster extra is not installed: pip install -e '.[test,cluster]'")
 from searcher.engines.typesense.records import ClusterRecords  # noqa: E402 (needs the typesense client)
@@ -177,3 +184,52 @@ def test_the_commands_take_a_cluster_address(typesense_cluster) -> None:
     assert runner.invoke(main, ["suggest", "사만", "--index", url]).output.startswith("사만다\t4")
     stats = runner.invoke(main, ["stats", "--index", url, "--json"])
     assert json.loads(stats.output)["engine"].startswith("typesense 0.24")
+
+
+def _copies(folder, times: int) -> None:
+    """``times`` copies of the NSMC sample's files in ``folder``, as exports of
+    other reviews: each review's id made new (``<id>-<copy>``)."""
+    folder.mkdir()
+    for source in sorted((ROOT / "tests" / "data" / "nsmc-sample").iterdir()):
+        reviews = json.loads(source.read_text(encoding="utf-8"))
+        for copy in range(times):
+            moved = [dict(r, review_id=f"{r['review_id']}-{copy}") for r in reviews]
+            (folder / f"{copy}-{source.name}").write_text(json.dumps(moved, ensure_ascii=False), encoding="utf-8")
+
+
+def _documents(url: str) -> int:
+    """How many documents the collection at ``url`` holds (0 before it exists), asked of the server itself."""
+    address, collection = url.removeprefix("typesense://").split("/")
+    request = urllib.request.Request(
+        f"http://{address}/collections/{collection}", headers={"X-TYPESENSE-API-KEY": os.environ["TYPESENSE_API_KEY"]}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return json.loads(answer.read())["num_documents"]
+    except urllib.error.HTTPError:
+        return 0
+
+
+def test_a_killed_run_run_again_leaves_exactly_the_reviews_of_the_files(typesense_cluster, tmp_path) -> None:
+    url, folder = typesense_cluster.url("reviews_killed"), tmp_path / "exports"
+    _copies(folder, 6)  # 18 files, 1,800 reviews, sent 1,000 at a time and committed once, at the end
+    run = subprocess.Popen(
+        [sys.executable, "-m", "searcher.cli", "index", str(folder), "--index", url, "-q"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline, sent = time.monotonic() + 60, 0
+        while sent < 1000 and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+            sent = _documents(url)
+    finally:
+        run.kill()  # SIGKILL, as a machine losing power: its lock kept, nothing committed
+        run.wait()
+    assert run.returncode == -signal.SIGKILL and sent == 1000, run.stderr.read().decode()
+    (folder / "0-104488.json").unlink()  # its reviews were sent: gone before the re-run, they must go too
+    again = CliRunner().invoke(main, ["index", str(folder), "--index", url])  # the dead writer's lock taken over at once
+    assert again.exit_code == 0 and "17 new" in again.output and "1 removed" in again.output, again.output
+    expected = {r.id for f in folder.iterdir() for r in read_file(f) if isinstance(r, Review)}
+    assert len(expected) == 1700
+    index = ReviewIndex.open(url)
+    assert sorted(r.id for r in index.reviews()) == sorted(expected) and index.stats().files == 17

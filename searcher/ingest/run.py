@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 from ..engine import Batch, BatchEncoder, Engine, EngineWriter
 from ..errors import ReadError
 from ..guards import rare_collections, uninterrupted
-from ..manifest import FileState, Manifest, file_key
+from ..manifest import PENDING, FileState, Manifest, file_key
 from ..readers import ReadOptions, iter_source_files
 from ..records import Records
 from ..review import Review
@@ -60,6 +60,10 @@ def add_paths(
         report.others = [f for f in others if own not in f.resolve().parents]
         seen = {key for _, key in keyed} | set(manifest.under(unlisted))
         gone = [f for f in manifest.under([r.resolve() for r in roots]) if f not in seen]
+        first = [key for _, key in keyed if key not in manifest.files]
+        if first:  # listed before anything of theirs is written (see manifest.PENDING)
+            manifest.files.update(dict.fromkeys(first, PENDING))
+            manifest.save()
         ingest = Ingest(engine.writer(), manifest, report, batch_size or settings.batch_size)
         try:
             for key in gone:
