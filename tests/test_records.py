@@ -283,7 +283,7 @@ def test_json_lines_by_content_or_name(tmp_path: Path, name: str) -> None:
 def test_json_lines_streams_in_little_memory(tmp_path: Path) -> None:
     path = tmp_path / "big.jsonl"
     with path.open("w", encoding="utf-8") as out:
-        for n in range(200_000):
+        for n in range(100_000):
             out.write(f'{{"id": {n}, "review": "정말 재밌는 영화 {n}", "rating": {n % 10}, "date": "15.05.23"}}\n')
     size = path.stat().st_size
     count = 0
@@ -294,8 +294,8 @@ def test_json_lines_streams_in_little_memory(tmp_path: Path) -> None:
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert count == 200_000
-    assert peak < size / 20, (peak, size)
+    assert count == 100_000
+    assert peak < size / 20, (peak, size)  # some 270 KB of 9 MB, as of 18 MB
 
 
 def test_json_array_streams_in_little_memory(tmp_path: Path) -> None:
