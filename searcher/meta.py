@@ -230,6 +230,19 @@ def _is_toc(name: str) -> bool:
     return fnmatch.fnmatchcase(name, "_MAIN_*.toc")
 
 
+def index_stamp(folder: Path) -> tuple:
+    """What changes when a commit or a rebuild changes the index in ``folder``:
+    the identity, time and size of its tables of contents and of its record."""
+    stamp = []
+    for path in sorted(folder.glob("_MAIN_*.toc")) + [folder / META_FILE]:
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        stamp.append((path.name, info.st_ino, info.st_mtime_ns, info.st_size))
+    return tuple(stamp)
+
+
 def has_index(folder: Path) -> bool:
     """Whether ``folder`` holds an index's table of contents (read or not: it
     may be damaged); False as well if the folder cannot be listed."""

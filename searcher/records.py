@@ -16,7 +16,7 @@ from typing import Callable, ContextManager, Iterator, Protocol
 from .errors import RevsearchError
 from .lock import WriteLock
 from .manifest import Manifest
-from .meta import IndexMeta, foreign_files, has_index, index_files, remove, remove_leftovers, require_index
+from .meta import IndexMeta, foreign_files, has_index, index_files, index_stamp, remove, remove_leftovers, require_index
 
 OnWait = Callable[[str], None]
 
@@ -57,6 +57,10 @@ class Records(Protocol):
     def size(self) -> int:
         """Bytes the index takes on local disk (0 if it is not local)."""
 
+    def stamp(self) -> object:
+        """What changes when a writer changes the index: a reader that kept
+        it open (the resident server) reopens it when this differs."""
+
 
 class FolderRecords:
     """The records of an index in a folder: ``revsearch.json``, ``files.json``
@@ -96,6 +100,9 @@ class FolderRecords:
 
     def size(self) -> int:
         return sum(os.path.getsize(path) for path in index_files(self.folder) if path.is_file())
+
+    def stamp(self) -> object:
+        return index_stamp(self.folder)
 
 
 def _refuse_foreign(folder: Path) -> None:

@@ -8,10 +8,12 @@ imports only light modules; the server (:func:`serve`, started detached by
 
 There is one server per index and revsearch build. Its socket lies in a private
 folder of the user (``$REVSEARCH_RUNTIME_DIR``, else ``$XDG_RUNTIME_DIR/revsearch``,
-else ``/tmp/revsearch-UID``), named by a hash of the index's resolved path, the
+else ``/tmp/revsearch-UID``), named by a hash of the index's resolved path (or
+its cluster address and API key, which the server is started with), the
 revsearch version, the Python environment and interpreter, and the modification
 times of revsearch's source files, so that an upgrade or an edit never talks to
-an old server. A server reopens the index when a commit or a rebuild changed it, and
+an old server. A server reopens the index when a writer changed it (its records'
+stamp: see searcher.records), and
 exits after ``$REVSEARCH_RESIDENT_IDLE`` seconds (600) without a search, or as
 soon as no client can find it any more (its socket file removed, or revsearch's
 code changed), so that an old server never holds Kiwi's memory for long. It
@@ -65,7 +67,8 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator
 
 from . import __version__, ipc
 from .errors import QueryError, ResidentUnavailable, RevsearchError
-from .meta import META_FILE, has_index
+from .engines import is_cluster, locate
+from .meta import has_index
 from .options import child_environment, python_command
 from .request import SearchRequest
 
@@ -76,6 +79,7 @@ except ImportError:  # pragma: no cover - not POSIX: no server is started
 
 if TYPE_CHECKING:  # pragma: no cover
     from .index import ReviewIndex
+    from .records import Records
 
 #: What the caller shows while Kiwi loads (a spinner), as a context manager.
 Loading = Callable[[], ContextManager[Any]]
@@ -102,10 +106,10 @@ _SERVER_FILE = re.compile(r"(?P<key>[0-9a-f]{16})\.(sock|lock|log)")
 
 @dataclass(frozen=True)
 class Place:
-    """The server of the index at ``index`` (resolved): its socket, the lock
-    clients take to start it, and the log of its stderr."""
+    """The server of the index at ``index`` (a resolved folder or a cluster
+    address): its socket, the lock clients take to start it, and the log of its stderr."""
 
-    index: Path
+    index: Path | str
     socket: Path
     lock: Path
     log: Path
@@ -210,8 +214,8 @@ def ask(
     error exactly as it always does (the index's path as the caller gave it).
     ``loading`` is entered from the start of a server until its first answer
     (it loads Kiwi meanwhile); ``started`` is then told the new server's status."""
-    if not enabled() or not has_index(Path(index_dir)):
-        return None
+    if not enabled() or not (is_cluster(index_dir) or has_index(Path(index_dir))):
+        return None  # (whether a cluster holds the index, the server finds out)
     try:
         where = place(index_dir)
     except ResidentUnavailable:
@@ -327,7 +331,7 @@ def runtime_dir() -> Path:
 def place(index_dir: str | os.PathLike) -> Place:
     """Where the server of the index at ``index_dir`` listens; ResidentUnavailable
     if the runtime folder cannot be used or its path is too long for a socket."""
-    root = Path(index_dir).resolve()
+    root = index_dir if is_cluster(index_dir) else Path(index_dir).resolve()
     folder = runtime_dir()
     key = _key(root)
     path = folder / f"{key}.sock"
@@ -336,11 +340,14 @@ def place(index_dir: str | os.PathLike) -> Place:
     return Place(root, path, folder / f"{key}.lock", folder / f"{key}.log")
 
 
-def _key(root: Path) -> str:
-    """16 hex digits naming the server of ``root`` for this revsearch build."""
+def _key(root: Path | str) -> str:
+    """16 hex digits naming the server of ``root`` for this revsearch build
+    (and, for a cluster, the API key it reads the cluster with)."""
     package = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     parts = [str(root), __version__, sys.prefix, os.path.realpath(sys.executable)]  # python or python3: the same
+    if is_cluster(root):
+        parts.append(os.environ.get("TYPESENSE_API_KEY", ""))
     parts += [f"{p.relative_to(package)}:{p.stat().st_mtime_ns}" for p in sorted(package.rglob("*.py"))]
     for part in parts:
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
@@ -487,19 +494,6 @@ def serve(index_dir: str | os.PathLike, *, idle: float | None = None, ready: Cal
             pass  # left for a later sweep
 
 
-def _index_stamp(folder: Path) -> tuple:
-    """What changes when a commit or a rebuild changes the index in ``folder``:
-    the identity, time and size of its tables of contents and of its record."""
-    stamp = []
-    for path in sorted(folder.glob("_MAIN_*.toc")) + [folder / META_FILE]:
-        try:
-            info = path.stat()
-        except OSError:
-            continue
-        stamp.append((path.name, info.st_ino, info.st_mtime_ns, info.st_size))
-    return tuple(stamp)
-
-
 class _Server:
     """A bound server's loop: the clients being answered (a thread each, up
     to MAX_CLIENTS), the index (reopened when it changed), the time of the
@@ -510,7 +504,8 @@ class _Server:
         self.listener.setblocking(False)
         self.inode = where.socket.stat().st_ino
         self.ix: ReviewIndex | None = None
-        self.stamp: tuple = ()
+        self.stamp: object = ()
+        self.records: Records | None = None  # the index's, once a search needs them
         self.users: Counter[ReviewIndex] = Counter()  # searches running on each opened index
         self.opening = threading.Lock()  # guards ix, stamp and users
         self.answering = 0  # clients being answered
@@ -654,7 +649,9 @@ class _Server:
         opened. Searches running at once share it; one that was replaced is
         closed once the last search on it has ended."""
         with self.opening:
-            stamp = _index_stamp(self.where.index)
+            if self.records is None:
+                self.records = locate(self.where.index)[1]
+            stamp = self.records.stamp()
             if self.ix is None or stamp != self.stamp:
                 from .index import ReviewIndex
 

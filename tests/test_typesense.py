@@ -17,7 +17,7 @@ import urllib.request
 import pytest
 from click.testing import CliRunner
 
-from searcher import Review, ReviewIndex
+from searcher import Review, ReviewIndex, resident
 from searcher.cli import main
 from searcher.engines.typesense.cluster import ClusterError, server_binary
 from searcher.errors import IndexLockedError, QueryError, RevsearchError
@@ -212,7 +212,7 @@ def _documents(url: str) -> int:
 
 def test_a_killed_run_run_again_leaves_exactly_the_reviews_of_the_files(typesense_cluster, tmp_path) -> None:
     url, folder = typesense_cluster.url("reviews_killed"), tmp_path / "exports"
-    _copies(folder, 6)  # 18 files, 1,800 reviews, sent 1,000 at a time and committed once, at the end
+    _copies(folder, 7)  # 21 files, 2,100 reviews, sent 1,000 at a time and committed once, at the end
     run = subprocess.Popen(
         [sys.executable, "-m", "searcher.cli", "index", str(folder), "--index", url, "-q"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -228,8 +228,31 @@ def test_a_killed_run_run_again_leaves_exactly_the_reviews_of_the_files(typesens
     assert run.returncode == -signal.SIGKILL and sent == 1000, run.stderr.read().decode()
     (folder / "0-104488.json").unlink()  # its reviews were sent: gone before the re-run, they must go too
     again = CliRunner().invoke(main, ["index", str(folder), "--index", url])  # the dead writer's lock taken over at once
-    assert again.exit_code == 0 and "17 new" in again.output and "1 removed" in again.output, again.output
+    assert again.exit_code == 0 and "20 new" in again.output and "1 removed" in again.output, again.output
     expected = {r.id for f in folder.iterdir() for r in read_file(f) if isinstance(r, Review)}
-    assert len(expected) == 1700
+    assert len(expected) == 2000
     index = ReviewIndex.open(url)
-    assert sorted(r.id for r in index.reviews()) == sorted(expected) and index.stats().files == 17
+    assert sorted(r.id for r in index.reviews()) == sorted(expected) and index.stats().files == 20
+
+
+def test_queries_of_a_cluster_go_through_a_resident_server_that_sees_what_writers_change(
+    typesense_cluster, tmp_path, monkeypatch
+) -> None:
+    url = typesense_cluster.url("reviews_resident")
+    ReviewIndex.create(url).add([
+        Review(id="netflix", body="Netflix로 다시 봤는데 역시 좋았다"), Review(id="heo", body="허 감독의 다른 작품도 궁금하다"),
+    ])
+    monkeypatch.setenv("REVSEARCH_RESIDENT", "1")
+    monkeypatch.setenv("REVSEARCH_RUNTIME_DIR", str(tmp_path / "run"))
+    query = [sys.executable, "-m", "searcher.cli", "query", "존즈", "--index", url, "--json"]
+    try:
+        assert subprocess.run(query, capture_output=True, timeout=120).returncode == 1  # no review says 존즈
+        (server,) = resident.servers()  # started by that query, Kiwi loaded: it answers the next ones
+        assert server["index"] == url
+        (tmp_path / "synonyms.txt").write_text("허, 존즈\n", encoding="utf-8")
+        ReviewIndex.open(url).set_synonyms(tmp_path / "synonyms.txt")  # another client, under the cluster's lock
+        found = subprocess.run(query, capture_output=True, text=True, timeout=60)
+        assert found.returncode == 0 and [hit["id"] for hit in json.loads(found.stdout)["hits"]] == ["heo"]
+        assert [s["pid"] for s in resident.servers()] == [server["pid"]]  # the same server, the index reopened
+    finally:
+        resident.stop(url)

@@ -2,7 +2,8 @@
 cluster so that every machine sees the same: a collection ``COLLECTION__meta``
 beside the index's, holding documents ``meta`` (the IndexMeta), ``analyzer``
 (the user dictionary every client analyses with), ``manifest`` (the files
-the index was built from) and ``lock`` (the writer's).
+the index was built from), ``lock`` (the writer's) and ``written`` (when the
+last writer let go of the lock: readers that keep the index open compare it).
 
 The write lock is a document with its owner and expiry, taken by creating it
 (Typesense refuses to create a document whose id exists: only one writer
@@ -139,7 +140,11 @@ class ClusterRecords:
         finally:
             stop.set()
             renewer.join()
+            self.put("written", f"{time.time_ns()} {owner}")
             self._release(owner)
+
+    def stamp(self) -> object:
+        return self.get("written")
 
     def _documents(self) -> Any:
         return self._client.collections[self._meta].documents
