@@ -48,6 +48,9 @@ MULTI = 50
 IMPORT_BATCH = 1000
 #: A facet of every value asks for at most this many.
 ALL_VALUES = 1_000_000
+#: ``highlight_fields`` naming no field: Typesense highlights nothing (revsearch makes its own passages);
+#: the highlights of a page of candidates were half of the bytes it sent, and half of its time.
+NO_HIGHLIGHT = "none"
 #: The fields a candidate is read with: its terms and lengths, the review.
 _READ = ",".join(["rid", "review", *TEXTS, *(f"{t}_n" for t in TEXTS)])
 
@@ -163,6 +166,7 @@ class TypesenseView:
             search.setdefault("collection", engine.address.collection)
             search.setdefault("q", "*")
             search.setdefault("query_by", ",".join(TEXTS))
+            search.setdefault("highlight_fields", NO_HIGHLIGHT)
         answers = []
         for at in range(0, len(searches), MULTI):
             part = {"searches": searches[at : at + MULTI]}
