@@ -154,7 +154,6 @@ class TypesenseView:
         self._engine, self._settings = engine, settings
         self._docs: dict[int, dict[str, Any]] = {}
         self._counts: dict[str, int] = {}
-        self._size: int | None = None
         self._lengths: dict[str, float] | None = None
 
     # ------------------------------------------------------------ requests
@@ -222,9 +221,7 @@ class TypesenseView:
     # ------------------------------------------------------------ scoring
 
     def _n(self) -> int:
-        if self._size is None:
-            self._size = len(self._engine)
-        return self._size
+        return self._count([None])[0]
 
     def _average_lengths(self) -> dict[str, float]:
         if self._lengths is None:
@@ -238,6 +235,7 @@ class TypesenseView:
         if not terms:
             return [1.0] * len(handles)
         keys = list(terms)
+        self._count(_idf_filters(terms))  # in one request (none if top counted them)
         idfs = dict(zip(keys, (self.idf(field, text) for field, text in keys)))
         k1, b = self._settings.k1, self._settings.b
         lengths = self._average_lengths()
@@ -264,7 +262,8 @@ class TypesenseView:
             fields = [t for t in TEXTS if any(f == t for f, _ in terms)]
             searches.append({"q": " ".join(words), "query_by": ",".join(fields), "prefix": "false", "num_typos": 0,
                              "drop_tokens_threshold": pool, "typo_tokens_threshold": 0, "filter_by": wanted})
-            counts = self._count([both(wanted, f"{ALL}:=[{quoted(w)}]") for w in words])
+            # with the counts of the IDFs (see _scores), in the same request
+            counts = self._count([both(wanted, f"{ALL}:=[{quoted(w)}]") for w in words] + _idf_filters(terms))
             rare = sorted((n, w) for n, w in zip(counts, words) if 0 < n <= RARE)[:RARE_WORDS]
             searches += [{"filter_by": both(wanted, f"{ALL}:=[{quoted(w)}]")} for _, w in rare]
         searches.append({"filter_by": wanted, "sort_by": f"{ORDER}:asc"})  # then every match, in index order
@@ -333,6 +332,8 @@ class TypesenseView:
     def frequencies(self, field: str, terms: list[str]) -> list[int]:
         if field not in TEXT_FIELDS and field not in EXACT:
             return [0] * len(terms)
+        if terms and field in TEXT_FIELDS:  # the terms' IDFs in every text field are counted in the same request
+            self._count(_idf_filters({(f, t): 1.0 for t in terms for f in TEXTS}))
         return self._count([filter_of(p.Term(field, term)) for term in terms])
 
     def vocabulary(self, field: str) -> Iterator[tuple[str, int]]:
@@ -346,6 +347,11 @@ class TypesenseView:
 
     def frequency(self, field: str, term: str) -> int:
         return self.frequencies(field, [term])[0]
+
+
+def _idf_filters(terms: dict[tuple[str, str], float]) -> list[str | None]:
+    """The counts the IDFs of ``terms`` take: each (field, term)'s, and every review's (None)."""
+    return [filter_of(p.Term(field, text)) for field, text in terms] + [None]
 
 
 class TypesenseWriter:
