@@ -8,7 +8,9 @@ terms (``q`` over the text fields, exact terms: no prefix, no typos), then
 the other matches, scored by revsearch's BM25F (term counts from the
 cluster, each term counted once in a review: the documents keep no term
 frequencies) and re-ranked as the Whoosh engine's are. Facets are Typesense
-facets; term statistics are counts of filtered searches. Writes are sent
+facets; term statistics are counts of filtered searches, the fields' average
+lengths a facet over every review, kept by the engine until a writer renews
+the index's stamp (see ClusterRecords.wrote). Writes are sent
 as bulk upserts as they come (see TypesenseWriter), tried again with
 backoff while the cluster is down or busy."""
 
@@ -61,6 +63,8 @@ class TypesenseEngine:
     def __init__(self, address: Address, analyzer: Analyzer, settings: Any = None):
         self.address, self.analyzer, self.settings = address, analyzer, settings
         self._client = address.client()
+        self._records = ClusterRecords(address)
+        self._lengths: tuple[str, dict[str, float]] | None = None  # the average lengths, by the stamp they were counted at
         # handles number the review ids the engine's views have seen: valid while the engine is open
         self._ids: list[str] = []
         self._handles: dict[str, int] = {}
@@ -91,7 +95,8 @@ class TypesenseEngine:
         the analyzer's user dictionary recorded with it."""
         engine = cls(address, analyzer, settings)
         retried(address, lambda: engine._client.collections.create(collection_schema(address.collection)))
-        ClusterRecords(address).put("analyzer", json.dumps({"user_dict": analyzer.user_dict}))
+        engine._records.put("analyzer", json.dumps({"user_dict": analyzer.user_dict}))
+        engine._records.wrote()
         return engine
 
     @classmethod
@@ -224,10 +229,20 @@ class TypesenseView:
         return self._count([None])[0]
 
     def _average_lengths(self) -> dict[str, float]:
+        """The text fields' average lengths in terms: a facet over every review
+        (as costly as the search itself on a large collection), counted again
+        only when the index's stamp changed since the engine counted them."""
         if self._lengths is None:
+            engine = self._engine
+            stamp = engine._records.stamp()
+            if engine._lengths is not None and stamp is not None and engine._lengths[0] == stamp:
+                self._lengths = engine._lengths[1]
+                return self._lengths
             answer = self._search([{"per_page": 0, "facet_by": ",".join(f"{t}_n" for t in TEXTS), "max_facet_values": 1}])[0]
             stats = {c["field_name"][:-2]: c.get("stats", {}).get("avg", 1.0) for c in answer.get("facet_counts", [])}
             self._lengths = {t: max(1.0, stats.get(t, 1.0)) for t in TEXTS}
+            if stamp is not None:
+                engine._lengths = (stamp, self._lengths)
         return self._lengths
 
     def _scores(self, handles: list[int], terms: dict[tuple[str, str], float]) -> list[float]:
@@ -381,6 +396,8 @@ class TypesenseWriter:
         engine = self._engine
         self._send()
         deleted = retried(engine.address, lambda: engine._documents().delete({"filter_by": f"rid:={quoted(review_id)}"}))
+        if deleted.get("num_deleted", 0) > 0:
+            engine._records.wrote()
         return int(deleted.get("num_deleted", 0) > 0)
 
     def may_hold(self, file: str) -> bool:
@@ -389,7 +406,9 @@ class TypesenseWriter:
     def forget_file(self, file: str) -> None:
         engine = self._engine
         self._send()
-        retried(engine.address, lambda: engine._documents().delete({"filter_by": f"file:={quoted(file)}"}))
+        forgotten = retried(engine.address, lambda: engine._documents().delete({"filter_by": f"file:={quoted(file)}"}))
+        if forgotten.get("num_deleted", 0) > 0:
+            engine._records.wrote()
 
     def _send(self) -> None:
         """Upsert the reviews added and not sent yet."""
@@ -398,6 +417,7 @@ class TypesenseWriter:
         if not part:
             return
         results = retried(engine.address, lambda: engine._documents().import_(part, {"action": "upsert"}))
+        engine._records.wrote()
         failed = [(doc["id"], r.get("error")) for doc, r in zip(part, results) if not r.get("success")]
         if failed:
             raise RevsearchError(

@@ -2,7 +2,8 @@
 cluster so that every machine sees the same: a collection ``COLLECTION__meta``
 beside the index's, holding documents ``meta`` (the IndexMeta), ``analyzer``
 (the user dictionary every client analyses with), ``manifest`` (the files
-the index was built from) and ``lock`` (the writer's).
+the index was built from), ``written`` (a stamp renewed by every write of
+reviews: see stamp) and ``lock`` (the writer's).
 
 The write lock is a document with its owner and expiry, taken by creating it
 (Typesense refuses to create a document whose id exists: only one writer
@@ -32,6 +33,8 @@ from .address import READ_PATIENCE, Address, reaching, retried
 
 #: Seconds a writer's lock lasts without renewal (renewed every third of it).
 LOCK_TTL = 30.0
+#: The record renewed by every write of reviews.
+WRITTEN = "written"
 
 
 def meta_collection(address: Address) -> str:
@@ -63,6 +66,15 @@ class ClusterRecords:
 
     def put(self, name: str, text: str) -> None:
         retried(self.where, lambda: self._client.collections[self._meta].documents.upsert({"id": name, "text": text}))
+
+    def wrote(self) -> None:
+        """Record that the index's reviews changed (once they have): a new stamp."""
+        self.put(WRITTEN, uuid.uuid4().hex)
+
+    def stamp(self) -> str | None:
+        """What changes whenever the reviews are written (see wrote), for what is
+        kept between searches; None for an index no writer stamped yet."""
+        return self.get(WRITTEN)
 
     def _drop(self, name: str) -> None:
         try:
@@ -99,7 +111,7 @@ class ClusterRecords:
             pass
 
     def clear(self) -> None:
-        for name in ("meta", "manifest", "analyzer"):
+        for name in ("meta", "manifest", "analyzer", WRITTEN):
             self._drop(name)
         try:
             retried(self.where, lambda: self._client.collections[self.where.collection].delete())
