@@ -53,8 +53,11 @@ ALL_VALUES = 1_000_000
 #: ``highlight_fields`` naming no field: Typesense highlights nothing (revsearch makes its own passages);
 #: the highlights of a page of candidates were half of the bytes it sent, and half of its time.
 NO_HIGHLIGHT = "none"
-#: The fields a candidate is read with: its terms and lengths, the review.
-_READ = ",".join(["rid", "review", *TEXTS, *(f"{t}_n" for t in TEXTS)])
+#: The fields a candidate is scored with: its terms and lengths (its review, two thirds of its bytes,
+#: is read only for those the search shows or re-ranks: see stored).
+_TERMS = ",".join(["rid", *TEXTS, *(f"{t}_n" for t in TEXTS)])
+#: The fields of a review read whole.
+_READ = f"{_TERMS},review"
 
 
 class TypesenseEngine:
@@ -182,16 +185,17 @@ class TypesenseView:
 
     def _handle(self, doc: dict[str, Any]) -> int:
         handle = self._engine.handle(doc["rid"])
-        self._docs[handle] = doc
+        self._docs.setdefault(handle, {}).update(doc)
         return handle
 
-    def _hits(self, search: dict[str, Any], n: int) -> tuple[list[int], int]:
-        """The handles of the first ``n`` hits of ``search`` (paged), and how many it found."""
+    def _hits(self, search: dict[str, Any], n: int, fields: str = _READ) -> tuple[list[int], int]:
+        """The handles of the first ``n`` hits of ``search`` (paged, read with
+        ``fields``), and how many it found."""
         handles: list[int] = []
         found, page = 0, 1
         while len(handles) < n:
             per_page = min(PAGE, n - len(handles))
-            answer = self._search([dict(search, page=page, per_page=per_page, include_fields=_READ)])[0]
+            answer = self._search([dict(search, page=page, per_page=per_page, include_fields=fields)])[0]
             found = answer["found"]
             handles += [self._handle(hit["document"]) for hit in answer["hits"]]
             if len(answer["hits"]) < per_page:
@@ -199,20 +203,22 @@ class TypesenseView:
             page += 1
         return handles, found
 
-    def _firsts(self, searches: list[dict[str, Any]], n: int) -> list[tuple[list[int], int]]:
+    def _firsts(self, searches: list[dict[str, Any]], n: int, fields: str) -> list[tuple[list[int], int]]:
         """:meth:`_hits` of each of ``searches``, in one request when ``n`` fits a page."""
         if n > PAGE:
-            return [self._hits(search, n) for search in searches]
-        answers = self._search([dict(search, per_page=n, include_fields=_READ) for search in searches])
+            return [self._hits(search, n, fields) for search in searches]
+        answers = self._search([dict(search, per_page=n, include_fields=fields) for search in searches])
         return [([self._handle(hit["document"]) for hit in a["hits"]], a["found"]) for a in answers]
 
-    def _fetch(self, docs: list[int]) -> None:
-        """Read the documents of the handles ``docs`` not read yet."""
-        missing = [self._engine.review_id(d) for d in dict.fromkeys(docs) if d not in self._docs]
+    def _fetch(self, docs: list[int], review: bool) -> None:
+        """Read the documents of the handles ``docs`` not read yet and, ``review``,
+        the reviews of those read without (the candidates: see top)."""
+        missing = [d for d in dict.fromkeys(docs) if d not in self._docs or (review and "review" not in self._docs[d])]
+        fields = "rid,review" if all(d in self._docs for d in missing) else _READ
         for at in range(0, len(missing), PAGE):
-            part = missing[at : at + PAGE]
+            part = [self._engine.review_id(d) for d in missing[at : at + PAGE]]
             ids = ",".join(quoted(i) for i in part)
-            self._hits({"filter_by": f"rid:=[{ids}]"}, len(part))
+            self._hits({"filter_by": f"rid:=[{ids}]"}, len(part), fields)
 
     def _count(self, filters: list[str | None]) -> list[int]:
         """How many reviews each filter matches (None: every review)."""
@@ -282,7 +288,7 @@ class TypesenseView:
             rare = sorted((n, w) for n, w in zip(counts, words) if 0 < n <= RARE)[:RARE_WORDS]
             searches += [{"filter_by": both(wanted, f"{ALL}:=[{quoted(w)}]")} for _, w in rare]
         searches.append({"filter_by": wanted, "sort_by": f"{ORDER}:asc"})  # then every match, in index order
-        found = self._firsts([{k: v for k, v in search.items() if v is not None} for search in searches], pool)
+        found = self._firsts([{k: v for k, v in search.items() if v is not None} for search in searches], pool, _TERMS)
         handles = list(dict.fromkeys(h for hits, _ in found for h in hits))
         total = found[-1][1]
         scores = self._scores(handles, terms)
@@ -310,7 +316,7 @@ class TypesenseView:
         return [doc for doc, _ in self.top(plan, size, within)[0]]
 
     def stored(self, docs: list[int]) -> list[dict[str, Any]]:
-        self._fetch(docs)
+        self._fetch(docs, review=True)
         return [json.loads(self._docs[d]["review"]) for d in docs]
 
     def idf(self, field: str, term: str) -> float:
@@ -318,7 +324,7 @@ class TypesenseView:
         return math.log(self._n() / (self.frequency(field, term) + 1)) + 1.0
 
     def holding(self, field: str, term: str, docs: list[int]) -> set[int]:
-        self._fetch(docs)
+        self._fetch(docs, review=False)
         return {d for d in docs if term in self._docs[d].get(field, ())}
 
     def values(self, field: str, plan: p.Node, within: p.Node | None = None, top: int | None = None) -> dict[Any, int]:
