@@ -260,14 +260,17 @@ class TypesenseView:
         idfs = dict(zip(keys, (self.idf(field, text) for field, text in keys)))
         k1, b = self._settings.k1, self._settings.b
         lengths = self._average_lengths()
+        weights = [  # each term's part of its score but for the length norm, worked out once
+            (field, text, f"{field}_n", boost * TEXT_FIELDS[field] * idfs[field, text] * (k1 + 1))
+            for (field, text), boost in terms.items()
+        ]
         scores = []
         for handle in handles:
             doc, score = self._docs[handle], 0.0
-            held = {field: set(doc.get(field, ())) for field in TEXTS}
-            for (field, text), boost in terms.items():
-                if text in held[field]:
-                    norm = 1 - b + b * doc.get(f"{field}_n", 0) / lengths[field]
-                    score += boost * TEXT_FIELDS[field] * idfs[field, text] * (k1 + 1) / (1 + k1 * norm)
+            for field, text, length, weight in weights:
+                if text in doc.get(field, ()):
+                    norm = 1 - b + b * doc.get(length, 0) / lengths[field]
+                    score += weight / (1 + k1 * norm)
             scores.append(score)
         return scores
 
