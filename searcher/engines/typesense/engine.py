@@ -8,11 +8,11 @@ terms (``q`` over the text fields, exact terms: no prefix, no typos), then
 the other matches, scored by revsearch's BM25F (term counts from the
 cluster, each term counted once in a review: the documents keep no term
 frequencies) and re-ranked as the Whoosh engine's are. Facets are Typesense
-facets; term statistics are counts of filtered searches, the fields' average
-lengths a facet over every review, kept by the engine until a writer renews
-the index's stamp (see ClusterRecords.wrote). Writes are sent
-as bulk upserts as they come (see TypesenseWriter), tried again with
-backoff while the cluster is down or busy."""
+facets; term statistics are counts of filtered searches, the number of
+reviews and the fields' average lengths a facet over every review, kept by
+the engine until a writer renews the index's stamp (see
+ClusterRecords.wrote). Writes are sent as bulk upserts as they come (see
+TypesenseWriter), tried again with backoff while the cluster is down or busy."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import json
 import math
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, TypeVar
 
 
@@ -67,7 +68,7 @@ class TypesenseEngine:
         self.address, self.analyzer, self.settings = address, analyzer, settings
         self._client = address.client()
         self._records = ClusterRecords(address)
-        self._lengths: tuple[str, dict[str, float]] | None = None  # the average lengths, by the stamp they were counted at
+        self._statistics: tuple[str, Statistics] | None = None  # (the stamp they were counted at, the statistics)
         # handles number the review ids the engine's views have seen: valid while the engine is open
         self._ids: list[str] = []
         self._handles: dict[str, int] = {}
@@ -162,7 +163,7 @@ class TypesenseView:
         self._engine, self._settings = engine, settings
         self._docs: dict[int, dict[str, Any]] = {}
         self._counts: dict[str, int] = {}
-        self._lengths: dict[str, float] | None = None
+        self._statistics: Statistics | None = None
 
     # ------------------------------------------------------------ requests
 
@@ -231,25 +232,23 @@ class TypesenseView:
 
     # ------------------------------------------------------------ scoring
 
-    def _n(self) -> int:
-        return self._count([None])[0]
-
-    def _average_lengths(self) -> dict[str, float]:
-        """The text fields' average lengths in terms: a facet over every review
-        (as costly as the search itself on a large collection), counted again
-        only when the index's stamp changed since the engine counted them."""
-        if self._lengths is None:
+    def _counted(self) -> Statistics:
+        """The number of reviews and the text fields' average lengths in terms:
+        a search over every review and a facet of them (on 357K reviews the
+        count alone takes 8 ms of the server's time), made again only when the
+        index's stamp changed since the engine made it."""
+        if self._statistics is None:
             engine = self._engine
             stamp = engine._records.stamp()
-            if engine._lengths is not None and stamp is not None and engine._lengths[0] == stamp:
-                self._lengths = engine._lengths[1]
-                return self._lengths
+            if engine._statistics is not None and stamp is not None and engine._statistics[0] == stamp:
+                self._statistics = engine._statistics[1]
+                return self._statistics
             answer = self._search([{"per_page": 0, "facet_by": ",".join(f"{t}_n" for t in TEXTS), "max_facet_values": 1}])[0]
             stats = {c["field_name"][:-2]: c.get("stats", {}).get("avg", 1.0) for c in answer.get("facet_counts", [])}
-            self._lengths = {t: max(1.0, stats.get(t, 1.0)) for t in TEXTS}
+            self._statistics = Statistics(answer["found"], {t: max(1.0, stats.get(t, 1.0)) for t in TEXTS})
             if stamp is not None:
-                engine._lengths = (stamp, self._lengths)
-        return self._lengths
+                engine._statistics = (stamp, self._statistics)
+        return self._statistics
 
     def _scores(self, handles: list[int], terms: dict[tuple[str, str], float]) -> list[float]:
         """BM25F of each document of ``handles`` for ``terms`` (each term once in a review)."""
@@ -259,7 +258,7 @@ class TypesenseView:
         self._count(_idf_filters(terms))  # in one request (none if top counted them)
         idfs = dict(zip(keys, (self.idf(field, text) for field, text in keys)))
         k1, b = self._settings.k1, self._settings.b
-        lengths = self._average_lengths()
+        lengths = self._counted().lengths
         weights = [  # each term's part of its score but for the length norm, worked out once
             (field, text, f"{field}_n", boost * TEXT_FIELDS[field] * idfs[field, text] * (k1 + 1))
             for (field, text), boost in terms.items()
@@ -324,7 +323,7 @@ class TypesenseView:
 
     def idf(self, field: str, term: str) -> float:
         """As Whoosh's: log(N / (df + 1)) + 1."""
-        return math.log(self._n() / (self.frequency(field, term) + 1)) + 1.0
+        return math.log(self._counted().reviews / (self.frequency(field, term) + 1)) + 1.0
 
     def holding(self, field: str, term: str, docs: list[int]) -> set[int]:
         self._fetch(docs, review=False)
@@ -374,8 +373,16 @@ class TypesenseView:
 
 
 def _idf_filters(terms: dict[tuple[str, str], float]) -> list[str | None]:
-    """The counts the IDFs of ``terms`` take: each (field, term)'s, and every review's (None)."""
-    return [filter_of(p.Term(field, text)) for field, text in terms] + [None]
+    """The counts the IDFs of ``terms`` take (with the number of reviews: see TypesenseView._counted)."""
+    return [filter_of(p.Term(field, text)) for field, text in terms]
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """What BM25F takes of the whole collection: its number of reviews, the text fields' average lengths."""
+
+    reviews: int
+    lengths: dict[str, float]
 
 
 class TypesenseWriter:
