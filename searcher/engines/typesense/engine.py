@@ -304,10 +304,12 @@ class TypesenseView:
         self, plan: p.Node, field: str, limit: int, within: p.Node | None = None, lowest: bool = False
     ) -> tuple[list[Candidate], int]:
         wanted = filter_for(plan, within)
+        order = f"{field}:{'asc' if lowest else 'desc'},{ORDER}:asc"
+        if field == "date" and not lowest and limit:  # those without a date (NO_DAY, before any day) come last by themselves
+            newest, total = self._hits({"sort_by": order, **({"filter_by": wanted} if wanted else {})}, limit)
+            return [(h, 1.0) for h in newest], total
         missing = NO_DAY if field == "date" else NO_RATING
-        valued, _ = self._hits({
-            "filter_by": both(wanted, f"{field}:>{missing}"), "sort_by": f"{field}:{'asc' if lowest else 'desc'},{ORDER}:asc",
-        }, limit)
+        valued, _ = self._hits({"filter_by": both(wanted, f"{field}:>{missing}"), "sort_by": order}, limit)
         if len(valued) < limit:
             rest = {"filter_by": both(wanted, f"{field}:={missing}"), "sort_by": f"{ORDER}:asc"}
             valued += self._hits(rest, limit - len(valued))[0]
