@@ -266,6 +266,23 @@ def _parts(node: p.Phrase | p.Sequence | p.Near) -> list[p.Node]:
     return [node.a, node.b]
 
 
+def held(node: p.Node | None) -> set[str]:
+    """The terms every review ``node``'s filter matches holds in one text field
+    or another (in ``all``, see schema): a count of those reviews that also
+    hold one of them is the count of the filter's."""
+    if isinstance(node, p.Term):
+        return {node.text} if node.field in TEXT_FIELDS else set()
+    if isinstance(node, (p.Phrase, p.Sequence, p.Near, p.And)):
+        return set().union(*map(held, node.children if isinstance(node, p.And) else _parts(node)))
+    if isinstance(node, p.Or):
+        return set.intersection(*map(held, _flat(node))) if node.children else set()
+    if isinstance(node, p.AndMaybe):
+        return held(node.required)
+    if isinstance(node, p.AndNot):
+        return held(node.positive)
+    return set()  # Not, Every, Range, an exact field's term; no node
+
+
 def scored_terms(node: p.Node, boost: float = 1.0) -> dict[tuple[str, str], float]:
     """The terms of the text fields ``node`` scores by, (field, text), each
     with its boost (the boosts above it multiplied); those under a negation do not score."""

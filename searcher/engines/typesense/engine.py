@@ -31,7 +31,7 @@ from ...errors import IndexDamagedError, RevsearchError
 from ...schema import TEXT_FIELDS, TEXTS
 from ...settings import SearchSettings
 from .address import READ_PATIENCE, Address, retried
-from .compile import both, filter_for, filter_of, quoted, scored_terms
+from .compile import both, filter_for, filter_of, held, quoted, scored_terms
 from .records import ClusterRecords
 from .schema import ALL, EXACT, FACETED, NO_DAY, NO_RATING, ORDER, Batch, Encoder, collection_schema, iso
 
@@ -204,12 +204,19 @@ class TypesenseView:
             page += 1
         return handles, found
 
-    def _firsts(self, searches: list[dict[str, Any]], n: int, fields: str) -> list[tuple[list[int], int]]:
-        """:meth:`_hits` of each of ``searches``, in one request when ``n`` fits a page."""
+    def _firsts(
+        self, searches: list[dict[str, Any]], n: int, fields: str, counting: list[str | None] = ()
+    ) -> list[tuple[list[int], int]]:
+        """:meth:`_hits` of each of ``searches``, in one request when ``n`` fits a
+        page, with the counts of the filters ``counting`` (see _count)."""
         if n > PAGE:
+            self._count(counting)
             return [self._hits(search, n, fields) for search in searches]
-        answers = self._search([dict(search, per_page=n, include_fields=fields) for search in searches])
-        return [([self._handle(hit["document"]) for hit in a["hits"]], a["found"]) for a in answers]
+        asked = self._uncounted(counting)
+        answers = self._search([dict(search, per_page=n, include_fields=fields) for search in searches] + _counting(asked))
+        for f, answer in zip(asked, answers[len(searches) :]):
+            self._counts[f] = answer["found"]
+        return [([self._handle(hit["document"]) for hit in a["hits"]], a["found"]) for a in answers[: len(searches)]]
 
     def _fetch(self, docs: list[int], review: bool) -> None:
         """Read the documents of the handles ``docs`` not read yet and, ``review``,
@@ -223,12 +230,15 @@ class TypesenseView:
 
     def _count(self, filters: list[str | None]) -> list[int]:
         """How many reviews each filter matches (None: every review)."""
-        asked = [f for f in dict.fromkeys(f or "" for f in filters) if f not in self._counts]
+        asked = self._uncounted(filters)
         if asked:
-            searches = [{"filter_by": f, "per_page": 0} if f else {"per_page": 0} for f in asked]
-            for f, answer in zip(asked, self._search(searches)):
+            for f, answer in zip(asked, self._search(_counting(asked))):
                 self._counts[f] = answer["found"]
         return [self._counts[f or ""] for f in filters]
+
+    def _uncounted(self, filters: list[str | None]) -> list[str]:
+        """The filters not counted yet ("": every review)."""
+        return [f for f in dict.fromkeys(f or "" for f in filters) if f not in self._counts]
 
     # ------------------------------------------------------------ scoring
 
@@ -279,20 +289,25 @@ class TypesenseView:
         wanted = filter_for(plan, within)
         terms = scored_terms(plan)
         pool = max(limit, POOL)
+        words = list(dict.fromkeys(text for _, text in terms))
         searches: list[dict[str, Any]] = []
-        if terms:  # those Typesense ranks first for the words; every review holding a rare word
-            words = list(dict.fromkeys(text for _, text in terms))
+        if terms:  # those Typesense ranks first for the words
             fields = [t for t in TEXTS if any(f == t for f, _ in terms)]
             searches.append({"q": " ".join(words), "query_by": ",".join(fields), "prefix": "false", "num_typos": 0,
                              "drop_tokens_threshold": pool, "typo_tokens_threshold": 0, "filter_by": wanted})
-            # with the counts of the IDFs (see _scores), in the same request
-            counts = self._count([both(wanted, f"{ALL}:=[{quoted(w)}]") for w in words] + _idf_filters(terms))
-            rare = sorted((n, w) for n, w in zip(counts, words) if 0 < n <= RARE)[:RARE_WORDS]
-            searches += [{"filter_by": both(wanted, f"{ALL}:=[{quoted(w)}]")} for _, w in rare]
         searches.append({"filter_by": wanted, "sort_by": f"{ORDER}:asc"})  # then every match, in index order
-        found = self._firsts([{k: v for k, v in search.items() if v is not None} for search in searches], pool, _TERMS)
-        handles = list(dict.fromkeys(h for hits, _ in found for h in hits))
+        # the reviews of each word among the matches: as many as the matches for a word every match holds,
+        # the others counted in the same request (with the IDFs', see _scores)
+        every = held(plan) | held(within)
+        holding = {w: both(wanted, f"{ALL}:=[{quoted(w)}]") for w in words}
+        counting = [holding[w] for w in words if w not in every] + _idf_filters(terms)
+        found = self._firsts([{k: v for k, v in s.items() if v is not None} for s in searches], pool, _TERMS, counting)
         total = found[-1][1]
+        counts = {w: total if w in every else self._counts[holding[w]] for w in words}
+        rare = sorted((n, w) for w, n in counts.items() if 0 < n <= RARE)[:RARE_WORDS]
+        if rare:  # every review holding a rare word, after those Typesense ranks first
+            found[1:1] = self._firsts([{"filter_by": holding[w]} for _, w in rare], pool, _TERMS)
+        handles = list(dict.fromkeys(h for hits, _ in found for h in hits))
         scores = self._scores(handles, terms)
         order = sorted(range(len(handles)), key=lambda i: -scores[i])
         return [(handles[i], scores[i]) for i in order[:limit]], total
@@ -372,6 +387,11 @@ class TypesenseView:
 
     def frequency(self, field: str, term: str) -> int:
         return self.frequencies(field, [term])[0]
+
+
+def _counting(filters: list[str]) -> list[dict[str, Any]]:
+    """The searches that count the reviews of ``filters`` ("": every review)."""
+    return [{"filter_by": f, "per_page": 0} if f else {"per_page": 0} for f in filters]
 
 
 def _idf_filters(terms: dict[tuple[str, str], float]) -> list[str | None]:
