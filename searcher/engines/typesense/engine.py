@@ -16,6 +16,7 @@ TypesenseWriter), tried again with backoff while the cluster is down or busy."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import threading
@@ -220,13 +221,21 @@ class TypesenseView:
 
     def _fetch(self, docs: list[int], review: bool) -> None:
         """Read the documents of the handles ``docs`` not read yet and, ``review``,
-        the reviews of those read without (the candidates: see top)."""
+        the reviews of those read without (the candidates: see top). A filter
+        on ``rid`` may match more than its ids (Typesense drops the symbols of
+        a string: ``8-11`` matches ``81-1``): only the documents asked are kept."""
         missing = [d for d in dict.fromkeys(docs) if d not in self._docs or (review and "review" not in self._docs[d])]
         fields = "rid,review" if all(d in self._docs for d in missing) else _READ
         for at in range(0, len(missing), PAGE):
-            part = [self._engine.review_id(d) for d in missing[at : at + PAGE]]
-            ids = ",".join(quoted(i) for i in part)
-            self._hits({"filter_by": f"rid:=[{ids}]"}, len(part), fields)
+            part = {self._engine.review_id(d) for d in missing[at : at + PAGE]}
+            search = {"filter_by": f"rid:=[{','.join(quoted(i) for i in part)}]", "per_page": PAGE, "include_fields": fields}
+            for page in itertools.count(1):
+                hits = self._search([dict(search, page=page)])[0]["hits"]
+                for hit in hits:
+                    if hit["document"]["rid"] in part:
+                        self._handle(hit["document"])
+                if len(hits) < PAGE:
+                    break
 
     def _count(self, filters: list[str | None]) -> list[int]:
         """How many reviews each filter matches (None: every review)."""
