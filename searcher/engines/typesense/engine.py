@@ -404,7 +404,7 @@ def _counting(filters: list[str]) -> list[dict[str, Any]]:
 
 
 def _idf_filters(terms: dict[tuple[str, str], float]) -> list[str | None]:
-    """The counts the IDFs of ``terms`` take (with the number of reviews: see TypesenseView._counted)."""
+    """The filters whose counts the IDFs of ``terms`` take (and the number of reviews: see TypesenseView._counted)."""
     return [filter_of(p.Term(field, text)) for field, text in terms]
 
 
