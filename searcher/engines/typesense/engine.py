@@ -423,11 +423,14 @@ class TypesenseWriter:
     once and stays if the session is cancelled (only what was not sent yet
     is dropped); a run cut short is completed by the next, which upserts by
     id and deletes a re-read file's reviews first. Memory stays bounded
-    however many reviews a commit holds."""
+    however many reviews a commit holds. The index's stamp is renewed when a
+    session that wrote commits or is cancelled (one write of the cluster's
+    a commit, not one a batch)."""
 
     def __init__(self, engine: TypesenseEngine):
         self._engine = engine
         self._pending: list[dict[str, Any]] = []
+        self._wrote = False  # since the stamp was renewed
 
     def add(self, batch: Batch, start: int, end: int, files: list[str | None]) -> None:
         order = time.time_ns()
@@ -443,8 +446,7 @@ class TypesenseWriter:
         engine = self._engine
         self._send()
         deleted = retried(engine.address, lambda: engine._documents().delete({"filter_by": f"rid:={quoted(review_id)}"}))
-        if deleted.get("num_deleted", 0) > 0:
-            engine._records.wrote()
+        self._wrote |= deleted.get("num_deleted", 0) > 0
         return int(deleted.get("num_deleted", 0) > 0)
 
     def may_hold(self, file: str) -> bool:
@@ -454,8 +456,7 @@ class TypesenseWriter:
         engine = self._engine
         self._send()
         forgotten = retried(engine.address, lambda: engine._documents().delete({"filter_by": f"file:={quoted(file)}"}))
-        if forgotten.get("num_deleted", 0) > 0:
-            engine._records.wrote()
+        self._wrote |= forgotten.get("num_deleted", 0) > 0
 
     def _send(self) -> None:
         """Upsert the reviews added and not sent yet."""
@@ -463,8 +464,8 @@ class TypesenseWriter:
         part, self._pending = self._pending, []
         if not part:
             return
+        self._wrote = True
         results = retried(engine.address, lambda: engine._documents().import_(part, {"action": "upsert"}))
-        engine._records.wrote()
         failed = [(doc["id"], r.get("error")) for doc, r in zip(part, results) if not r.get("success")]
         if failed:
             raise RevsearchError(
@@ -474,12 +475,20 @@ class TypesenseWriter:
 
     def commit(self, last: bool = True) -> None:
         self._send()
+        self._stamp()
 
     def reopen(self) -> None:
         pass
 
     def cancel(self) -> None:
         self._pending = []
+        self._stamp()
+
+    def _stamp(self) -> None:
+        """Renew the index's stamp if reviews were written since it was (see ClusterRecords.wrote)."""
+        if self._wrote:
+            self._engine._records.wrote()
+            self._wrote = False
 
 
 def damaged(address: Address, error: Exception) -> RevsearchError:
