@@ -70,12 +70,18 @@ def suspects(view: EngineView, planned: QueryPlan, total: int | None = None) -> 
     more nor the word itself, particles taken off); and, if the query found ``total`` (given)
     fewer than HANDFUL reviews, its rare ones."""
     found: dict[str, Suspect] = {}
+    asked = []  # (word, its terms, whether of two Hangul syllables or more)
     for word, terms in _words(planned):
         # 꿈에, 눈이, 끝까지, 듯한: one-syllable words with a particle, not typos of 꿈게, 눈치, 끝가지, 드한
         hangul = sum(map(is_syllable, without_particle(word))) >= 2
-        if word in found or not terms or not (hangul or _LATIN.fullmatch(word)):
-            continue  # no terms: a word the index leaves out (그녀, 이걸), not a typo
-        reviews = [sum(view.frequency(f, t.text) for f in FIELDS) for t in terms if len(t.text) > 1]
+        if terms and (hangul or _LATIN.fullmatch(word)):  # no terms: a word the index leaves out (그녀, 이걸), not a typo
+            asked.append((word, terms, hangul))
+    texts = list(dict.fromkeys(t.text for _, terms, _ in asked for t in terms if len(t.text) > 1))
+    held = {f: dict(zip(texts, view.frequencies(f, texts))) for f in FIELDS}  # every word's terms in one call a field
+    for word, terms, hangul in asked:
+        if word in found:
+            continue
+        reviews = [sum(held[f][t.text] for f in FIELDS) for t in terms if len(t.text) > 1]
         if not any(reviews) and not any(view.frequency(f, without_particle(word).lower()) for f in FIELDS):
             found[word] = Suspect(word, True)  # neither its terms nor the word itself (지루, read 지 + 루 alone)
         elif hangul and total is not None and total < HANDFUL and max(reviews) < HANDFUL:

@@ -32,6 +32,8 @@ from .schema import ALL, EXACT, NO_DAY, NO_RATING, day
 NOTHING = "rid:=`\x01`"
 #: The most parts (conditions, operators, parentheses) a filter may hold: Typesense 0.24 refuses 101.
 MOST_PARTS = 99
+#: The last day a date (an int32) can hold.
+LAST_DAY = 2**31 - 1
 
 
 def quoted(value: str) -> str:
@@ -51,7 +53,7 @@ def filter_for(plan: p.Node, within: p.Node | None = None) -> str | None:
     matches (None: every review); QueryError if Typesense cannot take it (see the module)."""
     found = both(filter_of(plan), filter_of(within) if within is not None else None)
     if found is not None:
-        parts = sum(found.count(op) for op in (":=", ":!=", ":>", ":<", "&&", "||", "(", ")"))
+        parts = sum(found.count(op) for op in (":=", ":!=", ":>", ":<", ":[", "&&", "||", "(", ")"))
         if parts > MOST_PARTS:
             raise QueryError(
                 f"the query makes a filter of {parts} parts, more than the Typesense engine takes ({MOST_PARTS}): shorten it"
@@ -182,21 +184,44 @@ def _(node: p.Every) -> None:
 
 @filter_of.register
 def _(node: p.Range) -> str | None:
-    return _all(_bounds(node))
+    return _all(_inside(node))
 
 
-def _bounds(node: p.Range, inside: bool = True) -> list[str]:
+def _inside(node: p.Range) -> list[str]:
     """The range's conditions, all met by the reviews inside it (a review
-    without a value never is); or, not ``inside``, those of which any one
-    puts a review outside it."""
+    without a value never is), as few as its bounds allow: Typesense 0.24
+    lists the reviews each condition holds before it combines them, so a
+    condition most reviews meet costs more than the search (``date:>NO_DAY``
+    and two comparisons: 77 ms for a date range and a word on 357K reviews,
+    one ``date:[low..high]``: 7 ms). Days are whole, so a date range is one
+    range condition; a rating range is one when its bounds are inclusive,
+    with the check for a missing rating only if its start lets one in."""
+    if node.field == "date":
+        low = day_of(node.start) + int(node.start_excl) if node.start is not None else NO_DAY + 1
+        high = day_of(node.end) - int(node.end_excl) if node.end is not None else LAST_DAY
+        return [f"date:[{low}..{high}]"]
+    start = float(node.start) if node.start is not None else None
+    end = float(node.end) if node.end is not None else None
+    out = []
+    if start is None or start < NO_RATING or (start == NO_RATING and not node.start_excl):
+        out.append(f"rating:>{NO_RATING}")
+    if start is not None and end is not None and not (node.start_excl or node.end_excl):
+        return out + [f"rating:[{start}..{end}]"]
+    if start is not None:
+        out.append(f"rating:{'>' if node.start_excl else '>='}{start}")
+    if end is not None:
+        out.append(f"rating:{'<' if node.end_excl else '<='}{end}")
+    return out
+
+
+def _outside(node: p.Range) -> list[str]:
+    """The range's conditions of which any one puts a review outside it (a review without a value is)."""
     value, field = (day_of if node.field == "date" else float), node.field
-    out = [f"{field}:{'>' if inside else '='}{_missing(field)}"]
+    out = [f"{field}:={_missing(field)}"]
     if node.start is not None:
-        low = (">" if node.start_excl else ">=") if inside else ("<=" if node.start_excl else "<")
-        out.append(f"{field}:{low}{value(node.start)}")
+        out.append(f"{field}:{'<=' if node.start_excl else '<'}{value(node.start)}")
     if node.end is not None:
-        high = ("<" if node.end_excl else "<=") if inside else (">=" if node.end_excl else ">")
-        out.append(f"{field}:{high}{value(node.end)}")
+        out.append(f"{field}:{'>=' if node.end_excl else '>'}{value(node.end)}")
     return out
 
 
@@ -225,7 +250,7 @@ def negated(node: p.Node) -> str:
     if isinstance(node, p.Every):
         return NOTHING
     if isinstance(node, p.Range):  # those without a value are outside the range
-        return "(" + " || ".join(_bounds(node, inside=False)) + ")"
+        return "(" + " || ".join(_outside(node)) + ")"
     raise TypeError(f"no Typesense filter for the negation of {node!r}")
 
 
@@ -239,6 +264,23 @@ def _parts(node: p.Phrase | p.Sequence | p.Near) -> list[p.Node]:
     if isinstance(node, p.Sequence):
         return list(node.parts)
     return [node.a, node.b]
+
+
+def held(node: p.Node | None) -> set[str]:
+    """The terms every review ``node``'s filter matches holds in one text field
+    or another (in ``all``, see schema): a count of those reviews that also
+    hold one of them is the count of the filter's."""
+    if isinstance(node, p.Term):
+        return {node.text} if node.field in TEXT_FIELDS else set()
+    if isinstance(node, (p.Phrase, p.Sequence, p.Near, p.And)):
+        return set().union(*map(held, node.children if isinstance(node, p.And) else _parts(node)))
+    if isinstance(node, p.Or):
+        return set.intersection(*map(held, _flat(node))) if node.children else set()
+    if isinstance(node, p.AndMaybe):
+        return held(node.required)
+    if isinstance(node, p.AndNot):
+        return held(node.positive)
+    return set()  # Not, Every, Range, an exact field's term; no node
 
 
 def scored_terms(node: p.Node, boost: float = 1.0) -> dict[tuple[str, str], float]:

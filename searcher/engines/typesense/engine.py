@@ -8,16 +8,20 @@ terms (``q`` over the text fields, exact terms: no prefix, no typos), then
 the other matches, scored by revsearch's BM25F (term counts from the
 cluster, each term counted once in a review: the documents keep no term
 frequencies) and re-ranked as the Whoosh engine's are. Facets are Typesense
-facets; term statistics are counts of filtered searches. Writes are sent
-as bulk upserts as they come (see TypesenseWriter), tried again with
-backoff while the cluster is down or busy."""
+facets; term statistics are counts of filtered searches, the number of
+reviews and the fields' average lengths a facet over every review, kept by
+the engine until a writer renews the index's stamp (see
+ClusterRecords.wrote). Writes are sent as bulk upserts as they come (see
+TypesenseWriter), tried again with backoff while the cluster is down or busy."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, TypeVar
 
 
@@ -28,7 +32,7 @@ from ...errors import IndexDamagedError, RevsearchError
 from ...schema import TEXT_FIELDS, TEXTS
 from ...settings import SearchSettings
 from .address import READ_PATIENCE, Address, retried
-from .compile import both, filter_for, filter_of, quoted, scored_terms
+from .compile import both, filter_for, filter_of, held, quoted, scored_terms
 from .records import ClusterRecords
 from .schema import ALL, EXACT, FACETED, NO_DAY, NO_RATING, ORDER, Batch, Encoder, collection_schema, iso
 
@@ -48,8 +52,14 @@ MULTI = 50
 IMPORT_BATCH = 1000
 #: A facet of every value asks for at most this many.
 ALL_VALUES = 1_000_000
-#: The fields a candidate is read with: its terms and lengths, the review.
-_READ = ",".join(["rid", "review", *TEXTS, *(f"{t}_n" for t in TEXTS)])
+#: ``highlight_fields`` naming no field: Typesense highlights nothing (revsearch makes its own passages);
+#: the highlights of a page of candidates were half of the bytes it sent, and half of its time.
+NO_HIGHLIGHT = "none"
+#: The fields a candidate is scored with: its terms and lengths (its review, two thirds of its bytes,
+#: is read only for those the search shows or re-ranks: see stored).
+_TERMS = ",".join(["rid", *TEXTS, *(f"{t}_n" for t in TEXTS)])
+#: The fields of a review read whole.
+_READ = f"{_TERMS},review"
 
 
 class TypesenseEngine:
@@ -58,6 +68,8 @@ class TypesenseEngine:
     def __init__(self, address: Address, analyzer: Analyzer, settings: Any = None):
         self.address, self.analyzer, self.settings = address, analyzer, settings
         self._client = address.client()
+        self._records = ClusterRecords(address)
+        self._statistics: tuple[str, Statistics] | None = None  # (the stamp they were counted at, the statistics)
         # handles number the review ids the engine's views have seen: valid while the engine is open
         self._ids: list[str] = []
         self._handles: dict[str, int] = {}
@@ -88,7 +100,8 @@ class TypesenseEngine:
         the analyzer's user dictionary recorded with it."""
         engine = cls(address, analyzer, settings)
         retried(address, lambda: engine._client.collections.create(collection_schema(address.collection)))
-        ClusterRecords(address).put("analyzer", json.dumps({"user_dict": analyzer.user_dict}))
+        engine._records.put("analyzer", json.dumps({"user_dict": analyzer.user_dict}))
+        engine._records.wrote()
         return engine
 
     @classmethod
@@ -151,8 +164,7 @@ class TypesenseView:
         self._engine, self._settings = engine, settings
         self._docs: dict[int, dict[str, Any]] = {}
         self._counts: dict[str, int] = {}
-        self._size: int | None = None
-        self._lengths: dict[str, float] | None = None
+        self._statistics: Statistics | None = None
 
     # ------------------------------------------------------------ requests
 
@@ -163,6 +175,7 @@ class TypesenseView:
             search.setdefault("collection", engine.address.collection)
             search.setdefault("q", "*")
             search.setdefault("query_by", ",".join(TEXTS))
+            search.setdefault("highlight_fields", NO_HIGHLIGHT)
         answers = []
         for at in range(0, len(searches), MULTI):
             part = {"searches": searches[at : at + MULTI]}
@@ -174,16 +187,17 @@ class TypesenseView:
 
     def _handle(self, doc: dict[str, Any]) -> int:
         handle = self._engine.handle(doc["rid"])
-        self._docs[handle] = doc
+        self._docs.setdefault(handle, {}).update(doc)
         return handle
 
-    def _hits(self, search: dict[str, Any], n: int) -> tuple[list[int], int]:
-        """The handles of the first ``n`` hits of ``search`` (paged), and how many it found."""
+    def _hits(self, search: dict[str, Any], n: int, fields: str = _READ) -> tuple[list[int], int]:
+        """The handles of the first ``n`` hits of ``search`` (paged, read with
+        ``fields``), and how many it found."""
         handles: list[int] = []
         found, page = 0, 1
         while len(handles) < n:
             per_page = min(PAGE, n - len(handles))
-            answer = self._search([dict(search, page=page, per_page=per_page, include_fields=_READ)])[0]
+            answer = self._search([dict(search, page=page, per_page=per_page, include_fields=fields)])[0]
             found = answer["found"]
             handles += [self._handle(hit["document"]) for hit in answer["hits"]]
             if len(answer["hits"]) < per_page:
@@ -191,60 +205,90 @@ class TypesenseView:
             page += 1
         return handles, found
 
-    def _firsts(self, searches: list[dict[str, Any]], n: int) -> list[tuple[list[int], int]]:
-        """:meth:`_hits` of each of ``searches``, in one request when ``n`` fits a page."""
+    def _firsts(
+        self, searches: list[dict[str, Any]], n: int, fields: str, counting: list[str | None] = ()
+    ) -> list[tuple[list[int], int]]:
+        """:meth:`_hits` of each of ``searches``, in one request when ``n`` fits a
+        page, with the counts of the filters ``counting`` (see _count)."""
         if n > PAGE:
-            return [self._hits(search, n) for search in searches]
-        answers = self._search([dict(search, per_page=n, include_fields=_READ) for search in searches])
-        return [([self._handle(hit["document"]) for hit in a["hits"]], a["found"]) for a in answers]
+            self._count(counting)
+            return [self._hits(search, n, fields) for search in searches]
+        asked = self._uncounted(counting)
+        answers = self._search([dict(search, per_page=n, include_fields=fields) for search in searches] + _counting(asked))
+        for f, answer in zip(asked, answers[len(searches) :]):
+            self._counts[f] = answer["found"]
+        return [([self._handle(hit["document"]) for hit in a["hits"]], a["found"]) for a in answers[: len(searches)]]
 
-    def _fetch(self, docs: list[int]) -> None:
-        """Read the documents of the handles ``docs`` not read yet."""
-        missing = [self._engine.review_id(d) for d in dict.fromkeys(docs) if d not in self._docs]
+    def _fetch(self, docs: list[int], review: bool) -> None:
+        """Read the documents of the handles ``docs`` not read yet and, ``review``,
+        the reviews of those read without (the candidates: see top). A filter
+        on ``rid`` may match more than its ids (Typesense drops the symbols of
+        a string: ``8-11`` matches ``81-1``): only the documents asked are kept."""
+        missing = [d for d in dict.fromkeys(docs) if d not in self._docs or (review and "review" not in self._docs[d])]
+        fields = "rid,review" if all(d in self._docs for d in missing) else _READ
         for at in range(0, len(missing), PAGE):
-            part = missing[at : at + PAGE]
-            ids = ",".join(quoted(i) for i in part)
-            self._hits({"filter_by": f"rid:=[{ids}]"}, len(part))
+            part = {self._engine.review_id(d) for d in missing[at : at + PAGE]}
+            search = {"filter_by": f"rid:=[{','.join(quoted(i) for i in part)}]", "per_page": PAGE, "include_fields": fields}
+            for page in itertools.count(1):
+                hits = self._search([dict(search, page=page)])[0]["hits"]
+                for hit in hits:
+                    if hit["document"]["rid"] in part:
+                        self._handle(hit["document"])
+                if len(hits) < PAGE:
+                    break
 
     def _count(self, filters: list[str | None]) -> list[int]:
         """How many reviews each filter matches (None: every review)."""
-        asked = [f for f in dict.fromkeys(f or "" for f in filters) if f not in self._counts]
+        asked = self._uncounted(filters)
         if asked:
-            searches = [{"filter_by": f, "per_page": 0} if f else {"per_page": 0} for f in asked]
-            for f, answer in zip(asked, self._search(searches)):
+            for f, answer in zip(asked, self._search(_counting(asked))):
                 self._counts[f] = answer["found"]
         return [self._counts[f or ""] for f in filters]
 
+    def _uncounted(self, filters: list[str | None]) -> list[str]:
+        """The filters not counted yet ("": every review)."""
+        return [f for f in dict.fromkeys(f or "" for f in filters) if f not in self._counts]
+
     # ------------------------------------------------------------ scoring
 
-    def _n(self) -> int:
-        if self._size is None:
-            self._size = len(self._engine)
-        return self._size
-
-    def _average_lengths(self) -> dict[str, float]:
-        if self._lengths is None:
+    def _counted(self) -> Statistics:
+        """The number of reviews and the text fields' average lengths in terms:
+        a search over every review and a facet of them (on 357K reviews the
+        count alone takes 8 ms of the server's time), made again only when the
+        index's stamp changed since the engine made it."""
+        if self._statistics is None:
+            engine = self._engine
+            stamp = engine._records.stamp()
+            if engine._statistics is not None and stamp is not None and engine._statistics[0] == stamp:
+                self._statistics = engine._statistics[1]
+                return self._statistics
             answer = self._search([{"per_page": 0, "facet_by": ",".join(f"{t}_n" for t in TEXTS), "max_facet_values": 1}])[0]
             stats = {c["field_name"][:-2]: c.get("stats", {}).get("avg", 1.0) for c in answer.get("facet_counts", [])}
-            self._lengths = {t: max(1.0, stats.get(t, 1.0)) for t in TEXTS}
-        return self._lengths
+            self._statistics = Statistics(answer["found"], {t: max(1.0, stats.get(t, 1.0)) for t in TEXTS})
+            if stamp is not None:
+                engine._statistics = (stamp, self._statistics)
+        return self._statistics
 
     def _scores(self, handles: list[int], terms: dict[tuple[str, str], float]) -> list[float]:
         """BM25F of each document of ``handles`` for ``terms`` (each term once in a review)."""
         if not terms:
             return [1.0] * len(handles)
         keys = list(terms)
+        self._count(_idf_filters(terms))  # in one request (none if top counted them)
         idfs = dict(zip(keys, (self.idf(field, text) for field, text in keys)))
         k1, b = self._settings.k1, self._settings.b
-        lengths = self._average_lengths()
+        lengths = self._counted().lengths
+        weights = [  # each term's part of its score but for the length norm, worked out once
+            (field, text, f"{field}_n", boost * TEXT_FIELDS[field] * idfs[field, text] * (k1 + 1))
+            for (field, text), boost in terms.items()
+        ]
         scores = []
         for handle in handles:
             doc, score = self._docs[handle], 0.0
-            held = {field: set(doc.get(field, ())) for field in TEXTS}
-            for (field, text), boost in terms.items():
-                if text in held[field]:
-                    norm = 1 - b + b * doc.get(f"{field}_n", 0) / lengths[field]
-                    score += boost * TEXT_FIELDS[field] * idfs[field, text] * (k1 + 1) / (1 + k1 * norm)
+            for field, text, length, weight in weights:
+                if text in doc.get(field, ()):
+                    norm = 1 - b + b * doc.get(length, 0) / lengths[field]
+                    score += weight / (1 + k1 * norm)
             scores.append(score)
         return scores
 
@@ -254,19 +298,25 @@ class TypesenseView:
         wanted = filter_for(plan, within)
         terms = scored_terms(plan)
         pool = max(limit, POOL)
+        words = list(dict.fromkeys(text for _, text in terms))
         searches: list[dict[str, Any]] = []
-        if terms:  # those Typesense ranks first for the words; every review holding a rare word
-            words = list(dict.fromkeys(text for _, text in terms))
+        if terms:  # those Typesense ranks first for the words
             fields = [t for t in TEXTS if any(f == t for f, _ in terms)]
             searches.append({"q": " ".join(words), "query_by": ",".join(fields), "prefix": "false", "num_typos": 0,
                              "drop_tokens_threshold": pool, "typo_tokens_threshold": 0, "filter_by": wanted})
-            counts = self._count([both(wanted, f"{ALL}:=[{quoted(w)}]") for w in words])
-            rare = sorted((n, w) for n, w in zip(counts, words) if 0 < n <= RARE)[:RARE_WORDS]
-            searches += [{"filter_by": both(wanted, f"{ALL}:=[{quoted(w)}]")} for _, w in rare]
         searches.append({"filter_by": wanted, "sort_by": f"{ORDER}:asc"})  # then every match, in index order
-        found = self._firsts([{k: v for k, v in search.items() if v is not None} for search in searches], pool)
-        handles = list(dict.fromkeys(h for hits, _ in found for h in hits))
+        # the reviews of each word among the matches: as many as the matches for a word every match holds,
+        # the others counted in the same request (with the IDFs', see _scores)
+        every = held(plan) | held(within)
+        holding = {w: both(wanted, f"{ALL}:=[{quoted(w)}]") for w in words}
+        counting = [holding[w] for w in words if w not in every] + _idf_filters(terms)
+        found = self._firsts([{k: v for k, v in s.items() if v is not None} for s in searches], pool, _TERMS, counting)
         total = found[-1][1]
+        counts = {w: total if w in every else self._counts[holding[w]] for w in words}
+        rare = sorted((n, w) for w, n in counts.items() if 0 < n <= RARE)[:RARE_WORDS]
+        if rare:  # every review holding a rare word, after those Typesense ranks first
+            found[1:1] = self._firsts([{"filter_by": holding[w]} for _, w in rare], pool, _TERMS)
+        handles = list(dict.fromkeys(h for hits, _ in found for h in hits))
         scores = self._scores(handles, terms)
         order = sorted(range(len(handles)), key=lambda i: -scores[i])
         return [(handles[i], scores[i]) for i in order[:limit]], total
@@ -278,10 +328,12 @@ class TypesenseView:
         self, plan: p.Node, field: str, limit: int, within: p.Node | None = None, lowest: bool = False
     ) -> tuple[list[Candidate], int]:
         wanted = filter_for(plan, within)
+        order = f"{field}:{'asc' if lowest else 'desc'},{ORDER}:asc"
+        if field == "date" and not lowest and limit:  # those without a date (NO_DAY, before any day) come last by themselves
+            newest, total = self._hits({"sort_by": order, **({"filter_by": wanted} if wanted else {})}, limit)
+            return [(h, 1.0) for h in newest], total
         missing = NO_DAY if field == "date" else NO_RATING
-        valued, _ = self._hits({
-            "filter_by": both(wanted, f"{field}:>{missing}"), "sort_by": f"{field}:{'asc' if lowest else 'desc'},{ORDER}:asc",
-        }, limit)
+        valued, _ = self._hits({"filter_by": both(wanted, f"{field}:>{missing}"), "sort_by": order}, limit)
         if len(valued) < limit:
             rest = {"filter_by": both(wanted, f"{field}:={missing}"), "sort_by": f"{ORDER}:asc"}
             valued += self._hits(rest, limit - len(valued))[0]
@@ -292,15 +344,15 @@ class TypesenseView:
         return [doc for doc, _ in self.top(plan, size, within)[0]]
 
     def stored(self, docs: list[int]) -> list[dict[str, Any]]:
-        self._fetch(docs)
+        self._fetch(docs, review=True)
         return [json.loads(self._docs[d]["review"]) for d in docs]
 
     def idf(self, field: str, term: str) -> float:
         """As Whoosh's: log(N / (df + 1)) + 1."""
-        return math.log(self._n() / (self.frequency(field, term) + 1)) + 1.0
+        return math.log(self._counted().reviews / (self.frequency(field, term) + 1)) + 1.0
 
     def holding(self, field: str, term: str, docs: list[int]) -> set[int]:
-        self._fetch(docs)
+        self._fetch(docs, review=False)
         return {d for d in docs if term in self._docs[d].get(field, ())}
 
     def values(self, field: str, plan: p.Node, within: p.Node | None = None, top: int | None = None) -> dict[Any, int]:
@@ -329,6 +381,8 @@ class TypesenseView:
     def frequencies(self, field: str, terms: list[str]) -> list[int]:
         if field not in TEXT_FIELDS and field not in EXACT:
             return [0] * len(terms)
+        if terms and field in TEXT_FIELDS:  # the terms' IDFs in every text field are counted in the same request
+            self._count(_idf_filters({(f, t): 1.0 for t in terms for f in TEXTS}))
         return self._count([filter_of(p.Term(field, term)) for term in terms])
 
     def vocabulary(self, field: str) -> Iterator[tuple[str, int]]:
@@ -344,6 +398,24 @@ class TypesenseView:
         return self.frequencies(field, [term])[0]
 
 
+def _counting(filters: list[str]) -> list[dict[str, Any]]:
+    """The searches that count the reviews of ``filters`` ("": every review)."""
+    return [{"filter_by": f, "per_page": 0} if f else {"per_page": 0} for f in filters]
+
+
+def _idf_filters(terms: dict[tuple[str, str], float]) -> list[str | None]:
+    """The filters whose counts the IDFs of ``terms`` take (and the number of reviews: see TypesenseView._counted)."""
+    return [filter_of(p.Term(field, text)) for field, text in terms]
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """What BM25F takes of the whole collection: its number of reviews, the text fields' average lengths."""
+
+    reviews: int
+    lengths: dict[str, float]
+
+
 class TypesenseWriter:
     """A writing session, written through: additions are sent as bulk upserts
     of IMPORT_BATCH reviews, deletions in their turn after the additions
@@ -351,11 +423,14 @@ class TypesenseWriter:
     once and stays if the session is cancelled (only what was not sent yet
     is dropped); a run cut short is completed by the next, which upserts by
     id and deletes a re-read file's reviews first. Memory stays bounded
-    however many reviews a commit holds."""
+    however many reviews a commit holds. The index's stamp is renewed when a
+    session that wrote commits or is cancelled (one write of the cluster's
+    a commit, not one a batch)."""
 
     def __init__(self, engine: TypesenseEngine):
         self._engine = engine
         self._pending: list[dict[str, Any]] = []
+        self._wrote = False  # since the stamp was renewed
 
     def add(self, batch: Batch, start: int, end: int, files: list[str | None]) -> None:
         order = time.time_ns()
@@ -371,6 +446,7 @@ class TypesenseWriter:
         engine = self._engine
         self._send()
         deleted = retried(engine.address, lambda: engine._documents().delete({"filter_by": f"rid:={quoted(review_id)}"}))
+        self._wrote |= deleted.get("num_deleted", 0) > 0
         return int(deleted.get("num_deleted", 0) > 0)
 
     def may_hold(self, file: str) -> bool:
@@ -379,7 +455,8 @@ class TypesenseWriter:
     def forget_file(self, file: str) -> None:
         engine = self._engine
         self._send()
-        retried(engine.address, lambda: engine._documents().delete({"filter_by": f"file:={quoted(file)}"}))
+        forgotten = retried(engine.address, lambda: engine._documents().delete({"filter_by": f"file:={quoted(file)}"}))
+        self._wrote |= forgotten.get("num_deleted", 0) > 0
 
     def _send(self) -> None:
         """Upsert the reviews added and not sent yet."""
@@ -387,6 +464,7 @@ class TypesenseWriter:
         part, self._pending = self._pending, []
         if not part:
             return
+        self._wrote = True
         results = retried(engine.address, lambda: engine._documents().import_(part, {"action": "upsert"}))
         failed = [(doc["id"], r.get("error")) for doc, r in zip(part, results) if not r.get("success")]
         if failed:
@@ -397,12 +475,20 @@ class TypesenseWriter:
 
     def commit(self, last: bool = True) -> None:
         self._send()
+        self._stamp()
 
     def reopen(self) -> None:
         pass
 
     def cancel(self) -> None:
         self._pending = []
+        self._stamp()
+
+    def _stamp(self) -> None:
+        """Renew the index's stamp if reviews were written since it was (see ClusterRecords.wrote)."""
+        if self._wrote:
+            self._engine._records.wrote()
+            self._wrote = False
 
 
 def damaged(address: Address, error: Exception) -> RevsearchError:

@@ -2,8 +2,9 @@
 cluster so that every machine sees the same: a collection ``COLLECTION__meta``
 beside the index's, holding documents ``meta`` (the IndexMeta), ``analyzer``
 (the user dictionary every client analyses with), ``manifest`` (the files
-the index was built from), ``lock`` (the writer's) and ``written`` (when the
-last writer let go of the lock: readers that keep the index open compare it).
+the index was built from), ``written`` (a stamp renewed by every writing
+session's commit and by every writer letting go of the lock: readers that
+keep the index open, or statistics of it, compare it) and ``lock`` (the writer's).
 
 The write lock is a document with its owner and expiry, taken by creating it
 (Typesense refuses to create a document whose id exists: only one writer
@@ -35,6 +36,8 @@ from .address import READ_PATIENCE, Address, reaching, retried
 
 #: Seconds a writer's lock lasts without renewal (renewed every third of it).
 LOCK_TTL = 30.0
+#: The record renewed by every write of reviews.
+WRITTEN = "written"
 
 
 def meta_collection(address: Address) -> str:
@@ -66,6 +69,15 @@ class ClusterRecords:
 
     def put(self, name: str, text: str) -> None:
         retried(self.where, lambda: self._client.collections[self._meta].documents.upsert({"id": name, "text": text}))
+
+    def wrote(self) -> None:
+        """Record that the index's reviews changed (once they have): a new stamp."""
+        self.put(WRITTEN, uuid.uuid4().hex)
+
+    def stamp(self) -> str | None:
+        """What changes whenever the reviews are written (see wrote), for what is
+        kept between searches; None for an index no writer stamped yet."""
+        return self.get(WRITTEN)
 
     def _drop(self, name: str) -> None:
         try:
@@ -102,7 +114,7 @@ class ClusterRecords:
             pass
 
     def clear(self) -> None:
-        for name in ("meta", "manifest", "analyzer"):
+        for name in ("meta", "manifest", "analyzer", WRITTEN):
             self._drop(name)
         try:
             retried(self.where, lambda: self._client.collections[self.where.collection].delete())
@@ -140,11 +152,8 @@ class ClusterRecords:
         finally:
             stop.set()
             renewer.join()
-            self.put("written", f"{time.time_ns()} {owner}")
+            self.wrote()  # the record or the synonyms may have changed too
             self._release(owner)
-
-    def stamp(self) -> object:
-        return self.get("written")
 
     def _documents(self) -> Any:
         return self._client.collections[self._meta].documents
