@@ -256,3 +256,12 @@ def test_queries_of_a_cluster_go_through_a_resident_server_that_sees_what_writer
         assert [s["pid"] for s in resident.servers()] == [server["pid"]]  # the same server, the index reopened
     finally:
         resident.stop(url)
+
+
+def test_deleting_a_review_deletes_that_id_only(typesense_cluster) -> None:
+    url = typesense_cluster.url("reviews_ids")
+    index = ReviewIndex.create(url)
+    ids = ["8-11", "81-1", "811", "a/b?c#d"]  # equal but for symbols, as Typesense's filters compare them
+    index.add([Review(id=i, body="연기가 좋았다") for i in ids])
+    assert index.delete(["8-11", "a/b?c#d", "no such review"]) == 2
+    assert sorted(r.id for r in ReviewIndex.open(url).reviews()) == ["81-1", "811"]
