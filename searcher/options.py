@@ -34,3 +34,18 @@ def python_command(module: str, function: str, *args: str) -> list[str]:
     :func:`child_environment` needs)."""
     code = f"import sys\nif sys.path[:1] == ['']: del sys.path[0]\nfrom {module} import {function}\n{function}()"
     return [sys.executable, "-c", code, *args]
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, exited but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")

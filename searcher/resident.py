@@ -69,7 +69,7 @@ from . import __version__, ipc
 from .errors import QueryError, ResidentUnavailable, RevsearchError
 from .engines import is_cluster, locate
 from .meta import has_index
-from .options import child_environment, python_command
+from .options import alive, child_environment, python_command
 from .request import SearchRequest
 
 try:
@@ -433,24 +433,9 @@ def _stop(path: Path) -> int | None:
     if not isinstance(pid, int):
         return None
     deadline = time.monotonic() + STOP_TIMEOUT_S
-    while _alive(pid) and time.monotonic() < deadline:
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.01)
     return pid
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie, exited but not yet reaped, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state not in ("Z", "X")
 
 
 # ------------------------------------------------------------------ server

@@ -31,12 +31,13 @@ from typesense import exceptions as tse
 from ...errors import IncompatibleIndexError, IndexLockedError, IndexNotFoundError
 from ...manifest import Manifest
 from ...meta import IndexMeta
+from ...options import alive
 from ...lock import POLL
 from .address import READ_PATIENCE, Address, reaching, retried
 
 #: Seconds a writer's lock lasts without renewal (renewed every third of it).
 LOCK_TTL = 30.0
-#: The record renewed by every write of reviews.
+#: The record renewed by every writing session's commit and every release of the lock.
 WRITTEN = "written"
 
 
@@ -212,13 +213,4 @@ def _dead(owner: str) -> bool:
     (a run killed: its lock need not be waited out)."""
     host, _, rest = owner.partition(" pid ")
     pid = rest.split(" ", 1)[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # another user's live process
-        return False
-    return False
-
+    return host == socket.gethostname() and pid.isdigit() and not alive(int(pid))
