@@ -169,8 +169,8 @@ def test_the_segment_writer_writes_the_files_whooshs_own_writer_writes(tmp_path:
     class Whooshs(WhooshSegmentWriter):
         pooled = 0  # Whoosh's own pool spills to disk: never a reason to commit
 
-        def __init__(self, ix, settings: WhooshSettings):
-            super().__init__(ix)
+        def __init__(self, ix, settings: WhooshSettings, kept=None):
+            super().__init__(ix)  # Whoosh's own writer reads the segments it merges back from disk
 
         def add_batch(self, batch, start: int, end: int, files: list, keys) -> None:
             """Each review to Whoosh's own add_document, as its values (read back from its JSON)."""
@@ -224,3 +224,25 @@ def test_adding_many_reviews_in_one_call_commits_along_the_way_and_keeps_them_al
     assert len(ix.search("배우 연기", limit=100)) == 60
     assert ix.add([Review(id="r7", body="다시 보니 별로")]) == 1 and len(ix) == 60
     assert [hit.review.id for hit in ix.search("별로")] == ["r7"]
+
+
+def test_a_runs_segments_merged_at_its_end_hold_what_merging_them_read_back_from_disk_holds(tmp_path: Path) -> None:
+    # A session's last commit merges the segments it wrote from the postings
+    # it kept in memory, reading none back: the merged segment must hold what
+    # merging the same segments read back from disk holds, and not the
+    # reviews the run replaced (ids given again later, in another segment).
+    texts = [r["review"] for f in sorted(NSMC_SAMPLE.glob("*.json")) for r in json.loads(f.read_text(encoding="utf-8"))]
+    reviews = [
+        Review(id=f"r{i % 200}", title="다시 본 영화" if i % 7 == 0 else "", body=f"{text} {text}" if i % 3 == 0 else text)
+        for i, text in enumerate(texts)
+    ]
+    memory = ReviewIndex.create(tmp_path / "memory", engine_settings=WhooshSettings(max_pooled=400))
+    memory.add(reviews)
+    disk = ReviewIndex.create(tmp_path / "disk", engine_settings=WhooshSettings(max_pooled=400, merge_limit=0))
+    disk.add(reviews)
+    assert disk.describe().details["segments"] > 5
+    writer.SegmentWriter(open_index(str(tmp_path / "disk")), WhooshSettings()).commit(optimize=True)
+    assert memory.describe().details["segments"] == disk.describe().details["segments"] == 1
+    assert len(memory) == 200 and {r.id: r.body for r in memory.reviews()}["r5"] == reviews[205].body
+    merged = by_review(tmp_path / "memory")
+    assert len(merged) > 1000 and merged == by_review(tmp_path / "disk")

@@ -14,7 +14,7 @@ from ...guards import uninterrupted
 from ...meta import record_checksums
 from .batch import Batch
 from .safeload import ReviewFileIndex
-from .segment import RunKeys, SegmentWriter, TieredMerge
+from .segment import KeptPostings, RunKeys, SegmentWriter, TieredMerge
 from .settings import WhooshSettings
 
 
@@ -26,6 +26,7 @@ class ReviewWriter:
 
     def __init__(self, ix: ReviewFileIndex, settings: WhooshSettings):
         self._ix, self._settings = ix, settings
+        self._kept = KeptPostings(settings.merge_limit)  # what the session's last commit merges, without reading it back
         self._w = self._open()
         self._keys = RunKeys()
         self._ids: set[str] = set()  # written by the current Whoosh writer
@@ -39,7 +40,7 @@ class ReviewWriter:
 
     def _open(self) -> SegmentWriter:
         try:
-            return SegmentWriter(self._ix, self._settings)
+            return SegmentWriter(self._ix, self._settings, self._kept)
         except LockError as e:
             raise IndexLockedError(
                 f"the index in {self._ix.storage.folder} is being written by another process"
