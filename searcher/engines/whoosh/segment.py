@@ -264,13 +264,10 @@ class SegmentWriter(WhooshSegmentWriter):
         if not alive.all():
             local, new_docs, weights = local[alive], new_docs[alive], weights[alive]
             values = [v for v, a in zip(values, alive.tolist()) if a]
-        present = np.flatnonzero(np.bincount(local, minlength=len(keys)))  # a term whose every document was deleted goes
-        numbers = np.full(len(keys), -1, np.int64)
-        numbers[present] = self._number([keys[i] for i in present.tolist()])
         first = len(self._encoded)
         self._encoded.extend(values)
         positions = several(np.arange(first, first + len(values), dtype=np.int32))
-        self._add_postings(numbers[local], new_docs, weights, positions)
+        self._add_postings(self._renumber(keys, local), new_docs, weights, positions)
 
     def _pool_kept(self, pooled: _Kept, docmap: np.ndarray) -> None:
         """A segment's postings into the pool from the arrays that wrote it
@@ -279,15 +276,21 @@ class SegmentWriter(WhooshSegmentWriter):
         alive = docs >= 0
         if not alive.all():
             terms, docs, weights, positions = terms[alive], docs[alive], weights[alive], positions[alive]
-        present = np.flatnonzero(np.bincount(terms, minlength=len(pooled.keys)))
-        numbers = np.full(len(pooled.keys), -1, np.int64)
-        numbers[present] = self._number([pooled.keys[i] for i in present.tolist()])
         many = is_several(positions)
         if many.any():  # their encodings join the segment's, after those it has
             positions = positions.copy()
             positions[many] -= len(self._encoded)
         self._encoded.extend(pooled.encoded)
-        self._add_postings(numbers[terms], docs, weights, positions)
+        self._add_postings(self._renumber(pooled.keys, terms), docs, weights, positions)
+
+    def _renumber(self, keys: list[tuple[str, bytes]], local: np.ndarray) -> np.ndarray:
+        """The segment's numbers of the terms ``local`` (indexes into ``keys``,
+        a merged segment's terms); only terms some posting still has are
+        numbered (a term whose every document was deleted goes)."""
+        present = np.flatnonzero(np.bincount(local, minlength=len(keys)))
+        numbers = np.full(len(keys), -1, np.int64)
+        numbers[present] = self._number([keys[i] for i in present.tolist()])
+        return numbers[local]
 
     def cancel(self) -> None:
         """Whoosh's cancel, which also frees the lock and the pool folder when
